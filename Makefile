@@ -1,0 +1,64 @@
+# gongkai — two commands: `make run` (demo on SQLite) and `make test` (every check).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+export DJANGO_SETTINGS_MODULE ?= config.settings.local
+
+.PHONY: run test install install-dev messages lint bench clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed messages
+install-dev: $(VENV)/.installed-dev messages
+
+# Compile the translation catalogues with polib (no GNU gettext needed on the machine).
+messages: $(VENV)/.installed
+	$(PY) -m gongkai.core.catalogues compile
+
+run: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo ""
+	@echo "  gongkai is serving the demo company at http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (password: gongkai-demo):"
+	@echo "    union, leader, supervisor, discipline, depthead, teamlead, rep, employee"
+	@echo ""
+	$(VENV)/bin/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--env DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) --access-logfile - \
+		--access-logformat '%(t)s "%(r)s" %(s)s %(b)s'
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: install-dev lint
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-deploy-$$(printf '%064d' 0) \
+		ALLOWED_HOSTS=gongkai.example $(PY) manage.py check --deploy --fail-level WARNING
+	@echo "== pytest on SQLite =="
+	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== pytest on PostgreSQL =="; \
+		DATABASE_URL="$$TEST_DATABASE_URL" DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest; \
+	fi
+
+bench: install-dev
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) staticfiles var/*.sqlite3* .mypy_cache .ruff_cache

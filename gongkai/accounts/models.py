@@ -1,0 +1,72 @@
+"""Users log in with their employee number (工号)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(
+        self, employee_no: str, password: str | None = None, **fields: Any
+    ) -> User:
+        if not employee_no:
+            raise ValueError("employee_no is required")
+        user = self.model(employee_no=employee_no.strip(), **fields)
+        user.set_password(password)  # None gives an unusable password
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, employee_no: str, password: str | None = None, **fields: Any) -> User:
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(employee_no, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    employee_no = models.CharField(_("employee number"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    unit = models.ForeignKey(
+        "org.OrgUnit",
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        null=True,
+        blank=True,
+    )
+    position = models.CharField(_("position"), max_length=64, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Per-account login throttling: consecutive failures and the end of the cool-off.
+    failed_logins = models.PositiveSmallIntegerField(_("failed logins"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "employee_no"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["employee_no"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.employee_no})"
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name
+
+    def is_locked(self, now: Any = None) -> bool:
+        now = now or timezone.now()
+        return self.locked_until is not None and self.locked_until > now

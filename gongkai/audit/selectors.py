@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from gongkai.audit.models import AuditEvent
+from gongkai.policy import Action, visible_scope_paths
+
+
+def audit_events_for(user: Any, *, action: str = "", q: str = "", since: date | None = None,
+                     until: date | None = None) -> QuerySet[AuditEvent]:
+    """The events ``user`` may browse: those scoped to a unit in a subtree where they hold
+    AUDIT_BROWSE; unscoped (platform-wide) events only for holders on a top-level unit."""
+    roots = visible_scope_paths(user, Action.AUDIT_BROWSE)
+    if not roots:
+        return AuditEvent.objects.none()
+    scope = Q()
+    for root in roots:
+        scope |= Q(scope_path__startswith=root)
+        if root.count("/") == 2:
+            scope |= Q(scope_path="")
+    events = AuditEvent.objects.filter(scope).select_related("actor")
+    if action:
+        events = events.filter(action=action)
+    if q:
+        events = events.filter(Q(actor_label__icontains=q) | Q(target_label__icontains=q))
+    tz = timezone.get_current_timezone()
+    if since:
+        events = events.filter(at__gte=datetime.combine(since, time.min, tzinfo=tz))
+    if until:
+        events = events.filter(at__lt=datetime.combine(until + timedelta(days=1), time.min,
+                                                       tzinfo=tz))
+    return events.order_by("-at", "-id")
+
+
+def audit_actions() -> list[str]:
+    return list(
+        AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+    )

@@ -1,0 +1,120 @@
+"""The permission table and the functions that read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+from gongkai.org.models import OrgUnit, Role, UnitKind
+
+
+class Action(StrEnum):
+    ORG_VIEW = "org.view"  # the org tree and a unit's page
+    MEMBERS_VIEW = "org.members_view"  # a unit's members with employee numbers and roles
+    ROLE_MANAGE = "org.role_manage"  # grant and revoke role assignments
+    ACCOUNT_MANAGE = "accounts.manage"  # unlock an account, issue a temporary password
+    ROSTER_IMPORT = "org.roster_import"
+    AUDIT_BROWSE = "audit.browse"
+
+
+# action → the roles that grant it on the holder's unit and its subtree.
+# Role.EMPLOYEE is held implicitly by every active user on their company (see grants_for).
+RULES: dict[Action, frozenset[Role]] = {
+    Action.ORG_VIEW: frozenset(Role),
+    Action.MEMBERS_VIEW: frozenset(
+        {Role.UNIT_HEAD, Role.UNION_OFFICE, Role.LEADERSHIP, Role.SUPERVISION}
+    ),
+    Action.ROLE_MANAGE: frozenset({Role.UNION_OFFICE}),
+    Action.ACCOUNT_MANAGE: frozenset({Role.UNION_OFFICE}),
+    Action.ROSTER_IMPORT: frozenset({Role.UNION_OFFICE}),
+    Action.AUDIT_BROWSE: frozenset({Role.UNION_OFFICE, Role.SUPERVISION}),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: Role
+    path: str
+
+
+@dataclass(frozen=True)
+class Grants:
+    """A user's roles, loaded once per request (two queries) and cached on the user."""
+
+    items: tuple[Grant, ...]
+
+    def roles(self) -> set[Role]:
+        return {g.role for g in self.items}
+
+    def paths_for(self, action: Action) -> list[str]:
+        allowed = RULES[action]
+        return sorted({g.path for g in self.items if g.role in allowed})
+
+
+NO_GRANTS = Grants(items=())
+
+
+def grants_for(user: Any) -> Grants:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NO_GRANTS
+    cached = getattr(user, "_policy_grants", None)
+    if cached is not None:
+        return cached
+    items = [
+        Grant(role=Role(a.role), path=a.unit.path)
+        for a in user.role_assignments.select_related("unit").filter(unit__is_active=True)
+    ]
+    company = company_of(user.unit) if user.unit_id else None
+    if company is not None:
+        items.append(Grant(role=Role.EMPLOYEE, path=company.path))
+    grants = Grants(items=tuple(items))
+    user._policy_grants = grants
+    return grants
+
+
+def company_of(unit: OrgUnit) -> OrgUnit | None:
+    """The nearest company at or above the unit."""
+    if unit.kind == UnitKind.COMPANY:
+        return unit
+    chain = list(OrgUnit.objects.ancestors_of(unit).filter(kind=UnitKind.COMPANY))
+    return chain[-1] if chain else None
+
+
+def can(user: Any, action: Action | str, unit: OrgUnit | None = None) -> bool:
+    """May ``user`` do ``action`` on ``unit``? Without a unit: may they do it anywhere?"""
+    paths = grants_for(user).paths_for(Action(action))
+    if unit is None:
+        return bool(paths)
+    return any(unit.path.startswith(path) for path in paths)
+
+
+def require(user: Any, action: Action | str, unit: OrgUnit | None = None) -> None:
+    """Raise PermissionDenied (the 403 page) unless :func:`can` allows it."""
+    if not can(user, action, unit):
+        raise PermissionDenied
+
+
+def visible_scope_paths(user: Any, action: Action | str) -> list[str]:
+    """The subtree roots in which ``user`` may do ``action``, for filtering querysets by
+    ``path__startswith``; redundant nested roots are dropped."""
+    roots: list[str] = []
+    for path in grants_for(user).paths_for(Action(action)):
+        if not any(path.startswith(root) for root in roots):
+            roots.append(path)
+    return roots
+
+
+def can_on_person(user: Any, action: Action | str, person: Any) -> bool:
+    """May ``user`` do ``action`` on ``person``? Decided on the person's unit; a person with
+    no unit (a platform account) is covered only by a grant on a top-level unit."""
+    if person.unit is not None:
+        return can(user, action, person.unit)
+    return any(path.count("/") == 2 for path in grants_for(user).paths_for(Action(action)))
+
+
+def require_on_person(user: Any, action: Action | str, person: Any) -> None:
+    if not can_on_person(user, action, person):
+        raise PermissionDenied

@@ -1,0 +1,84 @@
+"""Fixed personas matching the demo logins, on a small company built for each test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from gongkai.accounts.models import User
+from gongkai.org.models import OrgUnit, Role, UnitKind
+from gongkai.org.services import role_grant
+from tests.factories import PASSWORD, UserFactory, make_unit
+
+PERSONAS = ("union", "leader", "supervisor", "discipline", "depthead", "teamlead", "rep",
+            "employee")
+
+
+@dataclass
+class Org:
+    company: OrgUnit
+    boiler: OrgUnit  # 锅炉分场
+    boiler_team: OrgUnit  # 锅炉分场 / 运行一班
+    turbine: OrgUnit  # 汽机分场
+    turbine_team: OrgUnit
+    union_dept: OrgUnit
+    other_company: OrgUnit
+    other_dept: OrgUnit
+    users: dict[str, User]
+
+    def __getitem__(self, login: str) -> User:
+        return self.users[login]
+
+
+@pytest.fixture
+def org(db) -> Org:
+    company = make_unit("示范热电有限责任公司", UnitKind.COMPANY, code="rd")
+    boiler = make_unit("锅炉分场", UnitKind.DEPARTMENT, company, code="rd-boiler")
+    boiler_team = make_unit("锅炉运行一班", UnitKind.TEAM, boiler, code="rd-boiler-1")
+    turbine = make_unit("汽机分场", UnitKind.DEPARTMENT, company, code="rd-turbine")
+    turbine_team = make_unit("汽机运行一班", UnitKind.TEAM, turbine, code="rd-turbine-1")
+    union_dept = make_unit("工会", UnitKind.DEPARTMENT, company, code="rd-union")
+    other_company = make_unit("另一家公司", UnitKind.COMPANY, code="other")
+    other_dept = make_unit("另一家公司财务部", UnitKind.DEPARTMENT, other_company, code="other-fin")
+
+    def person(login: str, unit: OrgUnit, *roles: tuple[str, OrgUnit]) -> User:
+        user = UserFactory(employee_no=login, name=f"{login}的姓名", unit=unit)
+        for role, scope in roles:
+            role_grant(actor=None, user=user, role=role, unit=scope)
+        return user
+
+    users = {
+        "union": person("union", union_dept, (Role.UNION_OFFICE, company)),
+        "leader": person("leader", company, (Role.LEADERSHIP, company)),
+        "supervisor": person("supervisor", union_dept, (Role.SUPERVISION, company)),
+        "discipline": person("discipline", company, (Role.DISCIPLINE, company)),
+        "depthead": person("depthead", boiler, (Role.UNIT_HEAD, boiler)),
+        "teamlead": person("teamlead", boiler_team, (Role.UNIT_HEAD, boiler_team)),
+        "rep": person("rep", boiler_team, (Role.REPRESENTATIVE, company)),
+        "employee": person("employee", boiler_team),
+        "turbine_worker": person("turbine_worker", turbine_team),
+        "outsider": person("outsider", other_dept),
+    }
+    return Org(company, boiler, boiler_team, turbine, turbine_team, union_dept, other_company,
+               other_dept, users)
+
+
+@pytest.fixture
+def login(client: Client):
+    """``login(user)`` signs the test client in through the real login form."""
+
+    def do_login(user: User, c: Client | None = None) -> Client:
+        c = c or client
+        response = c.post("/accounts/login/", {"username": user.employee_no,
+                                               "password": PASSWORD})
+        assert response.status_code == 302, response.content[:500]
+        return c
+
+    return do_login
+
+
+@pytest.fixture
+def csrf_client() -> Client:
+    return Client(enforce_csrf_checks=True)
