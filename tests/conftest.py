@@ -12,8 +12,16 @@ from gongkai.org.models import OrgUnit, Role, UnitKind
 from gongkai.org.services import role_grant
 from tests.factories import PASSWORD, UserFactory, make_unit
 
-PERSONAS = ("union", "leader", "supervisor", "discipline", "depthead", "teamlead", "rep",
-            "employee")
+PERSONAS = (
+    "union",
+    "leader",
+    "supervisor",
+    "discipline",
+    "depthead",
+    "teamlead",
+    "rep",
+    "employee",
+)
 
 
 @dataclass
@@ -61,8 +69,17 @@ def org(db) -> Org:
         "turbine_worker": person("turbine_worker", turbine_team),
         "outsider": person("outsider", other_dept),
     }
-    return Org(company, boiler, boiler_team, turbine, turbine_team, union_dept, other_company,
-               other_dept, users)
+    return Org(
+        company,
+        boiler,
+        boiler_team,
+        turbine,
+        turbine_team,
+        union_dept,
+        other_company,
+        other_dept,
+        users,
+    )
 
 
 @pytest.fixture
@@ -71,8 +88,7 @@ def login(client: Client):
 
     def do_login(user: User, c: Client | None = None) -> Client:
         c = c or client
-        response = c.post("/accounts/login/", {"username": user.employee_no,
-                                               "password": PASSWORD})
+        response = c.post("/accounts/login/", {"username": user.employee_no, "password": PASSWORD})
         assert response.status_code == 302, response.content[:500]
         return c
 

@@ -11,8 +11,12 @@ from gongkai.org.services import unit_create
 PASSWORD = "gongkai-demo"
 
 
-def make_unit(name: str, kind: str = UnitKind.DEPARTMENT, parent: OrgUnit | None = None,
-              code: str | None = None) -> OrgUnit:
+def make_unit(
+    name: str,
+    kind: str = UnitKind.DEPARTMENT,
+    parent: OrgUnit | None = None,
+    code: str | None = None,
+) -> OrgUnit:
     code = code or f"u{OrgUnit.objects.count() + 1}-{abs(hash(name)) % 10_000}"
     return unit_create(actor=None, code=code, name=name, kind=kind, parent=parent)
 

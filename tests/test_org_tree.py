@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from gongkai.audit.models import AuditEvent
 from gongkai.core.errors import ServiceError
 from gongkai.org.models import OrgUnit, UnitKind
 from gongkai.org.selectors import unit_chain, unit_tree
 from gongkai.org.services import unit_create, unit_update
-from gongkai.audit.models import AuditEvent
 
 
 def test_subtree_is_one_query_and_holds_only_descendants(org, django_assert_num_queries):
@@ -30,8 +30,12 @@ def test_ancestors_are_one_query_root_first(org, django_assert_num_queries):
 def test_unit_ids_that_share_a_prefix_do_not_leak_into_each_other(db):
     # Unit 1 and unit 12 must not be confused by a prefix match on the path.
     root = unit_create(actor=None, code="root", name="根", kind=UnitKind.COMPANY)
-    units = [unit_create(actor=None, code=f"d{i}", name=f"部门{i}", kind=UnitKind.DEPARTMENT,
-                         parent=root) for i in range(12)]
+    units = [
+        unit_create(
+            actor=None, code=f"d{i}", name=f"部门{i}", kind=UnitKind.DEPARTMENT, parent=root
+        )
+        for i in range(12)
+    ]
     first = units[0]
     unit_create(actor=None, code="t-under-first", name="班", kind=UnitKind.TEAM, parent=first)
     for other in units[1:]:
@@ -41,13 +45,15 @@ def test_unit_ids_that_share_a_prefix_do_not_leak_into_each_other(db):
 
 def test_kind_hierarchy_is_enforced(org):
     with pytest.raises(ServiceError):
-        unit_create(actor=None, code="bad1", name="班组直属公司", kind=UnitKind.TEAM,
-                    parent=org.company)
+        unit_create(
+            actor=None, code="bad1", name="班组直属公司", kind=UnitKind.TEAM, parent=org.company
+        )
     with pytest.raises(ServiceError):
         unit_create(actor=None, code="bad2", name="部门无公司", kind=UnitKind.DEPARTMENT)
     with pytest.raises(ServiceError):
-        unit_create(actor=None, code="bad3", name="班下班", kind=UnitKind.TEAM,
-                    parent=org.boiler_team)
+        unit_create(
+            actor=None, code="bad3", name="班下班", kind=UnitKind.TEAM, parent=org.boiler_team
+        )
     assert not OrgUnit.objects.filter(code__startswith="bad").exists()
 
 
@@ -61,8 +67,9 @@ def test_group_company_holds_companies(db):
 
 def test_duplicate_code_is_refused(org):
     with pytest.raises(ServiceError):
-        unit_create(actor=None, code="rd-boiler", name="重复", kind=UnitKind.DEPARTMENT,
-                    parent=org.company)
+        unit_create(
+            actor=None, code="rd-boiler", name="重复", kind=UnitKind.DEPARTMENT, parent=org.company
+        )
 
 
 def test_tree_order_is_depth_first(org):
@@ -73,8 +80,7 @@ def test_tree_order_is_depth_first(org):
 
 
 def test_unit_changes_are_audited_with_before_and_after(org):
-    unit_update(actor=org["union"], unit=org.boiler, name="锅炉分场（新）", order=3,
-                is_active=True)
+    unit_update(actor=org["union"], unit=org.boiler, name="锅炉分场（新）", order=3, is_active=True)
     event = AuditEvent.objects.filter(action="org.unit_updated").get()
     assert event.before == {"name": "锅炉分场", "order": 0}
     assert event.after == {"name": "锅炉分场（新）", "order": 3}

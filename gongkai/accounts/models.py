@@ -13,9 +13,7 @@ from django.utils.translation import gettext_lazy as _
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(
-        self, employee_no: str, password: str | None = None, **fields: Any
-    ) -> User:
+    def create_user(self, employee_no: str, password: str | None = None, **fields: Any) -> User:
         if not employee_no:
             raise ValueError("employee_no is required")
         user = self.model(employee_no=employee_no.strip(), **fields)
@@ -23,7 +21,9 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, employee_no: str, password: str | None = None, **fields: Any) -> User:
+    def create_superuser(
+        self, employee_no: str, password: str | None = None, **fields: Any
+    ) -> User:
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
         return self.create_user(employee_no, password, **fields)

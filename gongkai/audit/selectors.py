@@ -10,8 +10,14 @@ from gongkai.audit.models import AuditEvent
 from gongkai.policy import Action, visible_scope_paths
 
 
-def audit_events_for(user: Any, *, action: str = "", q: str = "", since: date | None = None,
-                     until: date | None = None) -> QuerySet[AuditEvent]:
+def audit_events_for(
+    user: Any,
+    *,
+    action: str = "",
+    q: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
     """The events ``user`` may browse: those scoped to a unit in a subtree where they hold
     AUDIT_BROWSE; unscoped (platform-wide) events only for holders on a top-level unit."""
     roots = visible_scope_paths(user, Action.AUDIT_BROWSE)
@@ -31,12 +37,11 @@ def audit_events_for(user: Any, *, action: str = "", q: str = "", since: date | 
     if since:
         events = events.filter(at__gte=datetime.combine(since, time.min, tzinfo=tz))
     if until:
-        events = events.filter(at__lt=datetime.combine(until + timedelta(days=1), time.min,
-                                                       tzinfo=tz))
+        events = events.filter(
+            at__lt=datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz)
+        )
     return events.order_by("-at", "-id")
 
 
 def audit_actions() -> list[str]:
-    return list(
-        AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
-    )
+    return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())

@@ -23,9 +23,17 @@ def record_event(
 ) -> AuditEvent:
     """Append one event. Call inside the service's transaction so that the change and its
     record commit or roll back together."""
-    return AuditEvent.objects.create(**event_fields(actor=actor, action=action, target=target,
-                                                    unit=unit, before=before, after=after,
-                                                    target_label=target_label))
+    return AuditEvent.objects.create(
+        **event_fields(
+            actor=actor,
+            action=action,
+            target=target,
+            unit=unit,
+            before=before,
+            after=after,
+            target_label=target_label,
+        )
+    )
 
 
 def build_event(**kwargs: Any) -> AuditEvent:

@@ -36,7 +36,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         database = "unavailable"
     healthy = database == "ok"
     return JsonResponse(
-        {"status": "ok" if healthy else "degraded", "database": database,
-         "vendor": connection.vendor},
+        {
+            "status": "ok" if healthy else "degraded",
+            "database": database,
+            "vendor": connection.vendor,
+        },
         status=200 if healthy else 503,
     )

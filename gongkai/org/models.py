@@ -59,6 +59,7 @@ class OrgUnit(TimeStampedModel):
     )
     path = models.CharField(_("path"), max_length=255, editable=False, db_index=True)
     depth = models.PositiveSmallIntegerField(_("depth"), editable=False, default=0)
+    description = models.TextField(_("description"), blank=True)
     order = models.IntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 

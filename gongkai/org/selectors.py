@@ -18,9 +18,7 @@ def unit_tree(root: OrgUnit | None = None) -> list[OrgUnit]:
     qs: QuerySet[OrgUnit] = OrgUnit.objects.active()
     if root is not None:
         qs = qs.subtree_of(root)
-    units = list(
-        qs.annotate(member_count=Count("members", filter=Q(members__is_active=True)))
-    )
+    units = list(qs.annotate(member_count=Count("members", filter=Q(members__is_active=True))))
     by_parent: dict[int | None, list[OrgUnit]] = {}
     for unit in units:
         by_parent.setdefault(unit.parent_id, []).append(unit)

@@ -62,8 +62,9 @@ def unit_update(
     *, actor: User | None, unit: OrgUnit, name: str, order: int, is_active: bool
 ) -> OrgUnit:
     before, after = changed_fields(
-        unit, ["name", "order", "is_active"], {"name": name.strip(), "order": order,
-                                               "is_active": is_active}
+        unit,
+        ["name", "order", "is_active"],
+        {"name": name.strip(), "order": order, "is_active": is_active},
     )
     if not after:
         return unit

@@ -55,7 +55,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         members = (
             User.objects.filter(unit__path__startswith=unit.path, is_active=True)
             .select_related("unit")
-            .order_by("unit__path", "employee_no")
+            .order_by("unit__depth", "unit__order", "unit__name", "employee_no")
         )
         if search.is_valid() and search.cleaned_data["q"]:
             q = search.cleaned_data["q"]

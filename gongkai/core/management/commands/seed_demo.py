@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from gongkai.org.demo import demo_exists, seed_org
+
+
+class Command(BaseCommand):
+    help = "Load the demo company (deterministic). Refuses to touch a database that has data."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing (and succeed) when the database already holds units.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if demo_exists():
+            if options["if_empty"]:
+                self.stdout.write("The database already holds data; demo not loaded.")
+                return
+            raise CommandError(
+                "The database already holds data; seed_demo only fills an empty one."
+            )
+        counts = seed_org()
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo company loaded: {units} units, {employees} employees, {roles} roles.".format(
+                    **counts
+                )
+            )
+        )

@@ -1,0 +1,133 @@
+"""Every URL pattern × anonymous and each demo login → the expected status of a GET.
+
+A new URL pattern without a row here fails ``test_every_url_pattern_is_in_the_matrix``, so
+each page joins the matrix when it is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import PERSONAS, Org
+
+ANON = "anon"
+WHO = (ANON, *PERSONAS)
+
+
+def everyone(code: int, anon: int = 302) -> dict[str, int]:
+    return {ANON: anon, **dict.fromkeys(PERSONAS, code)}
+
+
+def only(allowed: dict[str, int], others: int = 403, anon: int = 302) -> dict[str, int]:
+    return {ANON: anon, **{p: allowed.get(p, others) for p in PERSONAS}}
+
+
+UrlFor = Callable[[Org], str]
+
+# name → list of (url builder, expected status per persona)
+MATRIX: dict[str, list[tuple[UrlFor, dict[str, int]]]] = {
+    "core:home": [(lambda o: reverse("core:home"), everyone(200))],
+    "core:healthz": [(lambda o: reverse("core:healthz"), everyone(200, anon=200))],
+    "accounts:login": [(lambda o: reverse("accounts:login"), everyone(302, anon=200))],
+    "accounts:logout": [(lambda o: reverse("accounts:logout"), everyone(405, anon=405))],
+    "accounts:password_change": [(lambda o: reverse("accounts:password_change"), everyone(200))],
+    "set_language": [(lambda o: reverse("set_language"), everyone(302, anon=302))],
+    "org:unit_list": [(lambda o: reverse("org:unit_list"), everyone(200))],
+    "org:unit_detail": [
+        (lambda o: reverse("org:unit_detail", args=[o.boiler.code]), everyone(200)),
+        (lambda o: reverse("org:unit_detail", args=[o.other_dept.code]), everyone(403)),
+        (lambda o: reverse("org:unit_detail", args=["no-such-unit"]), everyone(404)),
+    ],
+    "org:role_grant": [(lambda o: reverse("org:role_grant", args=[o.boiler.code]), everyone(405))],
+    "org:role_revoke": [
+        (
+            lambda o: reverse("org:role_revoke", args=[o["rep"].role_assignments.get().pk]),
+            only({"union": 200}),
+        ),
+        (lambda o: reverse("org:role_revoke", args=[999_999]), everyone(404)),
+    ],
+    "org:person_detail": [
+        (
+            lambda o: reverse("org:person_detail", args=["employee"]),
+            only(
+                {"union": 200, "leader": 200, "supervisor": 200, "depthead": 200, "teamlead": 200}
+            ),
+        ),
+        (
+            lambda o: reverse("org:person_detail", args=["turbine_worker"]),
+            only({"union": 200, "leader": 200, "supervisor": 200}),
+        ),
+        (
+            lambda o: reverse("org:person_detail", args=["outsider"]),
+            only({}),
+        ),
+    ],
+    "org:person_unlock": [
+        (lambda o: reverse("org:person_unlock", args=["employee"]), everyone(405))
+    ],
+    "org:roster_import": [(lambda o: reverse("org:roster_import"), only({"union": 200}))],
+    "audit:event_list": [
+        (lambda o: reverse("audit:event_list"), only({"union": 200, "supervisor": 200}))
+    ],
+}
+
+
+def pattern_names(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            names |= pattern_names(entry, namespace)
+        elif isinstance(entry, URLPattern):
+            assert entry.name, f"URL pattern {entry.pattern} has no name"
+            names.add(prefix + entry.name)
+    return names
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    missing = pattern_names() - set(MATRIX)
+    assert not missing, f"URL patterns missing from the access matrix: {sorted(missing)}"
+    stale = set(MATRIX) - pattern_names()
+    assert not stale, f"matrix rows for URL patterns that no longer exist: {sorted(stale)}"
+
+
+CASES = [(name, i, who) for name, rows in MATRIX.items() for i in range(len(rows)) for who in WHO]
+
+
+@pytest.mark.parametrize(
+    ("name", "index", "who"), CASES, ids=[f"{n}[{i}]-{w}" for n, i, w in CASES]
+)
+def test_get_answers_as_expected(org: Org, client: Client, name: str, index: int, who: str):
+    url_for, expected = MATRIX[name][index]
+    if who != ANON:
+        client.force_login(org[who])
+    response = client.get(url_for(org))
+    assert response.status_code == expected[who], (name, who, response.status_code)
+    if (
+        response.status_code == 302
+        and who == ANON
+        and expected[who] == 302
+        and name not in {"set_language"}
+    ):
+        assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_unknown_address_gets_the_friendly_404(client: Client, org: Org):
+    client.force_login(org["employee"])
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "这个页面不存在" in response.content.decode() or "does not exist" in (
+        response.content.decode()
+    )
+
+
+def test_forbidden_page_explains_itself(client: Client, org: Org):
+    client.force_login(org["employee"])
+    response = client.get(reverse("audit:event_list"))
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "union office" in body or "工会" in body
