@@ -91,3 +91,33 @@ def test_unit_changes_are_audited_with_before_and_after(org):
 def test_unchanged_update_writes_no_event(org):
     unit_update(actor=None, unit=org.boiler, name="锅炉分场", order=0, is_active=True)
     assert not AuditEvent.objects.filter(action="org.unit_updated").exists()
+
+
+def test_grant_role_command_bootstraps_a_union_office(org):
+    from django.core.management import CommandError, call_command
+
+    from gongkai.org.models import RoleAssignment
+    from gongkai.policy import Action, can
+
+    call_command("grant_role", "turbine_worker", "union_office", "rd")
+    assert RoleAssignment.objects.filter(user=org["turbine_worker"], role="union_office").exists()
+    from gongkai.accounts.models import User
+
+    assert can(User.objects.get(employee_no="turbine_worker"), Action.ROSTER_IMPORT, org.company)
+    with pytest.raises(CommandError):
+        call_command("grant_role", "ghost", "union_office", "rd")
+    with pytest.raises(CommandError):
+        call_command("grant_role", "turbine_worker", "union_office", "no-unit")
+
+
+def test_create_company_command(db):
+    from django.core.management import CommandError, call_command
+
+    call_command("create_company", "grp", "集团公司")
+    call_command("create_company", "sub", "子公司", "--parent", "grp")
+    sub = OrgUnit.objects.get(code="sub")
+    assert sub.kind == UnitKind.COMPANY and sub.parent.code == "grp"
+    with pytest.raises(CommandError):
+        call_command("create_company", "sub", "重复")
+    with pytest.raises(CommandError):
+        call_command("create_company", "x", "无上级", "--parent", "nope")
