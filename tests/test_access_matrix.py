@@ -69,6 +69,11 @@ MATRIX: dict[str, list[tuple[UrlFor, dict[str, int]]]] = {
     "org:person_unlock": [
         (lambda o: reverse("org:person_unlock", args=["employee"]), everyone(405))
     ],
+    "org:person_password": [
+        (lambda o: reverse("org:person_password", args=["employee"]), only({"union": 200})),
+        (lambda o: reverse("org:person_password", args=["outsider"]), only({})),
+    ],
+    "org:roster_confirm": [(lambda o: reverse("org:roster_confirm"), everyone(405))],
     "org:roster_import": [(lambda o: reverse("org:roster_import"), only({"union": 200}))],
     "audit:event_list": [
         (lambda o: reverse("audit:event_list"), only({"union": 200, "supervisor": 200}))

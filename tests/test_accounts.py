@@ -168,3 +168,42 @@ def test_passwords_are_hashed_with_argon2_in_production_settings():
     from config.settings import base
 
     assert base.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_temporary_password_lets_an_imported_employee_in_once_then_forces_a_change(org):
+    union = Client()
+    union.force_login(org["union"])
+    User.objects.filter(employee_no="employee").update(password="!unusable")
+    page = union.post(reverse("org:person_password", args=["employee"]))
+    assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]
+    temporary = page.context["password"]
+    assert len(temporary) == 14
+    assert AuditEvent.objects.filter(action="accounts.temporary_password_issued").count() == 1
+    assert temporary not in str(list(AuditEvent.objects.values_list("after", flat=True)))
+
+    worker = Client()
+    assert attempt(worker, "employee", temporary).status_code == 302
+    # Every page leads to the password change until a new password is chosen.
+    response = worker.get(reverse("org:unit_list"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:password_change")
+    new = "My-Own-Boiler-Pass-7"
+    worker.post(
+        reverse("accounts:password_change"),
+        {"old_password": temporary, "new_password1": new, "new_password2": new},
+    )
+    assert worker.get(reverse("org:unit_list")).status_code == 200
+    worker.logout()
+    assert attempt(worker, "employee", temporary).status_code == 200
+    assert attempt(worker, "employee", new).status_code == 302
+
+
+@pytest.mark.parametrize("who", ["leader", "supervisor", "depthead", "teamlead", "employee"])
+def test_only_the_union_office_issues_temporary_passwords(org, who):
+    c = Client()
+    c.force_login(org[who])
+    old = User.objects.get(employee_no="rep").password
+    response = c.post(reverse("org:person_password", args=["rep"]))
+    assert response.status_code == 403
+    assert User.objects.get(employee_no="rep").password == old

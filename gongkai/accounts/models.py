@@ -47,6 +47,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Per-account login throttling: consecutive failures and the end of the cool-off.
     failed_logins = models.PositiveSmallIntegerField(_("failed logins"), default=0)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    # Set when the union office issues a temporary password: the next login must change it.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     objects = UserManager()
 

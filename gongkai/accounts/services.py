@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -10,9 +11,11 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
+from gongkai.core.errors import ServiceError
 
 
 class LoginRefused(Exception):
@@ -84,5 +87,29 @@ def account_unlock(*, actor: User, user: User) -> None:
 @transaction.atomic
 def password_change(*, user: User, new_password: str) -> None:
     user.set_password(new_password)
-    user.save(update_fields=["password"])
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
     record_event(actor=user, action="accounts.password_changed", target=user, unit=user.unit)
+
+
+TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - no 0/o, 1/l/i
+
+
+@transaction.atomic
+def temporary_password_issue(*, actor: User, user: User) -> str:
+    """Give ``user`` a random one-time password (shown once to the union office, never
+    stored in clear); the next login must replace it. Also lifts a lockout."""
+    if not user.is_active:
+        raise ServiceError(_("This account is inactive."))
+    password = "-".join(
+        "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(3)
+    )
+    user.set_password(password)
+    user.must_change_password = True
+    user.failed_logins = 0
+    user.locked_until = None
+    user.save(update_fields=["password", "must_change_password", "failed_logins", "locked_until"])
+    record_event(
+        actor=actor, action="accounts.temporary_password_issued", target=user, unit=user.unit
+    )
+    return password

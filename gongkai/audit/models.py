@@ -9,6 +9,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongkai.audit.actions import action_label
+
 
 class AuditLogIsAppendOnly(Exception):
     pass
@@ -64,3 +66,7 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditLogIsAppendOnly("audit events cannot be deleted")
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)

@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from gongkai.audit.actions import action_label
 from gongkai.audit.models import AuditEvent
 from gongkai.policy import Action, visible_scope_paths
 
@@ -43,5 +44,7 @@ def audit_events_for(
     return events.order_by("-at", "-id")
 
 
-def audit_actions() -> list[str]:
-    return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())
+def audit_actions() -> list[tuple[str, str]]:
+    """(code, label) of every action that occurs in the log, for the filter."""
+    codes = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+    return [(code, action_label(code)) for code in codes]

@@ -1,15 +1,242 @@
-"""Roster import pages (being written)."""
+"""Roster import pages for the union office: upload → dry run → confirm.
+
+The upload is checked with a dry run that writes nothing and shows the plan and every error.
+The file's bytes wait in ``default_storage`` under a random name, known only to this session
+together with their SHA-256; the confirmation re-reads them, plans again against the
+database as it is then, applies, and deletes the stored file.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any, TypedDict
 
-from gongkai.policy import Action, require
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from gongkai.org import roster
+from gongkai.org.models import OrgUnit, UnitKind
+from gongkai.policy import Action, require, visible_scope_paths
+
+SESSION_KEY = "roster_upload"
+STORAGE_DIR = "roster"
+STALE_AFTER = timedelta(days=1)
+LISTED_AT_MOST = 200  # per list on the plan page; the counts are always complete
+ERRORS_LISTED_AT_MOST = 1000
+
+
+class PendingUpload(TypedDict):
+    token: str
+    name: str
+    sha256: str
+    filename: str
+    company: int
+
+
+class RosterUploadForm(forms.Form):
+    company = forms.ModelChoiceField(
+        label=gettext_lazy("Company"), queryset=OrgUnit.objects.none(), empty_label=None
+    )
+    file = forms.FileField(
+        label=gettext_lazy("Roster file"),
+        help_text=gettext_lazy("An .xlsx workbook (first sheet) or a CSV file."),
+        allow_empty_file=True,  # the import explains an empty file itself
+    )
+
+    def __init__(self, *args: Any, companies: QuerySet[OrgUnit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.only_company = companies[0] if len(companies) == 1 else None
+        if self.only_company is not None:
+            del self.fields["company"]  # nothing to choose
+        else:
+            field = self.fields["company"]
+            assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
+            field.queryset = companies
+
+    @property
+    def chosen_company(self) -> OrgUnit:
+        company: OrgUnit = self.only_company or self.cleaned_data["company"]
+        return company
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)s. Remove unneeded columns or split it.")
+                % {"limit": filesizeformat(settings.UPLOAD_MAX_BYTES)}
+            )
+        return upload
+
+
+def importable_companies(user: Any) -> QuerySet[OrgUnit]:
+    """The active companies within the subtrees where ``user`` may import a roster."""
+    roots = visible_scope_paths(user, Action.ROSTER_IMPORT)
+    if not roots:
+        return OrgUnit.objects.none()
+    within = Q()
+    for root in roots:
+        within |= Q(path__startswith=root)
+    return OrgUnit.objects.filter(within, kind=UnitKind.COMPANY, is_active=True).order_by("path")
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def roster_import(request: HttpRequest) -> HttpResponse:
     require(request.user, Action.ROSTER_IMPORT)
-    return render(request, "org/roster_import.html", {})
+    companies = importable_companies(request.user)
+    if not companies:
+        raise PermissionDenied
+    if request.method != "POST":
+        form = RosterUploadForm(companies=companies)
+        return render(request, "org/roster_import.html", {"form": form})
+    form = RosterUploadForm(request.POST, request.FILES, companies=companies)
+    if not form.is_valid():
+        return render(request, "org/roster_import.html", {"form": form}, status=400)
+    company = form.chosen_company
+    require(request.user, Action.ROSTER_IMPORT, company)
+    upload: UploadedFile = form.cleaned_data["file"]
+    data = upload.read()
+    filename = upload.name or ""
+    result = roster.roster_import(
+        actor=request.user, company=company, data=data, filename=filename, dry_run=True
+    )
+    context = plan_context(result, company=company, filename=filename)
+    if result.errors:
+        return render(request, "org/roster_plan.html", context, status=400)
+    if result.plan is not None and result.plan.has_changes:
+        context["token"] = stash_upload(request, data=data, filename=filename, company=company)
+    return render(request, "org/roster_plan.html", context)
+
+
+@login_required
+@require_POST
+def roster_confirm(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.ROSTER_IMPORT)
+    pending: PendingUpload | None = request.session.get(SESSION_KEY)
+    token = request.POST.get("token", "")
+    if pending is None or not hmac.compare_digest(token, pending["token"]):
+        messages.error(request, _("This import is no longer pending. Upload the file again."))
+        return redirect("org:roster_import")
+    company = OrgUnit.objects.filter(pk=pending["company"]).first()
+    if company is None:
+        discard_upload(request)
+        raise PermissionDenied
+    require(request.user, Action.ROSTER_IMPORT, company)
+    try:
+        data = load_upload(pending)
+        if data is None:
+            messages.error(request, _("The uploaded file is no longer available. Upload it again."))
+            return redirect("org:roster_import")
+        result = roster.roster_import(
+            actor=request.user,
+            company=company,
+            data=data,
+            filename=pending["filename"],
+            dry_run=False,
+        )
+    finally:
+        discard_upload(request)
+    if not result.applied:
+        context = plan_context(result, company=company, filename=pending["filename"])
+        return render(request, "org/roster_plan.html", context, status=400)
+    assert result.plan is not None  # noqa: S101 - an applied import has its plan
+    counts = result.plan.counts
+    messages.success(
+        request,
+        _(
+            "The roster was imported: %(employees_created)s new and %(employees_changed)s "
+            "changed employees, %(departments_created)s new departments and "
+            "%(teams_created)s new teams."
+        )
+        % counts,
+    )
+    return redirect("org:roster_import")
+
+
+def plan_context(result: roster.RosterResult, *, company: OrgUnit, filename: str) -> dict[str, Any]:
+    plan = result.plan
+    context: dict[str, Any] = {
+        "company": company,
+        "filename": filename,
+        "errors": result.errors[:ERRORS_LISTED_AT_MOST],
+        "error_count": len(result.errors),
+        "plan": plan,
+        "listed_at_most": LISTED_AT_MOST,
+    }
+    if plan is not None:
+        context.update(
+            counts=plan.counts,
+            new_teams=[roster.unit_label(company, key) for key in plan.new_teams],
+            new_employees=plan.new_employees[:LISTED_AT_MOST],
+            changed_employees=plan.changed_employees[:LISTED_AT_MOST],
+            not_in_file=plan.not_in_file[:LISTED_AT_MOST],
+        )
+    return context
+
+
+# --- The uploaded file between the dry run and the confirmation -------------------------------
+
+
+def stash_upload(request: HttpRequest, *, data: bytes, filename: str, company: OrgUnit) -> str:
+    discard_upload(request)
+    purge_stale_uploads()
+    token = secrets.token_urlsafe(24)
+    name = default_storage.save(f"{STORAGE_DIR}/{token}", ContentFile(data))
+    request.session[SESSION_KEY] = PendingUpload(
+        token=token,
+        name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        filename=filename[:200],
+        company=company.pk,
+    )
+    return token
+
+
+def load_upload(pending: PendingUpload) -> bytes | None:
+    """The stored bytes, or None when they are gone or are not the bytes that were checked."""
+    try:
+        with default_storage.open(pending["name"], "rb") as handle:
+            data: bytes = handle.read()
+    except OSError:
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    return data if hmac.compare_digest(digest, pending["sha256"]) else None
+
+
+def discard_upload(request: HttpRequest) -> None:
+    pending: PendingUpload | None = request.session.pop(SESSION_KEY, None)
+    if pending is not None:
+        default_storage.delete(pending["name"])
+
+
+def purge_stale_uploads() -> None:
+    """Delete uploads that were checked but never confirmed."""
+    try:
+        _dirs, files = default_storage.listdir(STORAGE_DIR)
+    except OSError:
+        return
+    cutoff = timezone.now() - STALE_AFTER
+    for name in files:
+        path = f"{STORAGE_DIR}/{name}"
+        try:
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+        except OSError:
+            continue

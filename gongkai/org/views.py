@@ -7,10 +7,11 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongkai.accounts.models import User
-from gongkai.accounts.services import account_unlock
+from gongkai.accounts.services import account_unlock, temporary_password_issue
 from gongkai.core.errors import ServiceError
 from gongkai.org.forms import MemberSearchForm, RoleGrantForm
 from gongkai.org.models import OrgUnit, RoleAssignment
@@ -130,3 +131,20 @@ def person_unlock(request: HttpRequest, employee_no: str) -> HttpResponse:
     account_unlock(actor=request.user, user=person)
     messages.success(request, _("The account is unlocked."))
     return redirect("org:person_detail", employee_no=person.employee_no)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_password(request: HttpRequest, employee_no: str) -> HttpResponse:
+    """Confirm, then issue a one-time password; it is shown once and never stored in clear."""
+    person = get_object_or_404(User.objects.select_related("unit"), employee_no=employee_no)
+    require_on_person(request.user, Action.ACCOUNT_MANAGE, person)
+    context: dict[str, object] = {"person": person}
+    if request.method == "POST":
+        try:
+            context["password"] = temporary_password_issue(actor=request.user, user=person)
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return redirect("org:person_detail", employee_no=person.employee_no)
+    return render(request, "org/person_password.html", context)

@@ -1,0 +1,22 @@
+"""Human names for the audit action codes; a code without a name is shown as it is."""
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS: dict[str, Promise] = {
+    "org.unit_created": _("Unit created"),
+    "org.unit_updated": _("Unit changed"),
+    "org.role_granted": _("Role granted"),
+    "org.role_revoked": _("Role revoked"),
+    "org.roster_imported": _("Roster imported"),
+    "org.employee_created": _("Employee added"),
+    "org.employee_updated": _("Employee changed"),
+    "accounts.locked": _("Account locked after failed logins"),
+    "accounts.unlocked": _("Account unlocked"),
+    "accounts.password_changed": _("Password changed"),
+    "accounts.temporary_password_issued": _("Temporary password issued"),
+}
+
+
+def action_label(code: str) -> str:
+    return str(ACTION_LABELS.get(code, code))
