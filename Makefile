@@ -10,6 +10,7 @@ export DJANGO_SETTINGS_MODULE ?= config.settings.local
 .PHONY: run test install install-dev messages lint bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
+	mkdir -p var
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e .
@@ -27,7 +28,6 @@ messages: $(VENV)/.installed
 	$(PY) -m gongkai.core.catalogues compile
 
 run: install
-	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py collectstatic --noinput --verbosity 0

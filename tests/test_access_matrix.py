@@ -73,6 +73,11 @@ MATRIX: dict[str, list[tuple[UrlFor, dict[str, int]]]] = {
         (lambda o: reverse("org:person_password", args=["employee"]), only({"union": 200})),
         (lambda o: reverse("org:person_password", args=["outsider"]), only({})),
     ],
+    "org:person_active": [
+        (lambda o: reverse("org:person_active", args=["employee"]), only({"union": 200})),
+        (lambda o: reverse("org:person_active", args=["outsider"]), only({})),
+        (lambda o: reverse("org:person_active", args=["nobody"]), everyone(404)),
+    ],
     "org:roster_confirm": [(lambda o: reverse("org:roster_confirm"), everyone(405))],
     "org:roster_import": [(lambda o: reverse("org:roster_import"), only({"union": 200}))],
     "audit:event_list": [

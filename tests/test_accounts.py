@@ -207,3 +207,35 @@ def test_only_the_union_office_issues_temporary_passwords(org, who):
     response = c.post(reverse("org:person_password", args=["rep"]))
     assert response.status_code == 403
     assert User.objects.get(employee_no="rep").password == old
+
+
+@pytest.mark.parametrize("who", ["union", "leader", "supervisor", "depthead", "teamlead", "rep"])
+def test_deactivating_an_account_ends_its_sessions_and_is_audited(org, who):
+    worker = Client()
+    assert attempt(worker, "employee", PASSWORD).status_code == 302
+    manager = Client()
+    manager.force_login(org[who])
+    response = manager.post(reverse("org:person_active", args=["employee"]))
+    active = User.objects.get(employee_no="employee").is_active
+    if who != "union":
+        assert response.status_code == 403
+        assert active
+        assert worker.get(reverse("core:home")).status_code == 200
+        return
+    assert response.status_code == 302
+    assert not active
+    assert worker.get(reverse("core:home")).status_code == 302
+    assert attempt(Client(), "employee", PASSWORD).status_code == 200
+    event = AuditEvent.objects.get(action="accounts.deactivated")
+    assert (event.before, event.after) == ({"is_active": True}, {"is_active": False})
+    manager.post(reverse("org:person_active", args=["employee"]))
+    assert User.objects.get(employee_no="employee").is_active
+    assert attempt(Client(), "employee", PASSWORD).status_code == 302
+
+
+def test_the_union_office_cannot_deactivate_itself(org):
+    c = Client()
+    c.force_login(org["union"])
+    c.post(reverse("org:person_active", args=["union"]))
+    assert User.objects.get(employee_no="union").is_active
+    assert not AuditEvent.objects.filter(action="accounts.deactivated").exists()

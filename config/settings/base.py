@@ -95,7 +95,10 @@ SQLITE_OPTIONS = {
 
 
 def database_from_env(default_sqlite: Path) -> dict[str, Any]:
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{default_sqlite}"
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        default_sqlite.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{default_sqlite}"
     config: dict[str, Any] = dict(
         dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
     )

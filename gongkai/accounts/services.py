@@ -113,3 +113,23 @@ def temporary_password_issue(*, actor: User, user: User) -> str:
         actor=actor, action="accounts.temporary_password_issued", target=user, unit=user.unit
     )
     return password
+
+
+@transaction.atomic
+def account_set_active(*, actor: User, user: User, active: bool) -> None:
+    """Deactivate someone who has left (their sessions end, history keeps their name), or
+    reactivate them. Accounts are never deleted."""
+    if user.pk == actor.pk and not active:
+        raise ServiceError(_("You cannot deactivate your own account."))
+    if user.is_active == active:
+        return
+    User.objects.filter(pk=user.pk).update(is_active=active)
+    record_event(
+        actor=actor,
+        action="accounts.reactivated" if active else "accounts.deactivated",
+        target=user,
+        unit=user.unit,
+        before={"is_active": user.is_active},
+        after={"is_active": active},
+    )
+    user.is_active = active

@@ -13,6 +13,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "org.employee_updated": _("Employee changed"),
     "accounts.locked": _("Account locked after failed logins"),
     "accounts.unlocked": _("Account unlocked"),
+    "accounts.deactivated": _("Account deactivated"),
+    "accounts.reactivated": _("Account reactivated"),
     "accounts.password_changed": _("Password changed"),
     "accounts.temporary_password_issued": _("Temporary password issued"),
 }

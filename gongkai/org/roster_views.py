@@ -14,26 +14,23 @@ import secrets
 from datetime import timedelta
 from typing import Any, TypedDict
 
-from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongkai.org import roster
-from gongkai.org.models import OrgUnit, UnitKind
-from gongkai.policy import Action, require, visible_scope_paths
+from gongkai.org.forms import RosterUploadForm
+from gongkai.org.models import OrgUnit
+from gongkai.org.selectors import importable_companies
+from gongkai.policy import Action, require
 
 SESSION_KEY = "roster_upload"
 STORAGE_DIR = "roster"
@@ -48,52 +45,6 @@ class PendingUpload(TypedDict):
     sha256: str
     filename: str
     company: int
-
-
-class RosterUploadForm(forms.Form):
-    company = forms.ModelChoiceField(
-        label=gettext_lazy("Company"), queryset=OrgUnit.objects.none(), empty_label=None
-    )
-    file = forms.FileField(
-        label=gettext_lazy("Roster file"),
-        help_text=gettext_lazy("An .xlsx workbook (first sheet) or a CSV file."),
-        allow_empty_file=True,  # the import explains an empty file itself
-    )
-
-    def __init__(self, *args: Any, companies: QuerySet[OrgUnit], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.only_company = companies[0] if len(companies) == 1 else None
-        if self.only_company is not None:
-            del self.fields["company"]  # nothing to choose
-        else:
-            field = self.fields["company"]
-            assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
-            field.queryset = companies
-
-    @property
-    def chosen_company(self) -> OrgUnit:
-        company: OrgUnit = self.only_company or self.cleaned_data["company"]
-        return company
-
-    def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(limit)s. Remove unneeded columns or split it.")
-                % {"limit": filesizeformat(settings.UPLOAD_MAX_BYTES)}
-            )
-        return upload
-
-
-def importable_companies(user: Any) -> QuerySet[OrgUnit]:
-    """The active companies within the subtrees where ``user`` may import a roster."""
-    roots = visible_scope_paths(user, Action.ROSTER_IMPORT)
-    if not roots:
-        return OrgUnit.objects.none()
-    within = Q()
-    for root in roots:
-        within |= Q(path__startswith=root)
-    return OrgUnit.objects.filter(within, kind=UnitKind.COMPANY, is_active=True).order_by("path")
 
 
 @login_required

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 
-from gongkai.org.models import OrgUnit, RoleAssignment
+from gongkai.org.models import OrgUnit, RoleAssignment, UnitKind
+from gongkai.policy import Action, visible_scope_paths
 
 
 def unit_chain(unit: OrgUnit) -> list[OrgUnit]:
@@ -48,3 +51,14 @@ def unit_role_holders(unit: OrgUnit) -> QuerySet[RoleAssignment]:
         .select_related("user", "unit")
         .order_by("role", "user__employee_no")
     )
+
+
+def importable_companies(user: Any) -> QuerySet[OrgUnit]:
+    """The active companies within the subtrees where ``user`` may import a roster."""
+    roots = visible_scope_paths(user, Action.ROSTER_IMPORT)
+    if not roots:
+        return OrgUnit.objects.none()
+    within = Q()
+    for root in roots:
+        within |= Q(path__startswith=root)
+    return OrgUnit.objects.filter(within, kind=UnitKind.COMPANY, is_active=True).order_by("path")

@@ -11,7 +11,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongkai.accounts.models import User
-from gongkai.accounts.services import account_unlock, temporary_password_issue
+from gongkai.accounts.services import (
+    account_set_active,
+    account_unlock,
+    temporary_password_issue,
+)
 from gongkai.core.errors import ServiceError
 from gongkai.org.forms import MemberSearchForm, RoleGrantForm
 from gongkai.org.models import OrgUnit, RoleAssignment
@@ -148,3 +152,25 @@ def person_password(request: HttpRequest, employee_no: str) -> HttpResponse:
             messages.error(request, error.message)
             return redirect("org:person_detail", employee_no=person.employee_no)
     return render(request, "org/person_password.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_active(request: HttpRequest, employee_no: str) -> HttpResponse:
+    """Confirm, then deactivate (or reactivate) an account."""
+    person = get_object_or_404(User.objects.select_related("unit"), employee_no=employee_no)
+    require_on_person(request.user, Action.ACCOUNT_MANAGE, person)
+    if request.method == "POST":
+        try:
+            account_set_active(actor=request.user, user=person, active=not person.is_active)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("The account is active again.")
+                if person.is_active
+                else _("The account is deactivated."),
+            )
+        return redirect("org:person_detail", employee_no=person.employee_no)
+    return render(request, "org/person_active_confirm.html", {"person": person})
