@@ -72,3 +72,16 @@ def test_catalogues_hold_every_string_in_the_code(tmp_path: Path):
     known = {e.msgid for e in catalogue("zh_Hans")}
     missing = sorted({e.msgid for e in fresh} - known)
     assert not missing, f"strings missing from the catalogue: {missing[:20]}"
+
+
+def test_translation_functions_are_only_aliased_as_underscore():
+    """makemessages finds _(), gettext(), gettext_lazy() … but not other aliases, whose
+    strings would silently stay English."""
+    alias = re.compile(r"import\s+(?:gettext|gettext_lazy|ngettext|pgettext)\w*\s+as\s+(\w+)")
+    offenders = [
+        f"{path.relative_to(ROOT)}: as {name}"
+        for path in (ROOT / "gongkai").rglob("*.py")
+        for name in alias.findall(path.read_text(encoding="utf-8"))
+        if name != "_"
+    ]
+    assert not offenders

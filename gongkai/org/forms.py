@@ -7,17 +7,16 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy as _
 
 from gongkai.accounts.models import User
 from gongkai.org.models import OrgUnit, Role
 
 
 class RoleGrantForm(forms.Form):
-    employee_no = forms.CharField(label=_lazy("Employee number"), max_length=32)
+    employee_no = forms.CharField(label=_("Employee number"), max_length=32)
     role = forms.ChoiceField(
-        label=_lazy("Role"), choices=[c for c in Role.choices if c[0] != Role.EMPLOYEE]
+        label=_("Role"), choices=[c for c in Role.choices if c[0] != Role.EMPLOYEE]
     )
 
     def clean_employee_no(self) -> User:
@@ -29,16 +28,16 @@ class RoleGrantForm(forms.Form):
 
 
 class MemberSearchForm(forms.Form):
-    q = forms.CharField(label=_lazy("Name or employee number"), max_length=64, required=False)
+    q = forms.CharField(label=_("Name or employee number"), max_length=64, required=False)
 
 
 class RosterUploadForm(forms.Form):
     company = forms.ModelChoiceField(
-        label=_lazy("Company"), queryset=OrgUnit.objects.none(), empty_label=None
+        label=_("Company"), queryset=OrgUnit.objects.none(), empty_label=None
     )
     file = forms.FileField(
-        label=_lazy("Roster file"),
-        help_text=_lazy("An .xlsx workbook (first sheet) or a CSV file."),
+        label=_("Roster file"),
+        help_text=_("An .xlsx workbook (first sheet) or a CSV file."),
         allow_empty_file=True,  # the import explains an empty file itself
     )
 
