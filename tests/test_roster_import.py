@@ -684,3 +684,15 @@ def test_a_company_outside_the_grant_cannot_be_chosen(org, client):
     # With one company there is no choice: the posted value is ignored.
     assert response.context["company"] == org.company
     assert snapshot() == before
+
+
+def test_a_huge_body_is_refused_before_it_is_read(org, client, settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+    client.force_login(org["union"])
+    before = snapshot()
+    big = csv_bytes(ROWS) + b"\n" * (200 * 1024)
+    response = upload(client, big)
+    assert response.status_code == 400
+    assert response.context["upload_error"].startswith("The file is larger than")
+    assert not response.context["form"].is_bound  # the body was never parsed
+    assert snapshot() == before

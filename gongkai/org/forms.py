@@ -6,10 +6,10 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from gongkai.accounts.models import User
+from gongkai.core.uploads import too_large_message
 from gongkai.org.models import OrgUnit, Role
 
 
@@ -59,8 +59,5 @@ class RosterUploadForm(forms.Form):
     def clean_file(self) -> UploadedFile:
         upload: UploadedFile = self.cleaned_data["file"]
         if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(limit)s. Remove unneeded columns or split it.")
-                % {"limit": filesizeformat(settings.UPLOAD_MAX_BYTES)}
-            )
+            raise forms.ValidationError(too_large_message(settings.UPLOAD_MAX_BYTES))
         return upload

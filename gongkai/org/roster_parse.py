@@ -22,10 +22,10 @@ from typing import IO, Any
 import openpyxl
 from django.conf import settings
 from django.db import models
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
+from gongkai.core.uploads import too_large_message
 from gongkai.org.models import OrgUnit
 
 MAX_ROWS = 200_000
@@ -143,10 +143,7 @@ def _read_limited(data: bytes | IO[bytes]) -> bytes:
     limit = settings.UPLOAD_MAX_BYTES
     raw = data if isinstance(data, bytes) else data.read(limit + 1)
     if len(raw) > limit:
-        raise RosterFileError(
-            _("The file is larger than %(limit)s. Remove unneeded columns or split it.")
-            % {"limit": filesizeformat(limit)}
-        )
+        raise RosterFileError(too_large_message(limit))
     if not raw.strip():
         raise RosterFileError(_("The file is empty."))
     return raw

@@ -14,6 +14,7 @@ import secrets
 from datetime import timedelta
 from typing import Any, TypedDict
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -26,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gongkai.core.uploads import declared_body_too_large, too_large_message
 from gongkai.org import roster
 from gongkai.org.forms import RosterUploadForm
 from gongkai.org.models import OrgUnit
@@ -57,6 +59,16 @@ def roster_import(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         form = RosterUploadForm(companies=companies)
         return render(request, "org/roster_import.html", {"form": form})
+    if declared_body_too_large(request, settings.UPLOAD_MAX_BYTES):
+        return render(
+            request,
+            "org/roster_import.html",
+            {
+                "form": RosterUploadForm(companies=companies),
+                "upload_error": too_large_message(settings.UPLOAD_MAX_BYTES),
+            },
+            status=400,
+        )
     form = RosterUploadForm(request.POST, request.FILES, companies=companies)
     if not form.is_valid():
         return render(request, "org/roster_import.html", {"form": form}, status=400)
