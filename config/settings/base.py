@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "gongkai.accounts",
     "gongkai.org",
     "gongkai.audit",
+    "gongkai.disclosure",
 ]
 
 MIDDLEWARE = [

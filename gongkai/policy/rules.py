@@ -18,6 +18,16 @@ class Action(StrEnum):
     ACCOUNT_MANAGE = "accounts.manage"  # unlock an account, issue a temporary password
     ROSTER_IMPORT = "org.roster_import"
     AUDIT_BROWSE = "audit.browse"
+    BOARD_VIEW = "board.view"  # open a unit's board (items filtered by DISCLOSURE_READ_ALL)
+    DISCLOSURE_READ_ALL = "disclosure.read_all"  # internal items of every unit in the subtree
+    DISCLOSURE_DRAFT = "disclosure.draft"  # draft, submit, publish, correct, attest
+    DISCLOSURE_APPROVE = "disclosure.approve"  # the unit head's approval
+    DISCLOSURE_ENDORSE = "disclosure.endorse"  # the leadership group's, for company items
+    DISCLOSURE_WITHDRAW = "disclosure.withdraw"
+    DISCLOSURE_RATE = "disclosure.rate"
+    READS_VIEW = "disclosure.reads_view"  # how many of the unit have read an item
+    CATALOG_MANAGE = "catalog.manage"
+    REGULATION_MANAGE = "regulation.manage"
 
 
 # action → the roles that grant it on the holder's unit and its subtree.
@@ -31,6 +41,29 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.ACCOUNT_MANAGE: frozenset({Role.UNION_OFFICE}),
     Action.ROSTER_IMPORT: frozenset({Role.UNION_OFFICE}),
     Action.AUDIT_BROWSE: frozenset({Role.UNION_OFFICE, Role.SUPERVISION}),
+    Action.BOARD_VIEW: frozenset(Role),
+    Action.DISCLOSURE_READ_ALL: frozenset(
+        {
+            Role.UNIT_HEAD,
+            Role.TEAM_OFFICER,
+            Role.DEPT_OFFICER,
+            Role.UNION_OFFICE,
+            Role.LEADERSHIP,
+            Role.SUPERVISION,
+            Role.DISCIPLINE,
+            Role.EMPLOYEE_DIRECTOR,
+        }
+    ),
+    Action.DISCLOSURE_DRAFT: frozenset(
+        {Role.TEAM_OFFICER, Role.DEPT_OFFICER, Role.UNIT_HEAD, Role.UNION_OFFICE}
+    ),
+    Action.DISCLOSURE_APPROVE: frozenset({Role.UNIT_HEAD}),
+    Action.DISCLOSURE_ENDORSE: frozenset({Role.LEADERSHIP}),
+    Action.DISCLOSURE_WITHDRAW: frozenset({Role.UNIT_HEAD, Role.UNION_OFFICE}),
+    Action.DISCLOSURE_RATE: frozenset(Role),
+    Action.READS_VIEW: frozenset({Role.UNIT_HEAD, Role.UNION_OFFICE, Role.LEADERSHIP}),
+    Action.CATALOG_MANAGE: frozenset({Role.UNION_OFFICE}),
+    Action.REGULATION_MANAGE: frozenset({Role.UNION_OFFICE}),
 }
 
 
