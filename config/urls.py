@@ -5,5 +5,9 @@ urlpatterns = [
     path("accounts/", include("gongkai.accounts.urls")),
     path("org/", include("gongkai.org.urls")),
     path("audit/", include("gongkai.audit.urls")),
+    path("boards/", include("gongkai.disclosure.board_urls")),
+    path("public/", include("gongkai.disclosure.public_urls")),
+    path("search/", include("gongkai.search.urls")),
+    path("ledger/", include("gongkai.ledger.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "gongkai.org",
     "gongkai.audit",
     "gongkai.disclosure",
+    "gongkai.search",
+    "gongkai.ledger",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +198,9 @@ CONTENT_SECURITY_POLICY = (
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "gongkai@localhost")
+# Notifications also go by e-mail when this is on and the person has an address.
+EMAIL_NOTIFICATIONS = env_bool("EMAIL_NOTIFICATIONS", False)
+SITE_URL = os.environ.get("SITE_URL", "")
 
 LOGGING = {
     "version": 1,

@@ -41,6 +41,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
     )
     position = models.CharField(_("position"), max_length=64, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
