@@ -8,6 +8,7 @@ urlpatterns = [
     path("boards/", include("gongkai.disclosure.board_urls")),
     path("public/", include("gongkai.disclosure.public_urls")),
     path("search/", include("gongkai.search.urls")),
+    path("attachments/", include("gongkai.disclosure.attachment_urls")),
     path("ledger/", include("gongkai.ledger.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
