@@ -40,8 +40,19 @@ class Org:
         return self.users[login]
 
 
+def ensure_catalog() -> None:
+    """The catalog comes from a data migration; transactional tests flush it, so load it
+    again (idempotently) when it is missing."""
+    from gongkai.disclosure.catalog_seed import load_catalog
+    from gongkai.disclosure.models import CatalogEntry, CatalogRule, Category
+
+    if not CatalogEntry.objects.exists():
+        load_catalog(Category, CatalogEntry, CatalogRule)
+
+
 @pytest.fixture
 def org(db) -> Org:
+    ensure_catalog()
     company = make_unit("示范热电有限责任公司", UnitKind.COMPANY, code="rd")
     boiler = make_unit("锅炉分场", UnitKind.DEPARTMENT, company, code="rd-boiler")
     boiler_team = make_unit("锅炉运行一班", UnitKind.TEAM, boiler, code="rd-boiler-1")

@@ -13,6 +13,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import PERSONAS, Org
+from tests.test_attachments import attachment_on
+from tests.test_boards import public_item
 
 ANON = "anon"
 WHO = (ANON, *PERSONAS)
@@ -24,6 +26,46 @@ def everyone(code: int, anon: int = 302) -> dict[str, int]:
 
 def only(allowed: dict[str, int], others: int = 403, anon: int = 302) -> dict[str, int]:
     return {ANON: anon, **{p: allowed.get(p, others) for p in PERSONAS}}
+
+
+DRAFTERS = {"union": 200, "depthead": 200, "teamlead": 200}
+READ_ALL_COMPANY = {"union": 200, "leader": 200, "supervisor": 200, "discipline": 200}
+
+
+def team_item(o: Org, unit=None):
+    """A published internal item of a team (the boiler team unless given)."""
+    from tests.factories import published_disclosure
+
+    return published_disclosure(
+        unit=unit or o.boiler_team, entry_code="team-bonus", period="2026-10"
+    )
+
+
+def team_draft(o: Org):
+    from gongkai.disclosure.models import CatalogEntry
+    from gongkai.disclosure.services import disclosure_create
+
+    return disclosure_create(
+        actor=o["teamlead"],
+        unit=o.boiler_team,
+        entry=CatalogEntry.objects.get(code="attendance"),
+        title="十月考勤",
+        procedure="<p>考勤</p>",
+        result="<p>结果</p>",
+        period="2026-10",
+    )
+
+
+def regulation(o: Org):
+    from gongkai.disclosure.regulations import regulation_create
+
+    return regulation_create(
+        actor=None,
+        company=o.company,
+        code="team-rules",
+        title="《班务公开规定》",
+        body="<p>第一条</p>",
+    )
 
 
 UrlFor = Callable[[Org], str]
@@ -78,6 +120,111 @@ MATRIX: dict[str, list[tuple[UrlFor, dict[str, int]]]] = {
         (lambda o: reverse("org:person_active", args=["outsider"]), only({})),
         (lambda o: reverse("org:person_active", args=["nobody"]), everyone(404)),
     ],
+    "disclosure:work": [(lambda o: reverse("disclosure:work"), everyone(200))],
+    "disclosure:create": [
+        (lambda o: reverse("disclosure:create"), only(DRAFTERS)),
+    ],
+    "disclosure:attest": [(lambda o: reverse("disclosure:attest"), only(DRAFTERS))],
+    "disclosure:detail": [
+        (lambda o: reverse("disclosure:detail", args=[team_item(o).pk]), everyone(200)),
+        (
+            lambda o: reverse("disclosure:detail", args=[team_item(o, o.turbine_team).pk]),
+            only(READ_ALL_COMPANY, others=404),
+        ),
+        (
+            lambda o: reverse("disclosure:detail", args=[team_draft(o).pk]),
+            only(DRAFTERS, others=404),
+        ),
+        (lambda o: reverse("disclosure:detail", args=[999_999]), everyone(404)),
+    ],
+    "disclosure:edit": [
+        (lambda o: reverse("disclosure:edit", args=[team_draft(o).pk]), only(DRAFTERS, 404)),
+        (lambda o: reverse("disclosure:edit", args=[team_item(o).pk]), only({}, 403)),
+    ],
+    "disclosure:history": [
+        (lambda o: reverse("disclosure:history", args=[team_item(o).pk]), everyone(200)),
+    ],
+    "disclosure:step": [
+        (
+            lambda o: reverse("disclosure:step", args=[team_item(o).pk, "withdraw"]),
+            only(DRAFTERS),
+        ),
+        (
+            lambda o: reverse("disclosure:step", args=[team_item(o).pk, "approve"]),
+            only({}),
+        ),
+        (
+            lambda o: reverse("disclosure:step", args=[team_item(o).pk, "explode"]),
+            everyone(404),
+        ),
+    ],
+    "catalog:index": [(lambda o: reverse("catalog:index"), everyone(200))],
+    "catalog:entry": [
+        (lambda o: reverse("catalog:entry", args=["entertainment"]), everyone(200)),
+        (lambda o: reverse("catalog:entry", args=["no-such-entry"]), everyone(404)),
+    ],
+    "rules:index": [(lambda o: reverse("rules:index"), everyone(200))],
+    "rules:detail": [
+        (lambda o: reverse("rules:detail", args=[regulation(o).code]), everyone(200)),
+        (lambda o: reverse("rules:detail", args=["nope"]), everyone(404)),
+    ],
+    "notifications:list": [(lambda o: reverse("notifications:list"), everyone(200))],
+    "notifications:read_all": [(lambda o: reverse("notifications:read_all"), everyone(405))],
+    "ledger:head": [(lambda o: reverse("ledger:head"), everyone(200))],
+    "ledger:disclosure": [
+        (
+            lambda o: reverse("ledger:disclosure", args=[team_item(o).pk]),
+            everyone(200, anon=404),
+        ),
+        (
+            lambda o: reverse("ledger:disclosure", args=[team_item(o, o.turbine_team).pk]),
+            only(READ_ALL_COMPANY, others=404, anon=404),
+        ),
+        (
+            lambda o: reverse("ledger:disclosure", args=[team_draft(o).pk]),
+            only(DRAFTERS, others=404, anon=404),
+        ),
+        (lambda o: reverse("ledger:disclosure", args=[999_999]), everyone(404, anon=404)),
+    ],
+    "attachments:download": [
+        (
+            lambda o: reverse("attachments:download", args=[attachment_on(o.boiler_team).pk]),
+            everyone(200),
+        ),
+        (
+            lambda o: reverse("attachments:download", args=[attachment_on(o.turbine_team).pk]),
+            only(READ_ALL_COMPANY, others=404),
+        ),
+        (
+            lambda o: reverse(
+                "attachments:download", args=[attachment_on(o.company, scope="public").pk]
+            ),
+            everyone(200, anon=200),
+        ),
+        (
+            lambda o: reverse(
+                "attachments:download", args=[attachment_on(o.boiler_team, published=False).pk]
+            ),
+            only(DRAFTERS, others=404),
+        ),
+        (lambda o: reverse("attachments:download", args=[999_999]), everyone(404)),
+    ],
+    "boards:board": [
+        (lambda o: reverse("boards:board", args=[o.boiler_team.code]), everyone(200)),
+        (lambda o: reverse("boards:board", args=[o.other_dept.code]), everyone(403)),
+        (lambda o: reverse("boards:board", args=["no-such-unit"]), everyone(404)),
+    ],
+    "boards:rate": [(lambda o: reverse("boards:rate", args=[999_999]), everyone(405))],
+    "boards:feed": [
+        (lambda o: reverse("boards:feed", args=[o.boiler_team.code]), everyone(200, anon=200)),
+        (lambda o: reverse("boards:feed", args=["no-such-unit"]), everyone(404, anon=404)),
+    ],
+    "public:index": [(lambda o: reverse("public:index"), everyone(200, anon=200))],
+    "public:detail": [
+        (lambda o: reverse("public:detail", args=[public_item(o).pk]), everyone(200, anon=200)),
+        (lambda o: reverse("public:detail", args=[team_item(o).pk]), everyone(404, anon=404)),
+    ],
+    "public:feed": [(lambda o: reverse("public:feed"), everyone(200, anon=200))],
     "org:roster_confirm": [(lambda o: reverse("org:roster_confirm"), everyone(405))],
     "org:roster_import": [(lambda o: reverse("org:roster_import"), only({"union": 200}))],
     "audit:event_list": [

@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gongkai.policy.context_processors.policy",
+                "gongkai.core.context_processors.notifications",
             ],
             "builtins": ["gongkai.policy.templatetags.policy"],
         },

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gongkai.disclosure import attachment_views
 
 app_name = "attachments"
-urlpatterns: list = []
+urlpatterns = [
+    path("<int:pk>/", attachment_views.download, name="download"),
+]

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gongkai.disclosure import board_views, feeds
 
 app_name = "boards"
-urlpatterns: list = []
+urlpatterns = [
+    path("rate/<int:pk>/", board_views.rate, name="rate"),
+    path("<slug:code>/", board_views.board, name="board"),
+    path("<slug:code>/feed/", feeds.board_feed, name="feed"),
+]

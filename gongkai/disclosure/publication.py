@@ -9,14 +9,23 @@ from gongkai.disclosure.models import Disclosure
 
 def record_in_ledger(disclosure: Disclosure, *, event: str) -> None:
     """Append the published record to the hash-linked ledger (gongkai.ledger)."""
+    from gongkai.ledger.services import ledger_record_publication
+
+    ledger_record_publication(disclosure=disclosure, event=event)
 
 
 def update_search_index(disclosure: Disclosure) -> None:
     """Index the published revision, or drop a withdrawn one (gongkai.search)."""
+    from gongkai.search.services import search_index_update
+
+    search_index_update(disclosure=disclosure)
 
 
 def invalidate_boards(disclosure: Disclosure) -> None:
     """Forget cached board pages that show this disclosure (gongkai.disclosure.boards)."""
+    from gongkai.disclosure.boards import board_changed
+
+    board_changed(disclosure.unit_id)
 
 
 def publication_changed(disclosure: Disclosure, *, event: str) -> None:

@@ -9,7 +9,7 @@ audited in the same transaction, and followed by notifications to whoever acts n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -238,8 +238,15 @@ def disclosure_update(*, actor: User, disclosure: Disclosure, **fields: Any) -> 
 
 @transaction.atomic
 def disclosure_transition(
-    *, actor: User, disclosure: Disclosure, transition: Transition, reason: str = ""
+    *,
+    actor: User,
+    disclosure: Disclosure,
+    transition: Transition,
+    reason: str = "",
+    at: datetime | None = None,
 ) -> Disclosure:
+    """Apply one step of the workflow. ``at`` back-dates the step; only for entering past
+    records from the paper boards by the system (the demo, imports) — pages never pass it."""
     step = TRANSITIONS[transition]
     reason = reason.strip()
     if step.needs_reason and not reason:
@@ -257,7 +264,7 @@ def disclosure_transition(
     if transition == Transition.SUBMIT:
         check_complete(current)
     target = target_status(transition, current)
-    now = timezone.now()
+    now = at or timezone.now()
     changes: dict[str, Any] = {"status": target, "updated_at": now}
     if transition == Transition.SUBMIT:
         changes |= {"submitted_at": now, "rejection_reason": ""}
@@ -342,6 +349,7 @@ def attestation_file(
     reason: str,
     period: str = "",
     event_date: date | None = None,
+    at: datetime | None = None,
 ) -> Disclosure:
     """A signed "nothing to report this period" (本期无公开事项); counts as published."""
     if not can(actor, Action.DISCLOSURE_DRAFT, unit):
@@ -359,7 +367,7 @@ def attestation_file(
         .exists()
     ):
         raise ServiceError(_("Something is already published for this period."), field="period")
-    now = timezone.now()
+    now = at or timezone.now()
     title = _("Nothing to report: %(entry)s, %(period)s") % {
         "entry": entry.name,
         "period": period_key or event_date,

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gongkai.ledger import views
 
 app_name = "ledger"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.head, name="head"),
+    path("disclosures/<int:pk>/", views.disclosure_entries, name="disclosure"),
+]

@@ -91,6 +91,10 @@ DEMO_LOGINS = [
     ),
     DemoLogin("rep", "职工代表 刘芳", BOILER_TEAM, "主值", ((Role.REPRESENTATIVE, COMPANY_CODE),)),
     DemoLogin("employee", "职工 张伟", BOILER_TEAM, "巡检员", ()),
+    # The company's head (approves company items before the leadership group endorses them).
+    DemoLogin(
+        "100000", "副总经理 刘强", COMPANY_CODE, "副总经理", ((Role.UNIT_HEAD, COMPANY_CODE),)
+    ),
 ]
 
 
@@ -164,7 +168,8 @@ def seed_org(*, employees_per_team: int = 7) -> dict[str, int]:
         for d in DEMO_LOGINS
         for role, unit_code in d.roles
     ]
-    ordinary = [u for u in users if u.employee_no.isdigit()]
+    logins = {d.login for d in DEMO_LOGINS}
+    ordinary = [u for u in users if u.employee_no not in logins]
     # About 10% of the employees are representatives; one is the employee director.
     reps = rng.sample(ordinary, k=len(ordinary) // 10)
     assignments += [

@@ -166,10 +166,17 @@ def _not_a_spreadsheet() -> RosterFileError:
     )
 
 
+def zip_unpacked_size(raw: bytes) -> int:
+    """The total size of a zip's members once unpacked, as its directory declares it
+    (nothing is unpacked). Raises zipfile.BadZipFile, ValueError or OSError on a damaged or
+    non-zip file. Shared with the disclosure tables and attachments (zip-bomb guard)."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        return sum(info.file_size for info in archive.infolist())
+
+
 def _xlsx_rows(raw: bytes) -> Iterator[list[str]]:
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+        unpacked = zip_unpacked_size(raw)
     except (zipfile.BadZipFile, ValueError, OSError) as error:
         raise _not_a_spreadsheet() from error
     if unpacked > MAX_UNPACKED_RATIO * settings.UPLOAD_MAX_BYTES:
@@ -205,6 +212,15 @@ def _cell_text(value: object) -> str:
 
 
 def _decode(raw: bytes) -> str:
+    text = decode_text_file(raw)
+    if text is None:
+        raise _not_a_spreadsheet()
+    return text
+
+
+def decode_text_file(raw: bytes) -> str | None:
+    """The text of a CSV file as Chinese Excel and others save it, or None when ``raw`` is
+    not text. Shared with the disclosure tables."""
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encodings: tuple[str, ...] = ("utf-16",)
     else:
@@ -218,7 +234,7 @@ def _decode(raw: bytes) -> str:
         if CONTROL_CHARS_RE.search(text[:65536]):
             break  # binary content that happens to decode
         return text
-    raise _not_a_spreadsheet()
+    return None
 
 
 def _csv_rows(text: str) -> Iterator[list[str]]:

@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gongkai.search import views
 
 app_name = "search"
-urlpatterns: list = []
+urlpatterns = [path("", views.results, name="results")]

@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from gongkai.disclosure.demo import seed_disclosures
 from gongkai.org.demo import demo_exists, seed_org
 
 
@@ -25,11 +27,17 @@ class Command(BaseCommand):
             raise CommandError(
                 "The database already holds data; seed_demo only fills an empty one."
             )
-        counts = seed_org()
-        self.stdout.write(
-            self.style.SUCCESS(
+        with transaction.atomic():
+            counts = seed_org()
+            self.stdout.write(
                 "Demo company loaded: {units} units, {employees} employees, {roles} roles.".format(
                     **counts
                 )
+            )
+            counts = seed_disclosures()
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Disclosures loaded: {disclosures} published ({late} late), "
+                "{attestations} nothing-to-report attestations.".format(**counts)
             )
         )

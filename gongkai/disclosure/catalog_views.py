@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from gongkai.core.errors import ServiceError
+from gongkai.core.periods import Frequency
+from gongkai.disclosure.catalog import rule_in_force, rules_by_entry
+from gongkai.disclosure.catalog_services import catalog_rule_add
+from gongkai.disclosure.models import CatalogEntry, Category, Scope
+from gongkai.org.models import UnitKind
+from gongkai.policy import Action, can, require
+
+
+class CatalogRuleForm(forms.Form):
+    effective_from = forms.DateField(
+        label=gettext_lazy("Takes effect on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    unit_kinds = forms.MultipleChoiceField(
+        label=gettext_lazy("Published by"),
+        choices=UnitKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    frequency = forms.ChoiceField(label=gettext_lazy("How often"), choices=Frequency.choices)
+    deadline_days = forms.IntegerField(
+        label=gettext_lazy("Days after the period ends"), min_value=0, max_value=365
+    )
+    default_scope = forms.ChoiceField(label=gettext_lazy("Default scope"), choices=Scope.choices)
+    requires_procedure = forms.BooleanField(
+        label=gettext_lazy("Procedure required"), required=False
+    )
+    requires_result = forms.BooleanField(label=gettext_lazy("Result required"), required=False)
+    reason = forms.CharField(label=gettext_lazy("Reason for the change"), max_length=200)
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    rules = rules_by_entry()
+    categories = list(Category.objects.order_by("order"))
+    entries = CatalogEntry.objects.select_related("category").order_by("category__order", "order")
+    rows = [(e, rule_in_force(rules.get(e.pk, []), today)) for e in entries]
+    return render(
+        request,
+        "disclosure/catalog.html",
+        {
+            "categories": categories,
+            "rows": rows,
+            "may_manage": can(request.user, Action.CATALOG_MANAGE),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
+    entry = get_object_or_404(CatalogEntry.objects.select_related("category"), code=code)
+    may_manage = can(request.user, Action.CATALOG_MANAGE)
+    rules = list(entry.rules.select_related("created_by").order_by("-effective_from"))
+    current = rule_in_force(rules, timezone.localdate())
+    form = None
+    if may_manage:
+        initial = {"effective_from": timezone.localdate()}
+        if current is not None:
+            initial |= {
+                f: getattr(current, f)
+                for f in (
+                    "unit_kinds",
+                    "frequency",
+                    "deadline_days",
+                    "default_scope",
+                    "requires_procedure",
+                    "requires_result",
+                )
+            }
+        form = CatalogRuleForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        require(request.user, Action.CATALOG_MANAGE)
+        assert form is not None  # noqa: S101
+        if form.is_valid():
+            try:
+                catalog_rule_add(actor=request.user, entry=entry, **form.cleaned_data)
+            except ServiceError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "The new rule is recorded; earlier periods keep "
+                        "the rule they were due under."
+                    ),
+                )
+                return redirect("catalog:entry", code=entry.code)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "disclosure/catalog_entry.html",
+        {"entry": entry, "rules": rules, "current": current, "form": form},
+        status=status,
+    )

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from gongkai.disclosure.models import CatalogEntry, Scope
+from gongkai.org.models import OrgUnit, UnitKind
+
+PERIOD_HELP = _(
+    "Month 2026-10, quarter 2026-Q3, half-year 2026-H2 or year 2026, as the "
+    "catalog entry demands. Leave empty for an event."
+)
+
+
+class UnitEntryPeriodForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none())
+    entry = forms.ModelChoiceField(
+        label=_("Catalog entry"),
+        queryset=CatalogEntry.objects.filter(is_active=True).select_related("category"),
+    )
+    period = forms.CharField(
+        label=_("Period"), max_length=10, required=False, help_text=PERIOD_HELP
+    )
+    event_date = forms.DateField(
+        label=_("Event date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("For entries published per event."),
+    )
+
+    def __init__(self, *args: Any, units: QuerySet[OrgUnit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["unit"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
+        field.queryset = units
+        field.label_from_instance = unit_label  # type: ignore[method-assign]
+        entry_field = self.fields["entry"]
+        assert isinstance(entry_field, forms.ModelChoiceField)  # noqa: S101
+        entry_field.label_from_instance = lambda e: f"{e.category.name} · {e.name}"  # type: ignore[method-assign]
+
+
+def unit_label(unit: OrgUnit) -> str:
+    prefix = {UnitKind.COMPANY: "", UnitKind.DEPARTMENT: "— ", UnitKind.TEAM: "—— "}
+    return f"{prefix.get(unit.kind, '')}{unit.name}"
+
+
+class ContentForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    procedure = forms.CharField(
+        label=_("Procedure (办事程序)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("How the matter was handled: who decided, by which rule, in which steps."),
+    )
+    result = forms.CharField(
+        label=_("Result (办事结果)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("What was decided or spent, with the figures."),
+    )
+    table_text = forms.CharField(
+        label=_("Table"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "Optional. Paste from Excel: the first line is the header, cells separated "
+            "by tabs. Amount columns are totalled exactly."
+        ),
+    )
+    table_file = forms.FileField(label=_("…or upload the table (.xlsx or .csv)"), required=False)
+    scope = forms.ChoiceField(label=_("Who may see it"), choices=Scope.choices)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        from gongkai.disclosure.tables import clean_table
+
+        try:
+            cleaned["table"] = clean_table(cleaned.get("table_text", ""), cleaned.get("table_file"))
+        except forms.ValidationError as error:
+            self.add_error("table_text", error)
+        return cleaned
+
+
+class DisclosureCreateForm(UnitEntryPeriodForm, ContentForm):
+    field_order = [
+        "unit",
+        "entry",
+        "period",
+        "event_date",
+        "title",
+        "procedure",
+        "result",
+        "table_text",
+        "table_file",
+        "scope",
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["scope"].required = False
+        self.fields["scope"].choices = [("", _("As the catalog says")), *Scope.choices]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class AttestationForm(UnitEntryPeriodForm):
+    reason = forms.CharField(
+        label=_("Why there is nothing to report"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )

@@ -1,0 +1,269 @@
+"""The disclosure workflow pages: my work, draft, edit, detail, steps, history, attest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from gongkai.core.errors import ServiceError
+from gongkai.disclosure import selectors, services
+from gongkai.disclosure.diff import revision_diff
+from gongkai.disclosure.forms import (
+    AttestationForm,
+    ContentForm,
+    DisclosureCreateForm,
+    ReasonForm,
+)
+from gongkai.disclosure.models import Disclosure, Revision
+from gongkai.disclosure.services import Transition
+from gongkai.policy import Action, can
+from gongkai.policy import disclosure as disclosure_policy
+
+PER_PAGE = 20
+
+
+def disclosure_for(request: HttpRequest, pk: int) -> Disclosure:
+    """The disclosure if this user may read it; the same 404 when missing or not theirs."""
+    disclosure = get_object_or_404(selectors.with_relations(Disclosure.objects.all()), pk=pk)
+    if not disclosure_policy.can_read(request.user, disclosure):
+        raise Http404
+    return disclosure
+
+
+@login_required
+def work(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "drafts": Paginator(selectors.my_drafts(user), PER_PAGE).get_page(request.GET.get("d")),
+        "awaiting": selectors.awaiting_approval(user)[:100],
+        "in_review": selectors.in_review_by_me(user)[:100],
+        "may_draft": can(user, Action.DISCLOSURE_DRAFT),
+    }
+    return render(request, "disclosure/work.html", context)
+
+
+def apply_service_error(form: Any, error: ServiceError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Action.DISCLOSURE_DRAFT):
+        raise PermissionDenied
+    units = selectors.draftable_units(request.user)
+    initial = {"unit": units.filter(code=request.GET.get("unit", "")).first()}
+    form = DisclosureCreateForm(
+        request.POST or None, request.FILES or None, units=units, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            disclosure = services.disclosure_create(
+                actor=request.user,
+                unit=data["unit"],
+                entry=data["entry"],
+                title=data["title"],
+                procedure=data["procedure"],
+                result=data["result"],
+                period=data["period"],
+                event_date=data["event_date"],
+                table=data.get("table"),
+                scope=data["scope"] or None,
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("The draft is saved. Submit it for approval when ready."))
+            return redirect("disclosure:detail", pk=disclosure.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "disclosure/form.html", {"form": form, "creating": True}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    disclosure = disclosure_for(request, pk)
+    if not disclosure_policy.can_edit(request.user, disclosure):
+        raise PermissionDenied
+    initial = {
+        "title": disclosure.title,
+        "procedure": disclosure.procedure,
+        "result": disclosure.result,
+        "scope": disclosure.scope,
+    }
+    form = ContentForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields: dict[str, Any] = {k: data[k] for k in ("title", "procedure", "result", "scope")}
+        if data.get("table") is not None or data.get("table_text") == "":
+            fields["table"] = data.get("table")
+        try:
+            services.disclosure_update(actor=request.user, disclosure=disclosure, **fields)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("The draft is saved."))
+            return redirect("disclosure:detail", pk=disclosure.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "disclosure/form.html",
+        {"form": form, "disclosure": disclosure, "creating": False},
+        status=status,
+    )
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    disclosure = disclosure_for(request, pk)
+    user = request.user
+    working = disclosure_policy.can_see_working_copy(user, disclosure)
+    published: Revision | None = disclosure.published_revision
+    if published is not None and disclosure.is_published:
+        from gongkai.disclosure.engagement import receipt_record
+
+        receipt_record(user=user, disclosure=disclosure)
+    context: dict[str, Any] = {
+        "disclosure": disclosure,
+        "published": published,
+        "working": working,
+        "transitions": services.available_transitions(user, disclosure) if working else [],
+        "may_edit": disclosure_policy.can_edit(user, disclosure),
+        "revisions": list(disclosure.revisions.order_by("number")),
+        "attachments": list(disclosure.attachments.all()),
+    }
+    if can(user, Action.READS_VIEW, disclosure.unit) and published is not None:
+        from gongkai.disclosure.engagement import reads_for
+
+        context["reads"] = reads_for(disclosure)
+    return render(request, "disclosure/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def step(request: HttpRequest, pk: int, transition: str) -> HttpResponse:
+    disclosure = disclosure_for(request, pk)
+    try:
+        chosen = Transition(transition)
+    except ValueError:
+        raise Http404 from None
+    if not services.may_transition(request.user, disclosure, chosen):
+        raise PermissionDenied
+    needs_reason = services.TRANSITIONS[chosen].needs_reason
+    form = ReasonForm(request.POST or None) if needs_reason else None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            services.disclosure_transition(
+                actor=request.user,
+                disclosure=disclosure,
+                transition=chosen,
+                reason=form.cleaned_data["reason"] if form is not None else "",
+            )
+        except ServiceError as error:
+            if form is not None and error.field == "reason":
+                form.add_error("reason", error.message)
+            else:
+                messages.error(request, error.message)
+                return redirect("disclosure:detail", pk=disclosure.pk)
+        else:
+            messages.success(request, STEP_DONE[chosen])
+            return redirect("disclosure:detail", pk=disclosure.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "disclosure/step.html",
+        {
+            "disclosure": disclosure,
+            "transition": chosen,
+            "form": form,
+            "label": STEP_LABELS[chosen],
+        },
+        status=status,
+    )
+
+
+@login_required
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    disclosure = disclosure_for(request, pk)
+    revisions = list(disclosure.revisions.select_related("published_by").order_by("number"))
+    if not revisions:
+        raise Http404
+    numbers = [r.number for r in revisions]
+    try:
+        a = int(request.GET.get("a", numbers[-2] if len(numbers) > 1 else numbers[0]))
+        b = int(request.GET.get("b", numbers[-1]))
+    except ValueError:
+        a, b = numbers[0], numbers[-1]
+    by_number = {r.number: r for r in revisions}
+    old, new = by_number.get(a, revisions[0]), by_number.get(b, revisions[-1])
+    return render(
+        request,
+        "disclosure/history.html",
+        {
+            "disclosure": disclosure,
+            "revisions": revisions,
+            "old": old,
+            "new": new,
+            "diff": revision_diff(old, new) if old.pk != new.pk else [],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attest(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Action.DISCLOSURE_DRAFT):
+        raise PermissionDenied
+    units = selectors.draftable_units(request.user)
+    form = AttestationForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            disclosure = services.attestation_file(
+                actor=request.user,
+                unit=data["unit"],
+                entry=data["entry"],
+                reason=data["reason"],
+                period=data["period"],
+                event_date=data["event_date"],
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("The attestation is filed and shows on the board."))
+            return redirect("disclosure:detail", pk=disclosure.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "disclosure/attest.html", {"form": form}, status=status)
+
+
+STEP_LABELS = {
+    Transition.SUBMIT: gettext_lazy("Submit for approval"),
+    Transition.APPROVE: gettext_lazy("Approve"),
+    Transition.ENDORSE: gettext_lazy("Approve for the leadership group"),
+    Transition.REJECT: gettext_lazy("Return to the author"),
+    Transition.PUBLISH: gettext_lazy("Publish"),
+    Transition.CORRECT: gettext_lazy("Correct (new revision)"),
+    Transition.WITHDRAW: gettext_lazy("Withdraw"),
+}
+STEP_DONE = {
+    Transition.SUBMIT: gettext_lazy("Submitted for approval."),
+    Transition.APPROVE: gettext_lazy("Approved."),
+    Transition.ENDORSE: gettext_lazy("Approved for the leadership group."),
+    Transition.REJECT: gettext_lazy("Returned to the author with your reason."),
+    Transition.PUBLISH: gettext_lazy("Published."),
+    Transition.CORRECT: gettext_lazy(
+        "A correction draft is open; the published revision stays visible "
+        "until the correction is published."
+    ),
+    Transition.WITHDRAW: gettext_lazy("Withdrawn; a notice with your reason stays on the board."),
+}

@@ -1,0 +1,143 @@
+"""The publication ledger: an append-only, hash-linked chain of what was published."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gongkai.disclosure.models import Disclosure
+from gongkai.ledger import canonical
+
+HEAD_ID = 1  # the single LedgerHead row
+
+
+class LedgerIsAppendOnly(Exception):
+    pass
+
+
+class RecordType(models.TextChoices):
+    REVISION = canonical.REVISION, _("Published revision")
+    WITHDRAWAL = canonical.WITHDRAWAL, _("Withdrawal")
+
+
+class Event(models.TextChoices):
+    PUBLISH = "publish", _("Published")
+    ATTEST = "attest", _("Nothing to report")
+    WITHDRAW = "withdraw", _("Withdrawn")
+
+
+class ProblemKind(models.TextChoices):
+    """What verification can find wrong (see gongkai.ledger.verification)."""
+
+    CONTENT_CHANGED = "content_changed", _("content changed")
+    ENTRY_ALTERED = "entry_altered", _("ledger entry altered")
+    CHAIN_BROKEN = "chain_broken", _("chain broken")
+    ENTRY_MISSING = "entry_missing", _("entry missing")
+    RECORD_MISSING = "record_missing", _("record missing")
+    WRONG_DISCLOSURE = "wrong_disclosure", _("entry filed under another disclosure")
+    NOT_RECORDED = "not_recorded", _("published but not in the ledger")
+    HEAD_MISMATCH = "head_mismatch", _("head does not match the chain")
+    HEAD_REWRITTEN = "head_rewritten", _("a head written down earlier has changed")
+
+
+class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise LedgerIsAppendOnly("ledger entries cannot be changed")
+
+    def delete(self) -> NoReturn:
+        raise LedgerIsAppendOnly("ledger entries cannot be deleted")
+
+
+class LedgerEntry(models.Model):
+    """Entry ``sequence`` of the chain. ``entry_hash`` covers the sequence, the record, the
+    event, ``content_hash`` (the record's canonical content), ``prev_hash`` and the time.
+    Rows are only ever inserted: the model refuses save-over and delete, a database trigger
+    refuses UPDATE (and DELETE on PostgreSQL), and unique sequence and previous hash make a
+    fork impossible even for a writer that skipped the lock."""
+
+    sequence = models.PositiveBigIntegerField(_("sequence"))
+    record_type = models.CharField(_("record type"), max_length=40, choices=RecordType.choices)
+    record_id = models.PositiveBigIntegerField(_("record id"))
+    event = models.CharField(_("event"), max_length=10, choices=Event.choices)
+    # Not hashed: an index for the disclosure's page; verification checks it against the
+    # record. PROTECT also stops the database from deleting a published disclosure.
+    disclosure = models.ForeignKey(
+        Disclosure,
+        verbose_name=_("disclosure"),
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    entry_hash = models.CharField(_("entry hash"), max_length=64)
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["sequence"], name="ledger_sequence_unique"),
+            models.UniqueConstraint(fields=["prev_hash"], name="ledger_no_fork"),
+            models.UniqueConstraint(
+                fields=["record_type", "record_id", "event"], name="ledger_record_once"
+            ),
+            models.CheckConstraint(condition=models.Q(sequence__gte=1), name="ledger_sequence_1"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        record_type=RecordType.REVISION, event__in=[Event.PUBLISH, Event.ATTEST]
+                    )
+                    | models.Q(record_type=RecordType.WITHDRAWAL, event=Event.WITHDRAW)
+                ),
+                name="ledger_record_event_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.event} {self.record_type}:{self.record_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise LedgerIsAppendOnly("ledger entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise LedgerIsAppendOnly("ledger entries cannot be deleted")
+
+    def computed_hash(self) -> str:
+        """The entry hash recomputed from the stored fields."""
+        return canonical.entry_hash(
+            sequence=self.sequence,
+            record_type=self.record_type,
+            record_id=self.record_id,
+            event=self.event,
+            content_hash=self.content_hash,
+            prev_hash=self.prev_hash,
+            recorded_at=self.recorded_at,
+        )
+
+
+class LedgerHead(models.Model):
+    """The single row (pk 1) holding the last sequence and hash. Appends lock it (SELECT …
+    FOR UPDATE) so that two publications never read the same head; verification compares it
+    with the chain, which shows entries cut off the end."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=HEAD_ID)
+    sequence = models.PositiveBigIntegerField(_("sequence"), default=0)
+    entry_hash = models.CharField(_("entry hash"), max_length=64, default=canonical.GENESIS_HASH)
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger head")
+        verbose_name_plural = _("ledger head")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=HEAD_ID), name="ledger_head_single")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.entry_hash}"

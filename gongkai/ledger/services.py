@@ -1,0 +1,107 @@
+"""Appending to the publication ledger. Called inside the publishing transaction (see
+gongkai.disclosure.publication.record_in_ledger), so a publication and its ledger entry
+commit or roll back together.
+
+Appends are serialised: the head row is locked with SELECT … FOR UPDATE until the
+publishing transaction ends (PostgreSQL); SQLite runs every transaction in IMMEDIATE mode,
+one writer at a time, so the same code holds there. Unique sequence and previous hash stop a
+fork even if the lock were skipped.
+
+The entry is not written to the audit log: the publication it records is audited by the
+disclosure service in the same transaction, and the ledger is itself append-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gongkai.disclosure.models import Disclosure, Revision
+from gongkai.ledger import canonical
+from gongkai.ledger.models import HEAD_ID, Event, LedgerEntry, LedgerHead, RecordType
+
+
+def locked_head() -> LedgerHead:
+    """The head row, locked for the rest of the transaction; created on first use from the
+    chain's last entry (a concurrent creator makes ours fail and we lock theirs)."""
+    head = LedgerHead.objects.select_for_update().filter(pk=HEAD_ID).first()
+    if head is not None:
+        return head
+    last = LedgerEntry.objects.order_by("-sequence").first()
+    try:
+        with transaction.atomic():
+            LedgerHead.objects.create(
+                pk=HEAD_ID,
+                sequence=last.sequence if last else 0,
+                entry_hash=last.entry_hash if last else canonical.GENESIS_HASH,
+                updated_at=last.recorded_at if last else None,
+            )
+    except IntegrityError:
+        pass  # created meanwhile by another transaction; lock that one below
+    return LedgerHead.objects.select_for_update().get(pk=HEAD_ID)
+
+
+@transaction.atomic
+def ledger_append(
+    *,
+    record_type: RecordType,
+    record_id: int,
+    event: Event,
+    disclosure_id: int,
+    content: dict[str, Any],
+) -> LedgerEntry:
+    """Append one record to the chain and move the head."""
+    head = locked_head()
+    entry = LedgerEntry(
+        sequence=head.sequence + 1,
+        record_type=record_type,
+        record_id=record_id,
+        event=event,
+        disclosure_id=disclosure_id,
+        content_hash=canonical.content_hash(content),
+        prev_hash=head.entry_hash,
+        recorded_at=timezone.now(),
+    )
+    entry.entry_hash = entry.computed_hash()
+    entry.save(force_insert=True)
+    LedgerHead.objects.filter(pk=HEAD_ID).update(
+        sequence=entry.sequence, entry_hash=entry.entry_hash, updated_at=entry.recorded_at
+    )
+    return entry
+
+
+def ledger_record_publication(*, disclosure: Disclosure, event: str) -> LedgerEntry:
+    """Record a publication, correction or attestation (its published revision) or a
+    withdrawal (its tombstone). The record is read back from the database so that the hash
+    covers exactly what is stored, as verification will read it."""
+    kind = Event(event)
+    if kind == Event.WITHDRAW:
+        withdrawn = Disclosure.objects.get(pk=disclosure.pk)
+        if withdrawn.withdrawn_at is None:
+            raise ValueError(f"disclosure {disclosure.pk} is not withdrawn")
+        return ledger_append(
+            record_type=RecordType.WITHDRAWAL,
+            record_id=withdrawn.pk,
+            event=kind,
+            disclosure_id=withdrawn.pk,
+            content=canonical.withdrawal_content(withdrawn),
+        )
+    revision_id = (
+        Disclosure.objects.filter(pk=disclosure.pk)
+        .values_list("published_revision_id", flat=True)
+        .get()
+    )
+    if revision_id is None:
+        raise ValueError(f"disclosure {disclosure.pk} has no published revision")
+    revision = Revision.objects.select_related(
+        "disclosure__unit", "disclosure__entry", "published_by"
+    ).get(pk=revision_id)
+    return ledger_append(
+        record_type=RecordType.REVISION,
+        record_id=revision.pk,
+        event=kind,
+        disclosure_id=revision.disclosure_id,
+        content=canonical.revision_content(revision),
+    )

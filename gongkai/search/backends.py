@@ -1,0 +1,278 @@
+"""What differs between the engines: where the tokens are stored and how terms are matched.
+:func:`backend` picks one for the connection; everything else in the app is shared.
+
+SQLite: a contentless FTS5 table (unicode61 tokenizer, which keeps a bigram or a private-use
+marker whole) joined to the documents; FTS5 returns rowids newest first, so a page stops after
+its rows whatever the number of matches.
+
+PostgreSQL: a tsvector column written from a literal, with a GIN index. A GIN scan yields all
+matches unordered; walking the primary key backwards yields them newest first but reads every
+row for a rare term. So the index is asked first for up to PROBE matches: fewer means a rare
+term (sort those), more means a common one (walk the key; a page is found within a few rows).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.contrib.postgres.search import SearchQueryField
+from django.db import connection, transaction
+from django.db.models import BooleanField, Expression, F, Func, Max, Q, Value
+from django.db.models.functions import Cast
+
+from gongkai.disclosure.models import Scope
+from gongkai.search.models import SearchDocument, SearchFts
+from gongkai.search.tokens import (
+    BREAK,
+    CHUNK,
+    VERSION,
+    DocumentTokens,
+    Term,
+    TermKind,
+    index_tokens,
+)
+
+logger = logging.getLogger(__name__)
+
+Visible = Callable[[str], Q]  # prefix → readable_disclosures_q for the searching user
+
+
+def tokens_of(document: SearchDocument) -> DocumentTokens:
+    """The tokens of a document, from what it stores (the same input gives the same tokens)."""
+    return index_tokens(
+        title=document.title,
+        body=document.body,
+        unit_name=document.unit_name,
+        entry_name=document.entry_name,
+        public=document.scope == Scope.PUBLIC,
+        unit_id=document.unit_id,
+        unit_path=document.unit_path,
+    )
+
+
+class Backend:
+    def prepare(self, document: SearchDocument, tokens: DocumentTokens) -> None:
+        """Fill the engine's columns of an unsaved document."""
+
+    def added(self, documents: list[tuple[SearchDocument, DocumentTokens]]) -> None:
+        """After the documents were inserted."""
+
+    def removing(self, documents: list[SearchDocument]) -> None:
+        """Before the documents are deleted."""
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Around emptying and refilling the whole index."""
+        yield
+
+    def page_ids(
+        self, *, terms: list[Term], access: list[str], visible: Visible, offset: int, limit: int
+    ) -> list[int]:
+        raise NotImplementedError
+
+
+# --- SQLite: FTS5 ---------------------------------------------------------------------------
+
+FTS_INSERT = (
+    "INSERT INTO search_fts(rowid, grams, chars, words, access) VALUES (%s, %s, %s, %s, %s)"
+)
+FTS_DELETE = (
+    "INSERT INTO search_fts(search_fts, rowid, grams, chars, words, access) "
+    "VALUES ('delete', %s, %s, %s, %s, %s)"
+)
+
+
+def fts_columns(tokens: DocumentTokens) -> list[str]:
+    return [
+        " ".join(BREAK if gram is None else gram for gram in tokens.grams),
+        " ".join(tokens.chars),
+        " ".join(tokens.words),
+        " ".join(tokens.access),
+    ]
+
+
+def fts_string(token: str) -> str:
+    """An FTS5 string: user input never becomes FTS5 syntax (AND, NEAR, *, columns …)."""
+    return '"' + token.replace('"', '""') + '"'
+
+
+def fts_term(term: Term) -> str:
+    if term.kind == TermKind.CHAR:
+        return f"chars : {fts_string(term.text)}"
+    if term.kind == TermKind.PHRASE:
+        return "grams : (" + " + ".join(fts_string(t) for t in term.tokens) + ")"
+    return f"words : {fts_string(term.text)}" + ("*" if term.prefix else "")
+
+
+def fts_query(terms: list[Term], access: list[str]) -> str:
+    parts = [f"({fts_term(term)})" for term in terms]
+    parts.append("(access : (" + " OR ".join(fts_string(a) for a in access) + "))")
+    return " AND ".join(parts)
+
+
+class FtsMatch(Expression):
+    """``search_fts MATCH <query>``: the FTS5 table's own hidden column."""
+
+    output_field = BooleanField()
+
+    def __init__(self, query: str) -> None:
+        super().__init__()
+        self.query = query
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return '"search_fts" MATCH %s', [self.query]
+
+
+class SqliteBackend(Backend):
+    def added(self, documents: list[tuple[SearchDocument, DocumentTokens]]) -> None:
+        rows = [[document.pk, *fts_columns(tokens)] for document, tokens in documents]
+        with connection.cursor() as cursor:
+            cursor.executemany(FTS_INSERT, rows)
+
+    def removing(self, documents: list[SearchDocument]) -> None:
+        rows = []
+        for document in documents:
+            if document.version == VERSION:
+                rows.append([document.pk, *fts_columns(tokens_of(document))])
+            else:
+                # Tokens made by other code cannot be re-created exactly, and a wrong 'delete'
+                # corrupts FTS5. The row stays behind, unreachable (ids are never reused and
+                # every query joins the documents) until search_reindex rebuilds the table.
+                logger.warning("search document %s was indexed by %s; run search_reindex",
+                               document.pk, document.version)  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.executemany(FTS_DELETE, rows)
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+            yield
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+
+    def page_ids(
+        self, *, terms: list[Term], access: list[str], visible: Visible, offset: int, limit: int
+    ) -> list[int]:
+        rows = (
+            SearchFts.objects.filter(FtsMatch(fts_query(terms, access)))
+            .filter(visible("document__"))
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+        )
+        return list(rows[offset : offset + limit])
+
+
+# --- PostgreSQL: tsvector + GIN -------------------------------------------------------------
+
+# tsvector positions stop at 16,383: longer texts are cut into windows whose bigrams carry
+# the window number (招标\ue0021). Windows overlap by more than the longest query, so every
+# phrase a query can ask for lies whole in one window.
+WINDOW = 16_000
+OVERLAP = 100
+PROBE = 2_000
+GIN_INDEX = "searchdocument_vector_gin"
+
+
+def ts_lexeme(token: str) -> str:
+    if "'" in token or "\\" in token:  # never in tokens made here; kept safe all the same
+        token = token.replace("\\", "\\\\").replace("'", "''")
+    return f"'{token}'"
+
+
+def tsvector_literal(tokens: DocumentTokens) -> tuple[str, int]:
+    """The tsvector of a document as a literal, and how many windows its bigrams use."""
+    positions: dict[str, list[int]] = {}
+    slots = tokens.grams
+    step = WINDOW - OVERLAP
+    windows = max(1, math.ceil(max(len(slots) - OVERLAP, 1) / step))
+    for window in range(windows):
+        mark = f"{CHUNK}{window}" if window else ""
+        for index, gram in enumerate(slots[window * step : window * step + WINDOW], start=1):
+            if gram is not None:
+                found = positions.get(gram + mark)
+                if found is None:
+                    positions[gram + mark] = [index]
+                else:
+                    found.append(index)
+    parts = [f"{ts_lexeme(lexeme)}:{','.join(map(str, at))}" for lexeme, at in positions.items()]
+    parts += [ts_lexeme(t) for t in (*tokens.chars, *tokens.words, *tokens.access)]
+    return " ".join(parts), windows
+
+
+def ts_term(term: Term, windows: int) -> str:
+    if term.kind == TermKind.CHAR:
+        return ts_lexeme(term.text)
+    if term.kind == TermKind.WORD:
+        return ts_lexeme(term.text) + (":*" if term.prefix else "")
+    alternatives = [
+        " <-> ".join(ts_lexeme(t + (f"{CHUNK}{window}" if window else "")) for t in term.tokens)
+        for window in range(windows)
+    ]
+    return "(" + " | ".join(f"({a})" for a in alternatives) + ")"
+
+
+def tsquery_literal(terms: list[Term], access: list[str], windows: int) -> str:
+    parts = [ts_term(term, windows) for term in terms]
+    parts.append("(" + " | ".join(ts_lexeme(a) for a in access) + ")")
+    return " & ".join(parts)
+
+
+def ts_match(query: str) -> Func:
+    """``vector @@ '<query>'::tsquery``: the literal is cast, not parsed by to_tsquery, so the
+    lexemes are compared exactly as they were indexed."""
+    return Func(
+        F("vector"),
+        Cast(Value(query), output_field=SearchQueryField()),
+        template="%(expressions)s",
+        arg_joiner=" @@ ",
+        output_field=BooleanField(),
+    )
+
+
+@contextmanager
+def planner(**settings: str) -> Iterator[None]:
+    """Planner settings for the queries inside, restored afterwards (SET LOCAL)."""
+    names = list(settings)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+        previous = cursor.fetchone()
+        assignments = ", ".join(["set_config(%s, %s, true)"] * len(names))
+        cursor.execute(f"SELECT {assignments}", [v for kv in settings.items() for v in kv])
+        yield
+        cursor.execute(
+            f"SELECT {assignments}", [v for kv in zip(names, previous, strict=True) for v in kv]
+        )
+
+
+class PostgresBackend(Backend):
+    def prepare(self, document: SearchDocument, tokens: DocumentTokens) -> None:
+        document.vector, document.chunks = tsvector_literal(tokens)
+
+    def page_ids(
+        self, *, terms: list[Term], access: list[str], visible: Visible, offset: int, limit: int
+    ) -> list[int]:
+        windows = 1
+        if any(term.kind == TermKind.PHRASE for term in terms):
+            longest = SearchDocument.objects.filter(chunks__gt=1).aggregate(n=Max("chunks"))
+            windows = longest["n"] or 1
+        matches = SearchDocument.objects.filter(ts_match(tsquery_literal(terms, access, windows)))
+        with planner(enable_seqscan="off", enable_indexscan="off"):  # the GIN index only
+            found = list(matches.order_by().values_list("pk", flat=True)[: PROBE + 1])
+        if len(found) <= PROBE:
+            rare = SearchDocument.objects.filter(pk__in=found).filter(visible(""))
+            return list(rare.order_by("-pk").values_list("pk", flat=True)[offset : offset + limit])
+        with planner(enable_seqscan="off", enable_bitmapscan="off"):  # the primary key, backwards
+            common = matches.filter(visible("")).order_by("-pk").values_list("pk", flat=True)
+            return list(common[offset : offset + limit])
+
+
+def backend() -> Backend:
+    if connection.vendor == "postgresql":
+        return PostgresBackend()
+    if connection.vendor == "sqlite":
+        return SqliteBackend()
+    raise NotImplementedError(f"search does not support {connection.vendor}")

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from gongkai.search.forms import SearchForm
+from gongkai.search.selectors import MAX_PAGES, search_disclosures
+
+
+def page_number(raw: str | None) -> int:
+    try:
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1
+
+
+@login_required
+def results(request: HttpRequest) -> HttpResponse:
+    """GET /search/?q=: the published disclosures the user may read that contain every word."""
+    form = SearchForm(request.GET or None)
+    context: dict[str, object] = {"form": form, "page": None, "max_pages": MAX_PAGES}
+    if form.is_valid() and form.cleaned_data["q"]:
+        requested = page_number(request.GET.get("page"))
+        page = search_disclosures(request.user, form.cleaned_data["q"], page=requested)
+        context |= {
+            "page": page,
+            "query": form.cleaned_data["q"],
+            "too_deep": requested > MAX_PAGES,
+        }
+    return render(request, "search/results.html", context)
