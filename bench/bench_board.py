@@ -362,6 +362,7 @@ def prepare() -> dict[str, object]:
             User(employee_no=f"R{i:04d}", name=f"职工{i}", unit=team) for i in range(200)
         )
         today = timezone.localdate()
+        local = timezone.get_current_timezone()
         first = dt.date(today.year - 6, 1, 1)
 
         def items(unit, codes: list[str], n: int) -> list[Disclosure]:
@@ -375,7 +376,7 @@ def prepare() -> dict[str, object]:
             for i in range(n):
                 entry, period = slots[i % len(slots)]
                 day = min(period.end + dt.timedelta(days=rng.randint(0, 20)), today)
-                at = dt.datetime.combine(day, dt.time(9 + i % 8), tzinfo=dt.UTC)
+                at = dt.datetime.combine(day, dt.time(9 + i % 8), tzinfo=local)
                 rows.append(
                     Disclosure(
                         unit=unit, entry=entry, period=period.key, title=f"{entry.name} {period}",

@@ -70,6 +70,7 @@ COMMON = (
     "南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改"
     "清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确"
 )
+SENTENCES = 200_000
 RARE = "蓝田玉璧"  # in one disclosure of 40,000: 25 of 1M
 RARE_EVERY = 40_000
 PHRASE = "经职工代表大会审议通过"  # in one disclosure of 100
@@ -286,10 +287,13 @@ def documents(org: Org) -> Iterator[dict[str, Any]]:
         total += 1 / (rank + 1) ** 0.8
         weights.append(total)
     rng = random.Random(SEED)
+    # Bodies are drawn from a pool of sentences (3 to 8 of 200,000): generating each sentence
+    # afresh took longer than indexing it.
+    pool = [sentence(rng, weights) for _ in range(SENTENCES)]
     for i in range(ROWS):
         unit = org.outsider_unit if i % 1000 == 999 else rng.choice(org.units)
         entry_id, entry_name = rng.choice(org.entries[unit.kind])
-        body = "".join(sentence(rng, weights) for _ in range(rng.randint(3, 8)))
+        body = "".join(rng.choices(pool, k=rng.randint(3, 8)))
         if i % 100 == 7:
             body = body[:40] + PHRASE + "。" + body[40:]
         if i % RARE_EVERY == 123:

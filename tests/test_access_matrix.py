@@ -158,6 +158,15 @@ MATRIX: dict[str, list[tuple[UrlFor, dict[str, int]]]] = {
             everyone(404),
         ),
     ],
+    "disclosure:attachment_add": [
+        (lambda o: reverse("disclosure:attachment_add", args=[team_draft(o).pk]), everyone(405)),
+    ],
+    "disclosure:attachment_remove": [
+        (
+            lambda o: reverse("disclosure:attachment_remove", args=[team_draft(o).pk, 999_999]),
+            only(DRAFTERS, others=404) | {p: 404 for p in DRAFTERS},
+        ),
+    ],
     "catalog:index": [(lambda o: reverse("catalog:index"), everyone(200))],
     "catalog:entry": [
         (lambda o: reverse("catalog:entry", args=["entertainment"]), everyone(200)),
@@ -225,6 +234,10 @@ MATRIX: dict[str, list[tuple[UrlFor, dict[str, int]]]] = {
         (lambda o: reverse("public:detail", args=[team_item(o).pk]), everyone(404, anon=404)),
     ],
     "public:feed": [(lambda o: reverse("public:feed"), everyone(200, anon=200))],
+    "search:results": [
+        (lambda o: reverse("search:results"), everyone(200)),
+        (lambda o: reverse("search:results") + "?q=招标", everyone(200)),
+    ],
     "org:roster_confirm": [(lambda o: reverse("org:roster_confirm"), everyone(405))],
     "org:roster_import": [(lambda o: reverse("org:roster_import"), only({"union": 200}))],
     "audit:event_list": [

@@ -228,3 +228,88 @@ def test_notifications_list_and_mark_read(org, client):
     assert "请审核" in page.content.decode()
     client.post(reverse("notifications:read_all"))
     assert not Notification.objects.filter(read_at__isnull=True).exists()
+
+
+def png_bytes() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (8, 8), "red").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_attach_publish_and_read_a_file_through_the_pages(org, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    as_(client, org["teamlead"])
+    client.post(reverse("disclosure:create"), form_data(org))
+    d = Disclosure.objects.get()
+    upload = SimpleUploadedFile("考勤表.png", png_bytes(), content_type="image/png")
+    client.post(reverse("disclosure:attachment_add", args=[d.pk]), {"file": upload})
+    attachment = d.attachments.get()
+    assert attachment.published_in is None
+    as_(client, org["employee"])
+    assert client.get(reverse("attachments:download", args=[attachment.pk])).status_code == 404
+    as_(client, org["teamlead"])
+    client.post(reverse("disclosure:step", args=[d.pk, "submit"]))
+    as_(client, org["depthead"])
+    client.post(reverse("disclosure:step", args=[d.pk, "approve"]))
+    as_(client, org["teamlead"])
+    client.post(reverse("disclosure:step", args=[d.pk, "publish"]))
+    attachment.refresh_from_db()
+    assert attachment.published_in == Disclosure.objects.get(pk=d.pk).published_revision
+    as_(client, org["employee"])
+    assert client.get(reverse("attachments:download", args=[attachment.pk])).status_code == 200
+
+
+def test_employees_cannot_attach_or_remove(org, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    as_(client, org["teamlead"])
+    client.post(reverse("disclosure:create"), form_data(org))
+    d = Disclosure.objects.get()
+    client.post(
+        reverse("disclosure:attachment_add", args=[d.pk]),
+        {"file": SimpleUploadedFile("a.png", png_bytes())},
+    )
+    attachment = d.attachments.get()
+    for who in ("employee", "rep", "leader", "supervisor"):
+        as_(client, org[who])
+        response = client.post(
+            reverse("disclosure:attachment_add", args=[d.pk]),
+            {"file": SimpleUploadedFile("b.png", png_bytes())},
+        )
+        assert response.status_code in (403, 404)
+        response = client.post(reverse("disclosure:attachment_remove", args=[d.pk, attachment.pk]))
+        assert response.status_code in (403, 404)
+    assert d.attachments.count() == 1
+    as_(client, org["teamlead"])
+    confirm = client.get(reverse("disclosure:attachment_remove", args=[d.pk, attachment.pk]))
+    assert confirm.status_code == 200 and d.attachments.count() == 1
+    client.post(reverse("disclosure:attachment_remove", args=[d.pk, attachment.pk]))
+    assert d.attachments.count() == 0
+
+
+def test_editing_a_draft_keeps_its_table(org, client):
+    as_(client, org["teamlead"])
+    table_text = "日期\t事项\t金额(元)\n2026-10-08\t手套\t1,200.50\n2026-10-09\t电池\t99.50"
+    client.post(reverse("disclosure:create"), form_data(org, table_text=table_text))
+    d = Disclosure.objects.get()
+    assert d.table["totals"] == {"2": "1300.00"} or "1,300.00" in str(d.table)
+    page = client.get(reverse("disclosure:edit", args=[d.pk]))
+    initial = page.context["form"].initial["table_text"]
+    client.post(
+        reverse("disclosure:edit", args=[d.pk]),
+        {
+            "title": "改标题",
+            "procedure": d.procedure,
+            "result": d.result,
+            "scope": d.scope,
+            "table_text": initial,
+        },
+    )
+    d.refresh_from_db()
+    assert d.title == "改标题"
+    assert d.table is not None and len(d.table["rows"]) == 2

@@ -18,7 +18,15 @@ from django.test import Client
 from django.urls import reverse
 
 from gongkai.accounts.models import User
-from gongkai.disclosure.models import CatalogEntry, Disclosure, Revision, Scope
+from gongkai.disclosure.catalog_seed import load_catalog
+from gongkai.disclosure.models import (
+    CatalogEntry,
+    CatalogRule,
+    Category,
+    Disclosure,
+    Revision,
+    Scope,
+)
 from gongkai.disclosure.services import (
     Transition,
     attestation_file,
@@ -41,6 +49,10 @@ from tests.conftest import Org
 from tests.factories import published_disclosure
 
 PG = "postgresql"
+postgresql_only = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="PostgreSQL only (its trigger also refuses DELETE; real concurrent writers)",
+)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -257,10 +269,7 @@ def test_the_database_refuses_to_update_an_entry(org: Org):
     assert chain()[0].content_hash == entry.content_hash
 
 
-@pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-    reason="PostgreSQL's trigger also refuses DELETE",
-)
+@postgresql_only
 def test_postgresql_refuses_to_delete_an_entry(org: Org):
     publish(org)
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -685,10 +694,15 @@ def test_bad_head_checks_are_refused_politely(org: Org, client: Client, params: 
 # --- concurrency (PostgreSQL: real threads, one connection each) ---------------------------
 
 
+@pytest.fixture
+def catalog(transactional_db) -> None:
+    """The seeded catalog, which an earlier transactional test's flush may have emptied."""
+    load_catalog(Category, CatalogEntry, CatalogRule)
+
+
+@postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_publications_never_fork_the_chain(org: Org):
-    if connection.vendor != PG:
-        pytest.skip("concurrent writers are measured on PostgreSQL")
+def test_simultaneous_publications_never_fork_the_chain(catalog: None, org: Org):
     entry = CatalogEntry.objects.get(code="entertainment")
     threads_n, per_thread = 6, 3
     approved = []
@@ -734,10 +748,9 @@ def test_simultaneous_publications_never_fork_the_chain(org: Org):
     assert ledger_verify() == []
 
 
+@postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_appends_on_an_empty_ledger_create_one_head(org: Org):
-    if connection.vendor != PG:
-        pytest.skip("concurrent writers are measured on PostgreSQL")
+def test_simultaneous_appends_on_an_empty_ledger_create_one_head(catalog: None, org: Org):
     disclosure = publish(org)
     LedgerHead.objects.all().delete()
     threads_n = 6

@@ -115,6 +115,22 @@ class Compliance:
         """Obligations whose deadline has passed or that were published."""
         return len(self.obligations) - self.not_due
 
+    def rows(self) -> list[tuple[str, str, str, str, str, str, str]]:
+        """The table as plain strings (entry, period, deadline, published, state label, CSS
+        class, state), cheap to render."""
+        return [
+            (
+                o.entry.name,
+                str(o.period.label()),
+                o.due.isoformat(),
+                o.published_on.isoformat() if o.published_on else "—",
+                str(o.label),
+                o.css,
+                o.state.value,
+            )
+            for o in self.obligations
+        ]
+
     @property
     def on_time_rate(self) -> int | None:
         """Percent of the due obligations published on time (None when nothing is due)."""
@@ -192,7 +208,8 @@ def obligations_for(
     catalog = active_catalog()
     published = first_publications([unit.pk for unit in units], list(catalog), year)
     first_day, last_day = date(year, 1, 1), min(date(year, 12, 31), today)
-    windows = calendar_windows(catalog, first_day, last_day)
+    kinds = {unit.kind for unit in units}
+    windows = calendar_windows(catalog, first_day, last_day, kinds)
     for unit in units:
         compliance = result[unit.pk]
         for entry_id, (entry, rules) in catalog.items():
@@ -232,22 +249,25 @@ def obligations_for(
 
 
 def calendar_windows(
-    catalog: Catalog, first_day: date, last_day: date
+    catalog: Catalog, first_day: date, last_day: date, unit_kinds: set[str]
 ) -> dict[int, list[tuple[Period, CatalogRule]]]:
     """Per entry, each calendar period that begins in [first_day, last_day] (or began before
     it, overlapping it) with the rule in force at its start, when that rule is calendar-based
-    and of the period's kind. Independent of the unit, so computed once."""
+    and of the period's kind. Computed once for all units, and only for entries that some
+    rule gives to one of the ``unit_kinds``."""
     windows: dict[int, list[tuple[Period, CatalogRule]]] = {}
     if first_day > last_day:
         return windows
     for entry_id, (_entry, rules) in catalog.items():
-        kinds = {
+        if not any(unit_kinds.intersection(rule.unit_kinds) for rule in rules):
+            continue
+        period_kinds = {
             KIND_BY_FREQUENCY[Frequency(rule.frequency)]
             for rule in rules
             if rule.frequency != Frequency.PER_EVENT
         }
         found: list[tuple[Period, CatalogRule]] = []
-        for kind in sorted(kinds, key=lambda k: k.value):
+        for kind in sorted(period_kinds, key=lambda k: k.value):
             for period in periods_between(kind, first_day, last_day):
                 rule = rule_in_force(rules, period.start)
                 if rule is None or rule.frequency == Frequency.PER_EVENT:

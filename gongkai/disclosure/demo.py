@@ -7,6 +7,7 @@ from the paper boards would be entered), so the ledger and the audit log stay co
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -23,6 +24,7 @@ from gongkai.disclosure.services import (
     attestation_file,
     disclosure_create,
     disclosure_transition,
+    disclosure_update,
 )
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
 
@@ -95,6 +97,12 @@ def content(
     return title, procedure, result, table
 
 
+@functools.cache
+def login(employee_no: str) -> User:
+    return User.objects.get(employee_no=employee_no)
+
+
+@functools.cache
 def officer_for(unit: OrgUnit) -> User:
     """The unit's disclosure officer; the union office drafts the company's items."""
     assignment = (
@@ -105,11 +113,12 @@ def officer_for(unit: OrgUnit) -> User:
     if assignment is not None:
         return assignment.user
     if unit.kind == UnitKind.COMPANY:
-        return User.objects.get(employee_no="union")
+        return login("union")
     head = RoleAssignment.objects.filter(unit=unit, role=Role.UNIT_HEAD).select_related("user")
-    return head.first().user if head.exists() else User.objects.get(employee_no="union")
+    return head.first().user if head.exists() else login("union")
 
 
+@functools.cache
 def head_for(unit: OrgUnit, author: User) -> User:
     heads = RoleAssignment.objects.filter(role=Role.UNIT_HEAD, unit_id__in=unit.path_ids)
     for assignment in heads.select_related("user").order_by("-unit__depth"):
@@ -153,7 +162,7 @@ def publish(
     )
     if unit.kind == UnitKind.COMPANY:
         disclosure_transition(
-            actor=User.objects.get(employee_no="leader"),
+            actor=login("leader"),
             disclosure=d,
             transition=Transition.ENDORSE,
             at=at_day(when, 14),
@@ -165,6 +174,8 @@ def publish(
 
 def seed_disclosures(*, today: date | None = None) -> dict[str, int]:
     rng = random.Random(20261124)  # noqa: S311 - demo data
+    for cached in (officer_for, head_for, login):
+        cached.cache_clear()
     today = today or timezone.localdate()
     start = date(today.year - 1, today.month, 1)
     company = OrgUnit.objects.get(code="rd")
@@ -176,7 +187,7 @@ def seed_disclosures(*, today: date | None = None) -> dict[str, int]:
     recent_teams = OrgUnit.objects.filter(kind=UnitKind.TEAM).exclude(parent=boiler)
     published = late = attested = 0
     for unit in [*units, *recent_teams]:
-        first = start if unit in units else today - timedelta(days=100)
+        first = start if unit in units else today - timedelta(days=75)
         for entry, rule in entries_for_unit(unit, today):
             if rule.frequency == Frequency.PER_EVENT:
                 continue
@@ -226,7 +237,9 @@ def seed_disclosures(*, today: date | None = None) -> dict[str, int]:
 def revise_and_withdraw(company: OrgUnit, boiler: OrgUnit, today: date) -> None:
     """One corrected item and one withdrawn item, so boards show history and a tombstone."""
     item = (
-        Disclosure.objects.filter(unit=boiler, entry__code="entertainment")
+        Disclosure.objects.filter(
+            unit=boiler, entry__code="entertainment", is_nil=False, status="published"
+        )
         .order_by("-first_published_at")
         .first()
     )
@@ -239,8 +252,6 @@ def revise_and_withdraw(company: OrgUnit, boiler: OrgUnit, today: date) -> None:
             reason="第二笔招待费金额录入有误，更正为发票金额。",
         )
         item.refresh_from_db()
-        from gongkai.disclosure.services import disclosure_update
-
         disclosure_update(
             actor=author, disclosure=item, result=item.result.replace("合计", "更正后合计")
         )
@@ -256,7 +267,7 @@ def revise_and_withdraw(company: OrgUnit, boiler: OrgUnit, today: date) -> None:
     )
     if tender is not None:
         disclosure_transition(
-            actor=User.objects.get(employee_no="union"),
+            actor=login("union"),
             disclosure=tender,
             transition=Transition.WITHDRAW,
             reason="招标项目因设计变更取消，将重新组织招标。",

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from gongkai.disclosure.models import CatalogEntry, Scope
+from gongkai.disclosure.tables import TABLE_TEXT_HELP, clean_table
 from gongkai.org.models import OrgUnit, UnitKind
 
 PERIOD_HELP = _(
@@ -65,18 +66,13 @@ class ContentForm(forms.Form):
         label=_("Table"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_(
-            "Optional. Paste from Excel: the first line is the header, cells separated "
-            "by tabs. Amount columns are totalled exactly."
-        ),
+        help_text=TABLE_TEXT_HELP,
     )
     table_file = forms.FileField(label=_("…or upload the table (.xlsx or .csv)"), required=False)
     scope = forms.ChoiceField(label=_("Who may see it"), choices=Scope.choices)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        from gongkai.disclosure.tables import clean_table
-
         try:
             cleaned["table"] = clean_table(cleaned.get("table_text", ""), cleaned.get("table_file"))
         except forms.ValidationError as error:
@@ -115,4 +111,13 @@ class AttestationForm(UnitEntryPeriodForm):
         label=_("Why there is nothing to report"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
+    )
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_(
+            "PDF, JPEG or PNG images, .xlsx or .docx. Photos lose their location and camera data."
+        ),
     )

@@ -286,6 +286,16 @@ class Attachment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    # The revision with which the file was first published; empty while it is only part of
+    # a draft (or of a correction not yet published).
+    published_in = models.ForeignKey(
+        "Revision",
+        verbose_name=_("published with"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+    )
 
     class Meta:
         verbose_name = _("attachment")

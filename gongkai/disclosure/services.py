@@ -98,6 +98,8 @@ def may_transition(user: Any, disclosure: Disclosure, transition: Transition) ->
         action = Action.DISCLOSURE_ENDORSE
     if transition == Transition.APPROVE and disclosure.author_id == getattr(user, "pk", None):
         return False  # nobody approves their own disclosure
+    if transition == Transition.CORRECT and disclosure.is_nil:
+        return False  # an attestation is withdrawn, not corrected
     return can(user, action, disclosure.unit)
 
 
@@ -336,7 +338,8 @@ def publish_revision(*, actor: User, disclosure: Disclosure, at: Any) -> Revisio
     Disclosure.objects.filter(pk=disclosure.pk).update(**fields)
     for name, value in fields.items():
         setattr(disclosure, name, value)
-    # Attachments uploaded so far belong to this published revision onwards.
+    # Files attached to the draft are published with this revision.
+    disclosure.attachments.filter(published_in__isnull=True).update(published_in=revision)
     return revision
 
 

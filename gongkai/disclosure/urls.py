@@ -11,4 +11,10 @@ urlpatterns = [
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/history/", views.history, name="history"),
     path("<int:pk>/step/<slug:transition>/", views.step, name="step"),
+    path("<int:pk>/attachments/", views.attachment_upload, name="attachment_add"),
+    path(
+        "<int:pk>/attachments/<int:attachment_pk>/remove/",
+        views.attachment_delete,
+        name="attachment_remove",
+    ),
 ]

@@ -16,15 +16,18 @@ from django.views.decorators.http import require_http_methods
 
 from gongkai.core.errors import ServiceError
 from gongkai.disclosure import selectors, services
+from gongkai.disclosure.attachments import attachment_add, attachment_remove
 from gongkai.disclosure.diff import revision_diff
 from gongkai.disclosure.forms import (
+    AttachmentForm,
     AttestationForm,
     ContentForm,
     DisclosureCreateForm,
     ReasonForm,
 )
-from gongkai.disclosure.models import Disclosure, Revision
+from gongkai.disclosure.models import Attachment, Disclosure, Revision
 from gongkai.disclosure.services import Transition
+from gongkai.disclosure.tables import table_to_text
 from gongkai.policy import Action, can
 from gongkai.policy import disclosure as disclosure_policy
 
@@ -100,6 +103,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         "procedure": disclosure.procedure,
         "result": disclosure.result,
         "scope": disclosure.scope,
+        "table_text": table_to_text(disclosure.table),
     }
     form = ContentForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -140,7 +144,14 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "transitions": services.available_transitions(user, disclosure) if working else [],
         "may_edit": disclosure_policy.can_edit(user, disclosure),
         "revisions": list(disclosure.revisions.order_by("number")),
-        "attachments": list(disclosure.attachments.all()),
+        "attachments": [
+            a
+            for a in disclosure.attachments.select_related("disclosure")
+            if disclosure_policy.can_read_attachment(user, a)
+        ],
+        "attachment_form": AttachmentForm()
+        if disclosure_policy.can_edit(user, disclosure)
+        else None,
     }
     if can(user, Action.READS_VIEW, disclosure.unit) and published is not None:
         from gongkai.disclosure.engagement import reads_for
@@ -244,6 +255,49 @@ def attest(request: HttpRequest) -> HttpResponse:
             return redirect("disclosure:detail", pk=disclosure.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "disclosure/attest.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["POST"])
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    disclosure = disclosure_for(request, pk)
+    if not disclosure_policy.can_edit(request.user, disclosure):
+        raise PermissionDenied
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            attachment_add(
+                actor=request.user, disclosure=disclosure, upload=form.cleaned_data["file"]
+            )
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The file is attached."))
+    else:
+        messages.error(request, _("Choose a file to attach."))
+    return redirect("disclosure:detail", pk=disclosure.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attachment_delete(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    disclosure = disclosure_for(request, pk)
+    attachment = get_object_or_404(Attachment, pk=attachment_pk, disclosure=disclosure)
+    if not disclosure_policy.can_edit(request.user, disclosure):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            attachment_remove(actor=request.user, attachment=attachment)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The file is removed from the draft."))
+        return redirect("disclosure:detail", pk=disclosure.pk)
+    return render(
+        request,
+        "disclosure/attachment_remove.html",
+        {"disclosure": disclosure, "attachment": attachment},
+    )
 
 
 STEP_LABELS = {

@@ -105,8 +105,7 @@ def reads_internal_of(user: Any, unit: Any) -> bool:
 def attachment_in_published_record(attachment: Attachment) -> bool:
     """Was the file attached when the disclosure's current revision was published? Files
     added to a correction draft are published only with the correction."""
-    revision = attachment.disclosure.published_revision
-    return revision is not None and attachment.created_at <= revision.published_at
+    return attachment.published_in_id is not None
 
 
 def can_read_attachment(user: Any, attachment: Attachment) -> bool:

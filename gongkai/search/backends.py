@@ -233,19 +233,17 @@ def ts_match(query: str) -> Func:
     )
 
 
-@contextmanager
-def planner(**settings: str) -> Iterator[None]:
-    """Planner settings for the queries inside, restored afterwards (SET LOCAL)."""
-    names = list(settings)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
-        previous = cursor.fetchone()
-        assignments = ", ".join(["set_config(%s, %s, true)"] * len(names))
-        cursor.execute(f"SELECT {assignments}", [v for kv in settings.items() for v in kv])
-        yield
-        cursor.execute(
-            f"SELECT {assignments}", [v for kv in zip(names, previous, strict=True) for v in kv]
-        )
+# Which access paths the planner may take: only the GIN index (for the probe), or only the
+# primary key backwards (for a common term). SET LOCAL: they end with the transaction.
+PLANNER = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan")
+GIN_ONLY = ("off", "off", "on")
+KEY_WALK = ("off", "on", "off")
+
+
+def set_planner(cursor: Any, values: tuple[str, ...]) -> None:
+    assignments = ", ".join(["set_config(%s, %s, true)"] * len(PLANNER))
+    params = [item for pair in zip(PLANNER, values, strict=True) for item in pair]
+    cursor.execute(f"SELECT {assignments}", params)
 
 
 class PostgresBackend(Backend):
@@ -260,14 +258,26 @@ class PostgresBackend(Backend):
             longest = SearchDocument.objects.filter(chunks__gt=1).aggregate(n=Max("chunks"))
             windows = longest["n"] or 1
         matches = SearchDocument.objects.filter(ts_match(tsquery_literal(terms, access, windows)))
-        with planner(enable_seqscan="off", enable_indexscan="off"):  # the GIN index only
+        nested = connection.in_atomic_block  # else the transaction below ends the settings
+        with transaction.atomic(), connection.cursor() as cursor:
+            if nested:
+                cursor.execute(
+                    f"SELECT {', '.join(['current_setting(%s)'] * len(PLANNER))}", PLANNER
+                )
+                previous = cursor.fetchone()
+            set_planner(cursor, GIN_ONLY)
             found = list(matches.order_by().values_list("pk", flat=True)[: PROBE + 1])
-        if len(found) <= PROBE:
-            rare = SearchDocument.objects.filter(pk__in=found).filter(visible(""))
-            return list(rare.order_by("-pk").values_list("pk", flat=True)[offset : offset + limit])
-        with planner(enable_seqscan="off", enable_bitmapscan="off"):  # the primary key, backwards
-            common = matches.filter(visible("")).order_by("-pk").values_list("pk", flat=True)
-            return list(common[offset : offset + limit])
+            common = len(found) > PROBE
+            if common:
+                set_planner(cursor, KEY_WALK)
+                walk = matches.filter(visible("")).order_by("-pk").values_list("pk", flat=True)
+                ids = list(walk[offset : offset + limit])
+            if nested:
+                set_planner(cursor, previous)
+        if common:
+            return ids
+        rare = SearchDocument.objects.filter(pk__in=found).filter(visible(""))
+        return list(rare.order_by("-pk").values_list("pk", flat=True)[offset : offset + limit])
 
 
 def backend() -> Backend:

@@ -12,13 +12,17 @@ from gongkai.search.tokens import HAN, Term, TermKind, normalise
 
 SNIPPET_CHARS = 120
 CONTEXT_BEFORE = 30
+SNIPPET_SEARCH_CHARS = 10_000  # a match further into a long text shows its beginning
 ELLIPSIS = "…"
 _HAN_CHAR = re.compile(f"[{HAN}]")
 
 
-def _normalised(text: str) -> tuple[str, list[int]]:
-    """The text normalised character by character, and for each normalised character the
-    index of the original one it came from."""
+def _normalised(text: str) -> tuple[str, list[int] | None]:
+    """The text normalised, and for each normalised character the index of the original one
+    it came from (None when they correspond one to one, as they nearly always do)."""
+    whole = normalise(text)
+    if len(whole) == len(text):
+        return whole, None
     pieces: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
@@ -43,7 +47,7 @@ def spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
         while at != -1:
             end = at + len(needle)
             if term.kind != TermKind.WORD or _word_bounded(norm, at, end, term.prefix):
-                found.append((origin[at], origin[end - 1] + 1))
+                found.append((at, end) if origin is None else (origin[at], origin[end - 1] + 1))
             at = norm.find(needle, at + 1)
     merged: list[tuple[int, int]] = []
     for start, end in sorted(found):
@@ -67,7 +71,7 @@ def marked(text: str, terms: list[Term]) -> SafeString:
 
 def snippet(text: str, terms: list[Term], width: int = SNIPPET_CHARS) -> SafeString:
     """About ``width`` characters of ``text`` around the first match (or its beginning)."""
-    text = " ".join(text.split())
+    text = " ".join(text[:SNIPPET_SEARCH_CHARS].split())
     found = spans(text, terms)
     start = max(0, found[0][0] - CONTEXT_BEFORE) if found else 0
     end = min(len(text), start + width)
