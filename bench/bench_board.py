@@ -187,17 +187,20 @@ def load(port: int, path: str, cookie: str, seconds: float, marker: str) -> tupl
 def throughput(env: dict[str, str], prepared: dict[str, object]) -> dict[str, list[float]]:
     cookie = f"sessionid={prepared['session']}"
     board = f"/boards/{prepared['unit']}/"
-    result: dict[str, list[float]] = {"board": [], "bare": [], "errors": []}
+    targets = {
+        "board": (board, str(prepared["marker"])),
+        "bare": ("/bench/bare/", "ok"),
+        "home": ("/", str(prepared["reader"])),  # reference: the simplest signed-in page
+    }
+    result: dict[str, list[float]] = {name: [] for name in [*targets, "errors"]}
     with gunicorn(env) as port:
-        load(port, board, cookie, 1.0, str(prepared["marker"]))  # warm the caches
-        load(port, "/bench/bare/", cookie, 1.0, "ok")
+        for path, marker in targets.values():  # warm the caches and the workers
+            load(port, path, cookie, 1.0, marker)
         for _ in range(ROUNDS):
-            rate, errors = load(port, board, cookie, SECONDS, str(prepared["marker"]))
-            result["board"].append(rate)
-            result["errors"].append(errors)
-            rate, errors = load(port, "/bench/bare/", cookie, SECONDS, "ok")
-            result["bare"].append(rate)
-            result["errors"].append(errors)
+            for name, (path, marker) in targets.items():
+                rate, errors = load(port, path, cookie, SECONDS, marker)
+                result[name].append(rate)
+                result["errors"].append(errors)
     return result
 
 
@@ -238,10 +241,12 @@ def measure(label: str, database_url: str, workdir: Path) -> list[Measurement]:
         print(f"  {label}: throughput ({WORKERS} gunicorn workers, {THREADS} clients)", flush=True)
         rates = throughput(environment(database_url, workdir, redis_url), prepared)
     board_rps, bare_rps = statistics.median(rates["board"]), statistics.median(rates["bare"])
+    home_rps = statistics.median(rates["home"])
     share = board_rps / bare_rps
     print(
         f"  {label}: cold {ms(statistics.median(cold))}, warm {ms(statistics.median(warm))}, "
-        f"board {board_rps:.0f} req/s vs bare {bare_rps:.0f} req/s ({share:.0%})",
+        f"board {board_rps:.0f} req/s vs bare {bare_rps:.0f} req/s ({share:.0%}), "
+        f"home {home_rps:.0f} req/s",
         flush=True,
     )
     common = {
@@ -288,8 +293,8 @@ def measure(label: str, database_url: str, workdir: Path) -> list[Measurement]:
                 f"gunicorn with {WORKERS} sync workers on loopback, {THREADS} concurrent "
                 f"clients (Python threads + http.client, a new connection per request, the "
                 f"signed-in session cookie) for {SECONDS:.0f} s per round, {ROUNDS} rounds, "
-                "alternating the board page and the bare view. Shown as seconds per request "
-                "(1 / throughput), so the ratio is bare ÷ board throughput."
+                "rotating the board page, the bare view and the home page. Shown as seconds "
+                "per request (1 / throughput), so the ratio is bare ÷ board throughput."
             ),
             samples=[1 / r for r in rates["board"]],
             baseline="the bare one-query view under the same load, in the same run",
@@ -304,6 +309,10 @@ def measure(label: str, database_url: str, workdir: Path) -> list[Measurement]:
                 + ")",
                 "Board ÷ bare": f"{share:.0%} — target at least {TARGET_THROUGHPUT:.0%}: "
                 + ("met" if share >= TARGET_THROUGHPUT else "NOT met"),
+                "Reference: the home page (/)": f"{home_rps:.0f} requests/s "
+                f"({home_rps / bare_rps:.0%} of bare, {board_rps / home_rps:.0%} board ÷ home): "
+                "what every signed-in page pays for the frame (base template, the policy's role "
+                "queries, the notification count)",
                 "Failed or wrong answers": str(int(sum(rates["errors"]))),
                 "Cache": "Redis (private instance)" if redis_url else "per-process LocMem",
                 "Caveat": "the load generator runs on the same 2 cores as the server",
@@ -415,7 +424,12 @@ def prepare() -> dict[str, object]:
         )
     client = Client()
     assert client.login(username="reader", password="bench-password-1")  # noqa: S106
-    return {"unit": team.code, "session": client.cookies["sessionid"].value, "marker": team.name}
+    return {
+        "unit": team.code,
+        "session": client.cookies["sessionid"].value,
+        "marker": team.name,
+        "reader": reader.name,
+    }
 
 
 def render(code: str, session: str) -> dict[str, object]:

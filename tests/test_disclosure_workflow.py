@@ -327,3 +327,14 @@ def test_rich_text_is_sanitised(org, officer):
     )
     assert "script" not in d.procedure and "onclick" not in d.procedure
     assert "javascript" not in d.procedure and "评议" in d.procedure
+
+
+def test_the_database_refuses_to_change_a_published_revision(org):
+    from django.db import DatabaseError, transaction
+
+    d = published_disclosure(unit=org.boiler_team, entry_code="team-bonus", period="2026-10")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE disclosure_revision SET title = %s WHERE disclosure_id = %s", ["偷偷改", d.pk]
+        )
+    assert Revision.objects.get(disclosure=d).title == d.title

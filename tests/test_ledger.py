@@ -93,9 +93,27 @@ def chain() -> list[LedgerEntry]:
     return list(LedgerEntry.objects.order_by("sequence"))
 
 
+REVISION_TRIGGER = importlib.import_module(
+    "gongkai.disclosure.migrations.0004_revision_append_only_trigger"
+)
+
+
 def raw(sql: str, params: list) -> None:
+    """Change rows behind the application's back, as a database superuser could: the
+    trigger that keeps revisions immutable is switched off around the statement."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if "disclosure_revision" not in sql:
+            cursor.execute(sql, params)
+        elif connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+            try:
+                cursor.execute(sql, params)
+            finally:
+                cursor.execute("SET session_replication_role = origin")
+        else:
+            cursor.execute(REVISION_TRIGGER.SQLITE_REVERSE)
+            cursor.execute(sql, params)
+            cursor.execute(REVISION_TRIGGER.SQLITE_FORWARD)
 
 
 def kinds(problems) -> list[ProblemKind]:

@@ -438,9 +438,10 @@ def render_body(board: BoardRequest) -> tuple[int, str]:
     status = 200
     if form.is_valid():
         condition = filters_q(form.cleaned_data)
-        own = board_rows(Disclosure.objects.filter(visible_q([unit], internal[-1:]), condition))
+        own = Disclosure.objects.filter(visible_q([unit], internal[-1:]), condition)
         page = Paginator(own, ITEMS_PER_PAGE).get_page(board.params["page"])
-        page.object_list = list(page.object_list)
+        first = (page.number - 1) * ITEMS_PER_PAGE  # counted without the rows' joins
+        page.object_list = list(board_rows(own)[first : first + ITEMS_PER_PAGE])
         above = items_above(chain[:-1], internal[:-1], condition)
         shown = [*page.object_list, *(row for a in above for row in a.items)]
         tallies = tallies_by_disclosure(row["id"] for row in shown)
