@@ -43,7 +43,9 @@ MARKERS = ALL_BOILER | {"TURBINE-INTERNAL", "OTHER-PUBLIC"}
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():
+def fresh_cache(settings):
+    """Board bodies cached as with a shared cache (LocMem alone turns caching off)."""
+    settings.BOARDS_CACHE = True
     cache.clear()
     yield
     cache.clear()
@@ -436,6 +438,22 @@ def test_readers_of_the_same_class_share_one_rendering(
     assert len(renders) == 3  # other parameters are another rendering
 
 
+def test_a_per_process_cache_is_never_trusted_with_boards(
+    org: Org, client: Client, settings, monkeypatch
+):
+    # LocMem is per process: with several workers, one would keep a stale board. Unless the
+    # settings say otherwise, bodies are then rendered every time.
+    del settings.BOARDS_CACHE
+    assert not boards.caching()
+    client.force_login(org["employee"])
+    client.get(board_url(org.boiler_team))
+    bulk = bulk_items(org, org.boiler_team, 1)  # no hook: only a fresh rendering shows it
+    cache.clear()  # (as another worker's cache would be: without the token's change)
+    assert bulk[0].title in client.get(board_url(org.boiler_team)).content.decode()
+    monkeypatch.setattr(boards, "caches", {"default": object()})  # e.g. Redis: shared
+    assert boards.caching()
+
+
 def test_the_language_and_the_date_are_part_of_the_cache_key(org: Org):
     chain = list(OrgUnit.objects.ancestors_of(org.boiler_team))
 
@@ -472,6 +490,19 @@ def test_invalidation_is_repeated_after_commit(org: Org, django_capture_on_commi
     callbacks[0]()
     after = boards.versions([org.boiler.pk])
     assert len({before[0], during[0], after[0]}) == 3
+
+
+def test_a_new_unit_below_and_a_renamed_unit_show_at_once(org: Org, client: Client):
+    from gongkai.org.services import unit_create, unit_update
+
+    client.force_login(org["employee"])
+    client.get(board_url(org.boiler))
+    unit_create(actor=None, code="rd-boiler-2", name="NEW-TEAM", kind="team", parent=org.boiler)
+    assert "NEW-TEAM" in client.get(board_url(org.boiler)).content.decode()
+    unit_update(
+        actor=org["union"], unit=org.company, name="RENAMED-COMPANY", order=0, is_active=True
+    )
+    assert "RENAMED-COMPANY" in client.get(board_url(org.boiler)).content.decode()
 
 
 def test_a_catalog_change_refreshes_the_compliance_table(org: Org, client: Client):
@@ -675,8 +706,11 @@ def test_no_receipt_for_anonymous_readers_or_unpublished_items(org: Org, items):
 def test_opening_the_disclosure_page_records_the_read(org: Org, client: Client, items):
     client.force_login(org["employee"])
     for _ in range(2):
-        client.get(reverse("disclosure:detail", args=[items["TEAM-INTERNAL"].pk]))
+        response = client.get(reverse("disclosure:detail", args=[items["TEAM-INTERNAL"].pk]))
+        assert response.status_code == 200
     assert ReadReceipt.objects.filter(user=org["employee"]).count() == 1
+    # the page carries the rating block (boards/_rating.html)
+    assert reverse("boards:rate", args=[items["TEAM-INTERNAL"].pk]) in response.content.decode()
 
 
 # --- Feeds ---------------------------------------------------------------------------------------

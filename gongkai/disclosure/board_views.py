@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +19,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from gongkai.accounts.models import User
 from gongkai.core.errors import ServiceError
 from gongkai.disclosure.boards import BoardRequest, board_body, board_chain, board_items
 from gongkai.disclosure.engagement import MAX_COMMENT, rating_submit
@@ -86,7 +89,7 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             rating_submit(
-                actor=request.user,
+                actor=cast(User, request.user),  # signed in: login_required
                 disclosure=disclosure,
                 value=form.cleaned_data["value"],
                 comment=form.cleaned_data["comment"],
@@ -122,12 +125,13 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
     disclosure = get_object_or_404(
         Disclosure.objects.select_related("unit", "entry__category", "published_revision"), pk=pk
     )
-    if not is_public_record(disclosure):
+    published = disclosure.published_revision
+    if published is None or not is_public_record(disclosure):
         raise Http404  # internal and unpublished items do not exist here
-    revisions = disclosure.revisions.filter(number__lte=disclosure.published_revision.number)
+    revisions = disclosure.revisions.filter(number__lte=published.number)
     context = {
         "disclosure": disclosure,
-        "published": disclosure.published_revision,
+        "published": published,
         "revisions": revisions.order_by("number").only("number", "published_at", "reason"),
     }
     return render(request, "boards/public_detail.html", context)

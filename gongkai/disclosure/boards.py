@@ -7,7 +7,8 @@ viewer (internal items too) or public-only, as the policy says
 (:func:`gongkai.policy.disclosure.reads_internal_of`). That tuple of answers is the viewer's
 *visibility class* for this board: everyone in the same class sees exactly the same board.
 
-Caching: boards are read often and change rarely, so the rendered body is cached under a key
+Caching (in a cache all server processes share, see :func:`caching`): boards are read often
+and change rarely, so the rendered body is cached under a key
 made of everything it depends on — the visibility class, the language, today's date (states
 like "overdue" change at midnight), a fingerprint of the catalog, each chain unit's id,
 ``updated_at`` and *version token*, and the query parameters. Publishing, correcting,
@@ -30,7 +31,9 @@ from datetime import date, datetime
 from typing import Any
 
 from django import forms
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.paginator import Page, Paginator
 from django.db import connection, models, transaction
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
@@ -66,7 +69,7 @@ FIRST_YEAR = 2000
 
 
 class ItemStatus(models.TextChoices):
-    PUBLISHED = "published", _("In force")
+    PUBLISHED = "published", _("Published")
     CORRECTED = "corrected", _("Corrected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
@@ -398,8 +401,22 @@ class BoardRequest:
         return f"board:body:{self.unit.pk}:{digest}"
 
 
+def caching() -> bool:
+    """Bodies are cached only in a cache that every server process shares (Redis in
+    production): with a per-process cache (LocMem, the development default, and several
+    gunicorn workers) a worker that did not handle a publication would keep serving its old
+    copy. ``BOARDS_CACHE = True`` or ``False`` in the settings decides instead (tests,
+    benchmarks, a single-process server)."""
+    setting = getattr(settings, "BOARDS_CACHE", None)
+    if setting is not None:
+        return bool(setting)
+    return not isinstance(caches["default"], LocMemCache)
+
+
 def board_body(board: BoardRequest) -> tuple[int, str]:
     """(status, HTML) of the board's body, from the cache when nothing it shows changed."""
+    if not caching():
+        return render_body(board)
     key = board.cache_key()
     cached = cache.get(key)
     if cached is not None:
@@ -441,14 +458,14 @@ def render_body(board: BoardRequest) -> tuple[int, str]:
         own = Disclosure.objects.filter(visible_q([unit], internal[-1:]), condition)
         page = Paginator(own, ITEMS_PER_PAGE).get_page(board.params["page"])
         first = (page.number - 1) * ITEMS_PER_PAGE  # counted without the rows' joins
-        page.object_list = list(board_rows(own)[first : first + ITEMS_PER_PAGE])
+        rows: list[Row] = list(board_rows(own)[first : first + ITEMS_PER_PAGE])
         above = items_above(chain[:-1], internal[:-1], condition)
-        shown = [*page.object_list, *(row for a in above for row in a.items)]
+        shown = [*rows, *(row for a in above for row in a.items)]
         tallies = tallies_by_disclosure(row["id"] for row in shown)
         lines = {row["id"]: line(row, tallies.get(row["id"], Tally())) for row in shown}
         context |= {
             "page": page,
-            "groups": grouped(page.object_list, lines),
+            "groups": grouped(rows, lines),
             "above": [(a, [lines[row["id"]] for row in a.items]) for a in above],
             "page_links": page_links(board.params, page),
         }
@@ -486,7 +503,7 @@ def items_above(units: Sequence[OrgUnit], internal: Sequence[bool], condition: Q
 
 def page_links(params: dict[str, str], page: Page[Disclosure]) -> dict[str, str]:
     """Previous/next links built from the board's own parameters (never echoing others)."""
-    kept = {k: v for k, v in params.items() if v and k != "page"}
+    kept: dict[str, str | int] = {k: v for k, v in params.items() if v and k != "page"}
     links = {}
     if page.has_previous():
         links["previous"] = "?" + urlencode({**kept, "page": page.previous_page_number()})

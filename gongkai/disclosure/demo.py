@@ -230,6 +230,7 @@ def seed_disclosures(*, today: date | None = None) -> dict[str, int]:
             )
             published += 1
     revise_and_withdraw(company, boiler, today)
+    seed_ratings(rng)
     seed_regulations(company)
     return {"disclosures": published, "late": late, "attestations": attested}
 
@@ -290,3 +291,34 @@ def seed_regulations(company: OrgUnit) -> None:
                 "<p>党委统领、工会牵头、行政助推，各单位负责人为第一责任人。</p>"
             ),
         )
+
+
+def seed_ratings(rng: random.Random) -> None:
+    """Employees of the boiler department read and rate their boards' items, mostly
+    satisfied, so the barometers move."""
+    from gongkai.disclosure.engagement import rating_submit, receipt_record
+
+    boiler = OrgUnit.objects.get(code="rd-boiler")
+    people = list(User.objects.filter(unit__path__startswith=boiler.path, is_active=True))
+    items = list(
+        Disclosure.objects.filter(
+            unit_id__in=[boiler.pk, boiler.parent_id], is_nil=False, status="published"
+        )
+        .select_related("unit")
+        .order_by("-first_published_at")[:25]
+    )
+    items += list(
+        Disclosure.objects.filter(unit__parent=boiler, is_nil=False, status="published")
+        .select_related("unit")
+        .order_by("-first_published_at")[:25]
+    )
+    comments = ["公开及时，清楚明白。", "希望附上明细。", "金额口径请再说明。", ""]
+    for item in items:
+        readers = [p for p in people if item.unit_id in p.unit.path_ids]
+        for person in rng.sample(readers, k=min(len(readers), rng.randint(3, 12))):
+            receipt_record(user=person, disclosure=item)
+            if rng.random() < 0.6:
+                value = rng.choices(["satisfied", "basic", "dissatisfied"], [70, 22, 8])[0]
+                rating_submit(
+                    actor=person, disclosure=item, value=value, comment=rng.choice(comments)
+                )

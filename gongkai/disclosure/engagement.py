@@ -7,7 +7,7 @@ constraints, not by a check-then-insert.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +57,7 @@ class Tally:
         return self.percent(self.satisfied + self.basic)
 
     @classmethod
-    def from_rows(cls, rows: Iterable[dict[str, Any]]) -> Tally:
+    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> Tally:
         counts = {row["value"]: row["n"] for row in rows}
         return cls(
             satisfied=counts.get(Satisfaction.SATISFIED, 0),
@@ -73,7 +73,7 @@ def tally(ratings: QuerySet[Rating]) -> Tally:
 
 def tallies_by_disclosure(ids: Iterable[int]) -> dict[int, Tally]:
     """The tally of each disclosure in ``ids``, in one aggregate query."""
-    rows: dict[int, list[dict[str, Any]]] = {}
+    rows: dict[int, list[Mapping[str, Any]]] = {}
     for row in (
         Rating.objects.filter(disclosure_id__in=list(ids))
         .values("disclosure_id", "value")

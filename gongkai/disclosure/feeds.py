@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from gongkai.disclosure.boards import visibility, visible_q
-from gongkai.disclosure.models import Disclosure, DisclosureStatus
+from gongkai.disclosure.models import Disclosure, DisclosureStatus, Revision
 from gongkai.org.models import OrgUnit
 from gongkai.org.selectors import unit_chain
 from gongkai.policy import Action, can
@@ -43,6 +43,12 @@ def newest(q: Any) -> list[Disclosure]:
     return list(qs.order_by("-first_published_at", "-id")[:FEED_ITEMS])
 
 
+def revision_of(item: Disclosure) -> Revision:
+    revision = item.published_revision
+    assert revision is not None  # noqa: S101 - feeds list published items only
+    return revision
+
+
 class DisclosureFeed(Feed):
     """Items are disclosures with a published revision; withdrawn ones as tombstones."""
 
@@ -61,7 +67,7 @@ class DisclosureFeed(Feed):
         return obj.items
 
     def item_title(self, item: Disclosure) -> str:
-        title = item.published_revision.title
+        title = revision_of(item).title
         if item.status == DisclosureStatus.WITHDRAWN:
             title = _("Withdrawn: %(title)s") % {"title": title}
         return escape(title)
@@ -72,7 +78,7 @@ class DisclosureFeed(Feed):
                 "date": date_format(item.withdrawn_at, "DATE_FORMAT") if item.withdrawn_at else "",
                 "reason": item.withdrawal_reason,
             }
-        revision = item.published_revision
+        revision = revision_of(item)
         text = " ".join(strip_tags(f"{revision.procedure} {revision.result}").split())
         return Truncator(text).chars(SUMMARY_CHARS)
 
@@ -85,14 +91,14 @@ class DisclosureFeed(Feed):
         return item.first_published_at
 
     def item_updateddate(self, item: Disclosure) -> datetime:
-        return item.withdrawn_at or item.published_revision.published_at
+        return item.withdrawn_at or revision_of(item).published_at
 
     def item_categories(self, item: Disclosure) -> list[str]:
         return [item.entry.name, item.unit.name]
 
 
 class BoardFeed(DisclosureFeed):
-    def get_object(self, request: HttpRequest, code: str) -> FeedSource:  # type: ignore[override]
+    def get_object(self, request: HttpRequest, code: str) -> FeedSource:
         unit = get_object_or_404(OrgUnit, code=code)
         chain = unit_chain(unit)
         user = request.user
@@ -109,7 +115,7 @@ class BoardFeed(DisclosureFeed):
 
 
 class PublicFeed(DisclosureFeed):
-    def get_object(self, request: HttpRequest) -> FeedSource:  # type: ignore[override]
+    def get_object(self, request: HttpRequest) -> FeedSource:
         return FeedSource(
             title=_("Public disclosures"),
             link=reverse("public:index"),

@@ -9,6 +9,11 @@ PostgreSQL: a tsvector column written from a literal, with a GIN index. A GIN sc
 matches unordered; walking the primary key backwards yields them newest first but reads every
 row for a rare term. So the index is asked first for up to PROBE matches: fewer means a rare
 term (sort those), more means a common one (walk the key; a page is found within a few rows).
+
+On both, the match includes the reader's visibility tokens (see tokens.access_tokens and
+policy.disclosure.readable_disclosure_grants), so the index itself passes over what the reader
+may not see, however common the word elsewhere; readable_disclosures_q then filters the rows
+in SQL, and that filter is the rule.
 """
 
 from __future__ import annotations
@@ -86,13 +91,14 @@ FTS_DELETE = (
 )
 
 
-def fts_columns(tokens: DocumentTokens) -> list[str]:
-    return [
-        " ".join(BREAK if gram is None else gram for gram in tokens.grams),
+def fts_columns(tokens: DocumentTokens) -> tuple[str, str, str, str]:
+    """The grams, chars, words and access columns: tokens separated by spaces."""
+    return (
+        " ".join([BREAK if gram is None else gram for gram in tokens.grams]),
         " ".join(tokens.chars),
         " ".join(tokens.words),
         " ".join(tokens.access),
-    ]
+    )
 
 
 def fts_string(token: str) -> str:
@@ -123,13 +129,13 @@ class FtsMatch(Expression):
         super().__init__()
         self.query = query
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        return '"search_fts" MATCH %s', [self.query]
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str]]:
+        return '"search_fts" MATCH %s', (self.query,)
 
 
 class SqliteBackend(Backend):
     def added(self, documents: list[tuple[SearchDocument, DocumentTokens]]) -> None:
-        rows = [[document.pk, *fts_columns(tokens)] for document, tokens in documents]
+        rows = [(document.pk, *fts_columns(tokens)) for document, tokens in documents]
         with connection.cursor() as cursor:
             cursor.executemany(FTS_INSERT, rows)
 
@@ -137,7 +143,7 @@ class SqliteBackend(Backend):
         rows = []
         for document in documents:
             if document.version == VERSION:
-                rows.append([document.pk, *fts_columns(tokens_of(document))])
+                rows.append((document.pk, *fts_columns(tokens_of(document))))
             else:
                 # Tokens made by other code cannot be re-created exactly, and a wrong 'delete'
                 # corrupts FTS5. The row stays behind, unreachable (ids are never reused and

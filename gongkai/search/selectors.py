@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from gongkai.core.periods import InvalidPeriod, Period
@@ -44,7 +45,7 @@ class Result:
 
     @property
     def url(self) -> str:
-        return f"/disclosures/{self.disclosure_id}/"
+        return reverse("disclosure:detail", args=[self.disclosure_id])
 
 
 @dataclass(frozen=True)

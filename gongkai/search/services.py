@@ -59,9 +59,10 @@ def search_index_update(*, disclosure: Disclosure) -> SearchDocument | None:
     if old:
         engine.removing(old)
         SearchDocument.objects.filter(pk__in=[d.pk for d in old]).delete()
-    if not is_indexable(disclosure):
+    revision_id = disclosure.published_revision_id
+    if revision_id is None or not is_indexable(disclosure):
         return None
-    revision = Revision.objects.get(pk=disclosure.published_revision_id)
+    revision = Revision.objects.get(pk=revision_id)
     document, tokens = build_document(disclosure, revision, engine)
     document.save()
     engine.added([(document, tokens)])
