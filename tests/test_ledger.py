@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from gongkai.accounts.models import User
 from gongkai.disclosure.catalog_seed import load_catalog
@@ -96,6 +97,14 @@ def chain() -> list[LedgerEntry]:
 REVISION_TRIGGER = importlib.import_module(
     "gongkai.disclosure.migrations.0004_revision_append_only_trigger"
 )
+
+
+@pytest.fixture(autouse=True)
+def english_commands():
+    """verify_ledger speaks the site's language (Chinese by default); these assertions read
+    its English messages."""
+    with translation.override("en"):
+        yield
 
 
 def raw(sql: str, params: list) -> None:

@@ -18,6 +18,7 @@ from gongkai.core.errors import ServiceError
 from gongkai.disclosure import selectors, services
 from gongkai.disclosure.attachments import attachment_add, attachment_remove
 from gongkai.disclosure.diff import revision_diff
+from gongkai.disclosure.engagement import rating_summary, reads_for, receipt_record
 from gongkai.disclosure.forms import (
     AttachmentForm,
     AttestationForm,
@@ -134,8 +135,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     working = disclosure_policy.can_see_working_copy(user, disclosure)
     published: Revision | None = disclosure.published_revision
     if published is not None and disclosure.is_published:
-        from gongkai.disclosure.engagement import receipt_record
-
         receipt_record(user=user, disclosure=disclosure)
     context: dict[str, Any] = {
         "disclosure": disclosure,
@@ -153,9 +152,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         if disclosure_policy.can_edit(user, disclosure)
         else None,
     }
+    if disclosure.is_published and not disclosure.is_nil:
+        context["rating"] = rating_summary(disclosure, user)
     if can(user, Action.READS_VIEW, disclosure.unit) and published is not None:
-        from gongkai.disclosure.engagement import reads_for
-
         context["reads"] = reads_for(disclosure)
     return render(request, "disclosure/detail.html", context)
 

@@ -17,9 +17,11 @@ def readable_disclosures_q(user: Any, *, prefix: str = "") -> Q:
 
     Public items: everyone, signed in or not. Internal items: the members of the unit and of
     the units below it (a team member reads the team's, department's and company's items —
-    linked management), and holders of DISCLOSURE_READ_ALL on the unit or above.
+    linked management), and holders of DISCLOSURE_READ_ALL on the unit or above. Public or
+    not is judged on the published revision (a correction in progress may have changed the
+    working copy's scope; that counts only once it is published).
     """
-    q = Q(**{f"{prefix}scope": Scope.PUBLIC})
+    q = public_record_q(prefix=prefix)
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return q
     if user.unit_id is not None:
@@ -30,7 +32,7 @@ def readable_disclosures_q(user: Any, *, prefix: str = "") -> Q:
 
 
 def can_read_published(user: Any, disclosure: Disclosure) -> bool:
-    if disclosure.scope == Scope.PUBLIC:
+    if is_public_record(disclosure):
         return True
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False

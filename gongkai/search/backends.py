@@ -6,9 +6,11 @@ marker whole) joined to the documents; FTS5 returns rowids newest first, so a pa
 its rows whatever the number of matches.
 
 PostgreSQL: a tsvector column written from a literal, with a GIN index. A GIN scan yields all
-matches unordered; walking the primary key backwards yields them newest first but reads every
-row for a rare term. So the index is asked first for up to PROBE matches: fewer means a rare
-term (sort those), more means a common one (walk the key; a page is found within a few rows).
+matches unordered, and for a common word reading its posting lists alone takes tens of ms;
+walking the primary key backwards yields matches newest first, but reads every row for a
+rare word. So the key is walked first over the newest RECENT rows (a common word fills its
+page within a few hundred); a word that does not is rare, and the index is asked for its
+matches: up to PROBE are sorted, more mean a word common only long ago, and the walk goes on.
 
 On both, the match includes the reader's visibility tokens (see tokens.access_tokens and
 policy.disclosure.readable_disclosure_grants), so the index itself passes over what the reader
@@ -26,7 +28,18 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQueryField
 from django.db import connection, transaction
-from django.db.models import BooleanField, Expression, F, Func, Max, Q, Value
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Expression,
+    ExpressionWrapper,
+    F,
+    Func,
+    Max,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast
 
 from gongkai.disclosure.models import Scope
@@ -179,7 +192,8 @@ class SqliteBackend(Backend):
 # phrase a query can ask for lies whole in one window.
 WINDOW = 16_000
 OVERLAP = 100
-PROBE = 2_000
+RECENT = 10_000  # newest rows read for a page before a word counts as rare
+PROBE = 2_000  # a rare word has at most this many matches: they are sorted
 GIN_INDEX = "searchdocument_vector_gin"
 
 
@@ -239,11 +253,12 @@ def ts_match(query: str) -> Func:
     )
 
 
-# Which access paths the planner may take: only the GIN index (for the probe), or only the
-# primary key backwards (for a common term). SET LOCAL: they end with the transaction.
-PLANNER = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan")
-GIN_ONLY = ("off", "off", "on")
-KEY_WALK = ("off", "on", "off")
+# Which access paths the planner may take (SET LOCAL: they end with the transaction): only
+# the primary key backwards, newest first; or only the GIN index. No JIT: it costs more than
+# these queries.
+PLANNER = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan", "jit")
+KEY_WALK = ("off", "on", "off", "off")
+GIN_ONLY = ("off", "off", "on", "off")
 
 
 def set_planner(cursor: Any, values: tuple[str, ...]) -> None:
@@ -264,6 +279,11 @@ class PostgresBackend(Backend):
             longest = SearchDocument.objects.filter(chunks__gt=1).aggregate(n=Max("chunks"))
             windows = longest["n"] or 1
         matches = SearchDocument.objects.filter(ts_match(tsquery_literal(terms, access, windows)))
+        newest = matches.filter(visible("")).order_by("-pk").values_list("pk", flat=True)
+        top = Subquery(SearchDocument.objects.order_by("-pk").values("pk")[:1])
+        recent = RECENT * (offset + limit) // limit
+        since = ExpressionWrapper(top - recent, output_field=BigIntegerField())
+        found: list[int] | None = None
         nested = connection.in_atomic_block  # else the transaction below ends the settings
         with transaction.atomic(), connection.cursor() as cursor:
             if nested:
@@ -271,16 +291,17 @@ class PostgresBackend(Backend):
                     f"SELECT {', '.join(['current_setting(%s)'] * len(PLANNER))}", PLANNER
                 )
                 previous = cursor.fetchone()
-            set_planner(cursor, GIN_ONLY)
-            found = list(matches.order_by().values_list("pk", flat=True)[: PROBE + 1])
-            common = len(found) > PROBE
-            if common:
-                set_planner(cursor, KEY_WALK)
-                walk = matches.filter(visible("")).order_by("-pk").values_list("pk", flat=True)
-                ids = list(walk[offset : offset + limit])
+            set_planner(cursor, KEY_WALK)
+            ids = list(newest.filter(pk__gt=since)[offset : offset + limit])
+            if len(ids) < limit:  # too few among the newest rows: a rare word, or an old one
+                set_planner(cursor, GIN_ONLY)
+                found = list(matches.order_by().values_list("pk", flat=True)[: PROBE + 1])
+                if len(found) > PROBE:  # an old one: walk on
+                    set_planner(cursor, KEY_WALK)
+                    ids, found = list(newest[offset : offset + limit]), None
             if nested:
                 set_planner(cursor, previous)
-        if common:
+        if found is None:
             return ids
         rare = SearchDocument.objects.filter(pk__in=found).filter(visible(""))
         return list(rare.order_by("-pk").values_list("pk", flat=True)[offset : offset + limit])
