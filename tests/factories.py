@@ -69,8 +69,15 @@ def published_disclosure(
     head = person_with(Role.UNIT_HEAD)
     entry = CatalogEntry.objects.get(code=entry_code)
     disclosure = disclosure_create(
-        actor=author, unit=unit, entry=entry, title=title, procedure=procedure, result=result,
-        period=period if event_date is None else "", event_date=event_date, table=table,
+        actor=author,
+        unit=unit,
+        entry=entry,
+        title=title,
+        procedure=procedure,
+        result=result,
+        period=period if event_date is None else "",
+        event_date=event_date,
+        table=table,
         scope=scope,
     )
     disclosure_transition(actor=author, disclosure=disclosure, transition=Transition.SUBMIT)

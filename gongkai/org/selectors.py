@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from gongkai.org.models import OrgUnit, RoleAssignment, UnitKind
+from gongkai.org.models import OrgUnit, OrgUnitQuerySet, RoleAssignment, UnitKind
 from gongkai.policy import Action, visible_scope_paths
 
 
@@ -18,7 +18,7 @@ def unit_chain(unit: OrgUnit) -> list[OrgUnit]:
 def unit_tree(root: OrgUnit | None = None) -> list[OrgUnit]:
     """Active units in tree order (depth-first by ``order`` then name), with member counts,
     in one query."""
-    qs: QuerySet[OrgUnit] = OrgUnit.objects.active()
+    qs: OrgUnitQuerySet = OrgUnit.objects.active()
     if root is not None:
         qs = qs.subtree_of(root)
     units = list(qs.annotate(member_count=Count("members", filter=Q(members__is_active=True))))
