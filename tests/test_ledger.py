@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from gongkai.accounts.models import User
+from gongkai.core.immutable import sqlite_trigger_sql
 from gongkai.disclosure.catalog_seed import load_catalog
 from gongkai.disclosure.models import (
     CatalogEntry,
@@ -120,9 +121,14 @@ def raw(sql: str, params: list) -> None:
             finally:
                 cursor.execute("SET session_replication_role = origin")
         else:
-            cursor.execute(REVISION_TRIGGER.SQLITE_REVERSE)
+            create, drop = sqlite_trigger_sql(
+                table=REVISION_TRIGGER.TABLE,
+                trigger=REVISION_TRIGGER.TRIGGER,
+                message=REVISION_TRIGGER.MESSAGE,
+            )
+            cursor.execute(drop)
             cursor.execute(sql, params)
-            cursor.execute(REVISION_TRIGGER.SQLITE_FORWARD)
+            cursor.execute(create)
 
 
 def kinds(problems) -> list[ProblemKind]:
