@@ -55,7 +55,7 @@ def section(m: Measurement) -> list[str]:
     ]
     if m.target_seconds is not None:
         verdict = "met" if max(m.samples) < m.target_seconds else "NOT met"
-        lines.append(f"Target: under {m.target_seconds:.0f} s — {verdict} (slowest run).")
+        lines.append(f"Target: under {seconds(m.target_seconds)} — {verdict} (slowest run).")
     if m.notes:
         lines.append("")
         lines.extend(f"- {key}: {value}" for key, value in m.notes.items())

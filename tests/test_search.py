@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Q
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from gongkai.accounts.models import User
@@ -19,11 +20,13 @@ from gongkai.disclosure.models import Disclosure, DisclosureStatus
 from gongkai.disclosure.services import Transition, disclosure_transition, disclosure_update
 from gongkai.policy.disclosure import readable_disclosures_q
 from gongkai.search import backends, selectors
-from gongkai.search.backends import OVERLAP, WINDOW, tsvector_literal
+from gongkai.search.apps import empty_orphaned_fts
+from gongkai.search.backends import FTS_INSERT, OVERLAP, WINDOW, tsvector_literal
 from gongkai.search.highlight import marked, snippet
 from gongkai.search.models import SearchDocument
 from gongkai.search.selectors import search_disclosures
 from gongkai.search.tokens import (
+    ACCESS,
     BREAK,
     TermKind,
     document_tokens,
@@ -91,7 +94,7 @@ def corpus(org: Org) -> dict[str, Disclosure]:
             entry_code="tendering",
             title="汽机备件采购招标公告",
             procedure="<p>公开招标，欢迎投标。</p>",
-            result="<p>标书 200 元，投标截止 2026 年 11 月 30 日。Tender notice for spare parts.</p>",
+            result="<p>标书 200 元，截止 2026 年 11 月 30 日。Tender notice for spare parts.</p>",
             event_date=date(2026, 10, 8),
             scope="public",
             published_at=at(9),
@@ -236,11 +239,16 @@ def test_common_and_rare_plans_give_the_same_results(corpus, org: Org, monkeypat
     assert found(union, "招标") == rare
 
 
-def test_query_counts_on_the_page(corpus, org: Org, client: Client, django_assert_max_num_queries):
-    client.force_login(org["employee"])
-    with django_assert_max_num_queries(14):
-        response = client.get(URL, {"q": "费"})
-    assert response.status_code == 200
+def test_the_page_makes_no_query_per_result(corpus, org: Org, client: Client):
+    client.force_login(org["union"])
+    counts = []
+    for query in ("招标", "华电"):  # several results, one
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL, {"q": query})
+        results = response.content.decode().count('class="card result"')
+        assert results == len(like_scan(org["union"], query))
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 17  # PostgreSQL: planner settings around a savepoint
 
 
 # --- Visibility -----------------------------------------------------------------------------
@@ -273,8 +281,9 @@ def test_access_tokens_agree_with_readable_disclosures_q_for_every_persona(corpu
     for who in (*PERSONAS, "turbine_worker", "outsider"):
         user = org[who]
         readable = set(
-            Disclosure.objects.filter(readable_disclosures_q(user), published_revision__isnull=False)
-            .values_list("pk", flat=True)
+            Disclosure.objects.filter(
+                readable_disclosures_q(user), published_revision__isnull=False
+            ).values_list("pk", flat=True)
         )
         every = set(found(user, "元"))  # every item of the corpus mentions 元
         assert every == readable, who
@@ -394,6 +403,24 @@ def test_rows_indexed_by_older_code_are_left_unreachable_not_deleted_wrongly(
     assert found(org["union"], "招标") == like_scan(org["union"], "招标")
 
 
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="the FTS5 table is SQLite's",
+)
+def test_fts_rows_left_behind_by_a_flush_are_emptied(org: Org):
+    # manage.py flush empties the documents and restarts their ids, but the FTS5 table is no
+    # model: its rows would lend their tokens to the next documents with the same ids.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(id) FROM search_searchdocument")
+        assert cursor.fetchone()[0] is None
+        orphans = [[pk, "鲸鱼", "鲸 鱼", "", f"{ACCESS}p"] for pk in range(1, 1000)]
+        cursor.executemany(FTS_INSERT, orphans)
+    empty_orphaned_fts(using="default")
+    item = published_disclosure(unit=org.boiler, title="汽机检修")
+    assert found(org["employee"], "鲸鱼") == [] == like_scan(org["employee"], "鲸鱼")
+    assert found(org["employee"], "汽机检修") == [item.pk]
+
+
 # --- The page -------------------------------------------------------------------------------
 
 
@@ -491,7 +518,9 @@ def test_html_in_a_title_is_shown_escaped(org: Org, client: Client):
     body = client.get(URL, {"q": "招标"}).content.decode()
     assert f'href="/disclosures/{item.pk}/"' in body
     assert "<script>alert" not in body
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;<mark>招标</mark> &amp; &lt;b&gt;" in body
+    assert (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;<mark>招标</mark> &amp; &lt;b&gt;" in body
+    )
 
 
 def test_pages_of_results(corpus, org: Org, client: Client, monkeypatch):

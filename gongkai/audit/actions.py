@@ -25,6 +25,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "disclosure.attested": _("Nothing to report attested"),
     "catalog.rule_added": _("Catalog rule changed"),
     "regulation.published": _("Regulation version published"),
+    "search.reindexed": _("Search index rebuilt"),
     "accounts.locked": _("Account locked after failed logins"),
     "accounts.unlocked": _("Account unlocked"),
     "accounts.deactivated": _("Account deactivated"),

@@ -56,7 +56,7 @@ from gongkai.search.tokens import (
 
 logger = logging.getLogger(__name__)
 
-Visible = Callable[[str], Q]  # prefix → readable_disclosures_q for the searching user
+Visible = Callable[[str], Q]  # path to the SearchDocument → the readable filter for the reader
 
 
 def tokens_of(document: SearchDocument) -> DocumentTokens:
@@ -192,7 +192,7 @@ class SqliteBackend(Backend):
 # phrase a query can ask for lies whole in one window.
 WINDOW = 16_000
 OVERLAP = 100
-RECENT = 10_000  # newest rows read for a page before a word counts as rare
+RECENT = 20_000  # newest rows read for a page before a word counts as rare
 PROBE = 2_000  # a rare word has at most this many matches: they are sorted
 GIN_INDEX = "searchdocument_vector_gin"
 
@@ -254,11 +254,17 @@ def ts_match(query: str) -> Func:
 
 
 # Which access paths the planner may take (SET LOCAL: they end with the transaction): only
-# the primary key backwards, newest first; or only the GIN index. No JIT: it costs more than
-# these queries.
-PLANNER = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan", "jit")
-KEY_WALK = ("off", "on", "off", "off")
-GIN_ONLY = ("off", "off", "on", "off")
+# the primary key backwards, newest first; or only the GIN index. No JIT and no parallel
+# workers: starting them costs more (10 ms and more) than these queries.
+PLANNER = (
+    "enable_seqscan",
+    "enable_indexscan",
+    "enable_bitmapscan",
+    "jit",
+    "max_parallel_workers_per_gather",
+)
+KEY_WALK = ("off", "on", "off", "off", "0")
+GIN_ONLY = ("off", "off", "on", "off", "0")
 
 
 def set_planner(cursor: Any, values: tuple[str, ...]) -> None:

@@ -40,8 +40,9 @@ class SearchDocument(models.Model):
     revision = models.ForeignKey(
         Revision, verbose_name=_("revision"), on_delete=models.CASCADE, related_name="+"
     )
-    # What readable_disclosures_q filters on, copied from the published revision (its scope)
-    # and the disclosure (its unit).
+    # Who may read it, as indexed: the published revision's scope and the disclosure's unit
+    # (with its path) become the visibility tokens; readable_disclosures_q is then applied
+    # to the disclosure itself.
     unit = models.ForeignKey(
         OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
     )

@@ -75,8 +75,8 @@ def search_disclosures(user: Any, query: str, *, page: int = 1) -> SearchPage:
     if not terms:
         return SearchPage(terms=[], results=[], number=1, has_next=False)
 
-    def visible(prefix: str) -> Q:
-        return readable_disclosures_q(user, prefix=prefix)
+    def visible(prefix: str) -> Q:  # the rule itself, applied to the disclosure
+        return readable_disclosures_q(user, prefix=f"{prefix}disclosure__")
 
     ids = backend().page_ids(
         terms=terms,
