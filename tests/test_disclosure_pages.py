@@ -313,3 +313,19 @@ def test_editing_a_draft_keeps_its_table(org, client):
     d.refresh_from_db()
     assert d.title == "改标题"
     assert d.table is not None and len(d.table["rows"]) == 2
+
+
+def test_the_company_board_has_the_rules_library_section(org, client):
+    regulation_create(
+        actor=None,
+        company=org.company,
+        code="team-rules",
+        title="《班务公开规定》",
+        body="<p>第一条</p>",
+    )
+    as_(client, org["employee"])
+    company_board = client.get(reverse("boards:board", args=[org.company.code])).content.decode()
+    assert "《班务公开规定》" in company_board
+    assert reverse("rules:detail", args=["team-rules"]) in company_board
+    team_board = client.get(reverse("boards:board", args=[org.boiler_team.code])).content.decode()
+    assert "《班务公开规定》" not in team_board

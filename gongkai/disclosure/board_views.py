@@ -23,7 +23,8 @@ from gongkai.accounts.models import User
 from gongkai.core.errors import ServiceError
 from gongkai.disclosure.boards import BoardRequest, board_body, board_chain, board_items
 from gongkai.disclosure.engagement import MAX_COMMENT, rating_submit
-from gongkai.disclosure.models import Disclosure, Satisfaction
+from gongkai.disclosure.models import Disclosure, Regulation, Satisfaction
+from gongkai.org.models import UnitKind
 from gongkai.policy import Action, require
 from gongkai.policy.disclosure import can_rate, is_public_record, public_record_q
 
@@ -50,6 +51,10 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
     context = {
         "unit": unit,
         "body": mark_safe(body),  # noqa: S308 - our own template's output, from the cache
+        # The rules library has its own section on the company's board.
+        "regulations": list(Regulation.objects.filter(company=unit).order_by("order", "code"))
+        if unit.kind == UnitKind.COMPANY
+        else [],
     }
     return render(request, "boards/board.html", context, status=status)
 
