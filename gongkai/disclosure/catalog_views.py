@@ -88,7 +88,7 @@ def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
             try:
                 catalog_rule_add(actor=request.user, entry=entry, **form.cleaned_data)
             except ServiceError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                error.add_to_form(form)
             else:
                 messages.success(
                     request,

@@ -57,7 +57,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             try:
                 regulation_revise(actor=request.user, regulation=regulation, **form.cleaned_data)
             except ServiceError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                error.add_to_form(form)
             else:
                 messages.success(request, _("The new version is published."))
                 return redirect("rules:detail", code=regulation.code)

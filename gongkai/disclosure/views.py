@@ -55,10 +55,6 @@ def work(request: HttpRequest) -> HttpResponse:
     return render(request, "disclosure/work.html", context)
 
 
-def apply_service_error(form: Any, error: ServiceError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def create(request: HttpRequest) -> HttpResponse:
@@ -85,7 +81,7 @@ def create(request: HttpRequest) -> HttpResponse:
                 scope=data["scope"] or None,
             )
         except ServiceError as error:
-            apply_service_error(form, error)
+            error.add_to_form(form)
         else:
             messages.success(request, _("The draft is saved. Submit it for approval when ready."))
             return redirect("disclosure:detail", pk=disclosure.pk)
@@ -115,7 +111,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.disclosure_update(actor=request.user, disclosure=disclosure, **fields)
         except ServiceError as error:
-            apply_service_error(form, error)
+            error.add_to_form(form)
         else:
             messages.success(request, _("The draft is saved."))
             return redirect("disclosure:detail", pk=disclosure.pk)
@@ -248,7 +244,7 @@ def attest(request: HttpRequest) -> HttpResponse:
                 event_date=data["event_date"],
             )
         except ServiceError as error:
-            apply_service_error(form, error)
+            error.add_to_form(form)
         else:
             messages.success(request, _("The attestation is filed and shows on the board."))
             return redirect("disclosure:detail", pk=disclosure.pk)

@@ -87,7 +87,7 @@ def role_grant_view(request: HttpRequest, code: str) -> HttpResponse:
                 unit=unit,
             )
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.add_to_form(form)
         else:
             messages.success(request, _("The role was granted."))
             return redirect("org:unit_detail", code=unit.code)
