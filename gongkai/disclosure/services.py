@@ -28,6 +28,7 @@ from gongkai.core.richtext import sanitize_html
 from gongkai.disclosure.catalog import entry_rule
 from gongkai.disclosure.models import (
     CatalogEntry,
+    CatalogRule,
     Disclosure,
     DisclosureStatus,
     Revision,
@@ -110,8 +111,11 @@ def available_transitions(user: Any, disclosure: Disclosure) -> list[Transition]
 # --- Drafting -------------------------------------------------------------------------------
 
 
-def check_period(entry: CatalogEntry, unit: OrgUnit, period: str, event_date: date | None) -> str:
-    """Validate the period against the entry's frequency; return its normalised key."""
+def check_period(
+    entry: CatalogEntry, unit: OrgUnit, period: str, event_date: date | None
+) -> tuple[str, CatalogRule]:
+    """Validate the period against the entry's frequency; return its normalised key and the
+    rule it was checked against."""
     today = timezone.localdate()
     rule = entry_rule(entry, event_date or today)
     if rule is None or not rule.applies_to(unit):
@@ -121,7 +125,7 @@ def check_period(entry: CatalogEntry, unit: OrgUnit, period: str, event_date: da
     if rule.frequency == Frequency.PER_EVENT:
         if event_date is None:
             raise ServiceError(_("Give the date of the event."), field="event_date")
-        return ""
+        return "", rule
     try:
         parsed = Period.parse(period)
     except InvalidPeriod:
@@ -136,12 +140,10 @@ def check_period(entry: CatalogEntry, unit: OrgUnit, period: str, event_date: da
         )
     if parsed.start > today:
         raise ServiceError(_("The period has not begun yet."), field="period")
-    return parsed.key
+    return parsed.key, rule
 
 
-def clean_content(
-    *, title: str, procedure: str, result: str, entry: CatalogEntry, on: date
-) -> tuple[str, str, str]:
+def clean_content(*, title: str, procedure: str, result: str) -> tuple[str, str, str]:
     title = title.strip()
     if not title:
         raise ServiceError(_("Give a title."), field="title")
@@ -165,12 +167,8 @@ def disclosure_create(
 ) -> Disclosure:
     if not can(actor, Action.DISCLOSURE_DRAFT, unit):
         raise ServiceError(_("You may not draft disclosures for this unit."))
-    period_key = check_period(entry, unit, period, event_date)
-    rule = entry_rule(entry, event_date or timezone.localdate())
-    assert rule is not None  # noqa: S101 - checked by check_period
-    title, procedure, result = clean_content(
-        title=title, procedure=procedure, result=result, entry=entry, on=timezone.localdate()
-    )
+    period_key, rule = check_period(entry, unit, period, event_date)
+    title, procedure, result = clean_content(title=title, procedure=procedure, result=result)
     disclosure = Disclosure.objects.create(
         unit=unit,
         entry=entry,
@@ -212,8 +210,6 @@ def disclosure_update(*, actor: User, disclosure: Disclosure, **fields: Any) -> 
             title=fields.get("title", locked.title),
             procedure=fields.get("procedure", locked.procedure),
             result=fields.get("result", locked.result),
-            entry=locked.entry,
-            on=timezone.localdate(),
         )
         fields |= {"title": title, "procedure": procedure, "result": result}
     if "scope" in fields and fields["scope"] not in Scope.values:
@@ -360,7 +356,7 @@ def attestation_file(
     reason = reason.strip()
     if not reason:
         raise ServiceError(_("Say why there is nothing to report."), field="reason")
-    period_key = check_period(entry, unit, period, event_date)
+    period_key, _rule = check_period(entry, unit, period, event_date)
     if (
         period_key
         and Disclosure.objects.filter(
