@@ -329,3 +329,16 @@ def test_the_company_board_has_the_rules_library_section(org, client):
     assert reverse("rules:detail", args=["team-rules"]) in company_board
     team_board = client.get(reverse("boards:board", args=[org.boiler_team.code])).content.decode()
     assert "《班务公开规定》" not in team_board
+
+
+def test_the_rules_library_lists_only_the_readers_company(org, client):
+    regulation_create(
+        actor=None, company=org.company, code="ours", title="《本公司制度》", body="<p>一</p>"
+    )
+    regulation_create(
+        actor=None, company=org.other_company, code="theirs", title="《别家制度》", body="<p>二</p>"
+    )
+    as_(client, org["employee"])
+    body = client.get(reverse("rules:index")).content.decode()
+    assert "《本公司制度》" in body and "《别家制度》" not in body
+    assert client.get(reverse("rules:detail", args=["theirs"])).status_code == 404

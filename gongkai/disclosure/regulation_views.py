@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from gongkai.core.errors import ServiceError
 from gongkai.disclosure.models import Regulation
 from gongkai.disclosure.regulations import regulation_revise
+from gongkai.disclosure.selectors import subtree_q
 from gongkai.policy import Action, can, require, visible_scope_paths
 
 
@@ -22,11 +23,11 @@ class RevisionForm(forms.Form):
 
 def visible_regulations(user: object) -> list[Regulation]:
     roots = visible_scope_paths(user, Action.BOARD_VIEW)
-    return [
-        r
-        for r in Regulation.objects.select_related("company").order_by("order", "code")
-        if any(r.company.path.startswith(root) for root in roots)
-    ]
+    return list(
+        Regulation.objects.filter(subtree_q(roots, "company__path"))
+        .select_related("company")
+        .order_by("order", "code")
+    )
 
 
 @login_required
