@@ -39,7 +39,7 @@ def seconds(value: float) -> str:
 
 def section(m: Measurement) -> list[str]:
     lines = [
-        f"## {m.title}",
+        f"### {m.title}",
         "",
         m.what,
         "",
@@ -64,33 +64,45 @@ def section(m: Measurement) -> list[str]:
 
 
 def report(measurements: list[Measurement]) -> str:
-    lines = [
-        "# Benchmarks",
-        "",
-        "Written by `python -m bench.run` (`make bench`); do not edit by hand. Each figure is",
-        "the median of several runs, with the min and max, and a baseline measured in the same",
-        "run on the same machine, so that the ratio stays meaningful on other hardware.",
-        "",
-        "## Machine",
-        "",
-        *machine(),
-        "",
-    ]
+    """One module's part of the report: the machine it ran on, then its sections."""
+    lines = ["### Machine", "", *machine(), ""]
     for m in measurements:
         lines.extend(section(m))
     return "\n".join(lines)
 
 
+HEADER = """# Benchmarks
+
+Written by `python -m bench.run` (`make bench`); do not edit by hand. Each figure is
+the median of several runs, with the min and max, and a baseline measured in the same
+run on the same machine, so that the ratio stays meaningful on other hardware. Each
+benchmark module's part starts with the machine and date of its last run
+(`python -m bench.run bench_x` reruns one module and keeps the others' parts).
+"""
+
+RESULTS = ROOT / "bench" / "results"
+
+
 def main() -> None:
-    measurements: list[Measurement] = []
-    for path in sorted(Path(__file__).parent.glob("bench_*.py")):
-        module = importlib.import_module(f"bench.{path.stem}")
-        print(f"== {path.stem}", flush=True)
-        measurements.extend(module.run())
+    """``python -m bench.run`` runs every benchmark; ``python -m bench.run bench_board``
+    runs the ones named. Either way the report is rebuilt from every module's last part,
+    kept in bench/results/<module>.md."""
+    names = sys.argv[1:] or [p.stem for p in sorted(Path(__file__).parent.glob("bench_*.py"))]
+    if names == ["--report"]:  # only rebuild the report from the kept parts
+        names = []
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        module = importlib.import_module(f"bench.{name}")
+        print(f"== {name}", flush=True)
+        measurements = module.run()
+        (RESULTS / f"{name}.md").write_text(report(measurements), encoding="utf-8")
+        for m in measurements:
+            print(f"{m.title}: median {seconds(m.median)} ({m.ratio:.1f}× baseline)")
+    parts = [HEADER]
+    for path in sorted(RESULTS.glob("bench_*.md")):
+        parts.append(f"## {path.stem}\n\n" + path.read_text(encoding="utf-8"))
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(report(measurements), encoding="utf-8")
-    for m in measurements:
-        print(f"{m.title}: median {seconds(m.median)} ({m.ratio:.1f}× baseline)")
+    REPORT.write_text("\n".join(parts), encoding="utf-8")
     print(f"wrote {REPORT.relative_to(ROOT)}")
 
 

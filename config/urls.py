@@ -14,5 +14,13 @@ urlpatterns = [
     path("search/", include("gongkai.search.urls")),
     path("attachments/", include("gongkai.disclosure.attachment_urls")),
     path("ledger/", include("gongkai.ledger.urls")),
+    path("suggestions/", include("gongkai.voice.urls")),
+    path("publicity/", include("gongkai.publicity.urls")),
+    path("report/", include("gongkai.reporting.urls")),
+    path("surveys/", include("gongkai.surveys.urls")),
+    path("congress/votes/", include("gongkai.ballots.urls")),
+    path("congress/", include("gongkai.congress.urls")),
+    path("supervision/", include("gongkai.assessment.urls")),
+    path("supervision/", include("gongkai.supervision.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -6,30 +6,23 @@ each page joins the matrix when it is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.conftest import PERSONAS, Org
+from tests.conftest import Org
+from tests.matrix import AREAS
+from tests.matrix.helpers import (
+    ANON,
+    DRAFTERS,
+    READ_ALL_COMPANY,
+    WHO,
+    Row,
+    everyone,
+    only,
+)
 from tests.test_attachments import attachment_on
 from tests.test_boards import public_item
-
-ANON = "anon"
-WHO = (ANON, *PERSONAS)
-
-
-def everyone(code: int, anon: int = 302) -> dict[str, int]:
-    return {ANON: anon, **dict.fromkeys(PERSONAS, code)}
-
-
-def only(allowed: dict[str, int], others: int = 403, anon: int = 302) -> dict[str, int]:
-    return {ANON: anon, **{p: allowed.get(p, others) for p in PERSONAS}}
-
-
-DRAFTERS = {"union": 200, "depthead": 200, "teamlead": 200}
-READ_ALL_COMPANY = {"union": 200, "leader": 200, "supervisor": 200, "discipline": 200}
 
 
 def team_item(o: Org, unit=None):
@@ -68,10 +61,8 @@ def regulation(o: Org):
     )
 
 
-UrlFor = Callable[[Org], str]
-
 # name → list of (url builder, expected status per persona)
-MATRIX: dict[str, list[tuple[UrlFor, dict[str, int]]]] = {
+MATRIX: dict[str, list[Row]] = {
     "core:home": [(lambda o: reverse("core:home"), everyone(200))],
     "core:healthz": [(lambda o: reverse("core:healthz"), everyone(200, anon=200))],
     "accounts:login": [(lambda o: reverse("accounts:login"), everyone(302, anon=200))],
@@ -244,6 +235,9 @@ MATRIX: dict[str, list[tuple[UrlFor, dict[str, int]]]] = {
         (lambda o: reverse("audit:event_list"), only({"union": 200, "supervisor": 200}))
     ],
 }
+
+for _area in AREAS:
+    MATRIX.update(_area.ROWS)
 
 
 def pattern_names(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:

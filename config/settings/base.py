@@ -46,6 +46,14 @@ INSTALLED_APPS = [
     "gongkai.disclosure",
     "gongkai.search",
     "gongkai.ledger",
+    "gongkai.voice",
+    "gongkai.publicity",
+    "gongkai.reporting",
+    "gongkai.surveys",
+    "gongkai.ballots",
+    "gongkai.congress",
+    "gongkai.supervision",
+    "gongkai.assessment",
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,7 @@
 """Human names for the audit action codes; a code without a name is shown as it is."""
 
+from importlib import import_module
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +35,20 @@ ACTION_LABELS: dict[str, Promise] = {
     "accounts.password_changed": _("Password changed"),
     "accounts.temporary_password_issued": _("Temporary password issued"),
 }
+
+
+# Each later app names its own codes in its ``labels.py``.
+for _app in (
+    "voice",
+    "publicity",
+    "reporting",
+    "surveys",
+    "ballots",
+    "congress",
+    "supervision",
+    "assessment",
+):
+    ACTION_LABELS.update(import_module(f"gongkai.{_app}.labels").AUDIT_LABELS)
 
 
 def action_label(code: str) -> str:

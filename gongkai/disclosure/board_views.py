@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from gongkai.accounts.models import User
+from gongkai.core.board_sections import board_sections
 from gongkai.core.errors import ServiceError
 from gongkai.disclosure.boards import BoardRequest, board_body, board_chain, board_items
 from gongkai.disclosure.engagement import MAX_COMMENT, rating_submit
@@ -55,6 +56,7 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
         "regulations": list(Regulation.objects.filter(company=unit).order_by("order", "code"))
         if unit.kind == UnitKind.COMPANY
         else [],
+        "sections": board_sections(unit=unit, user=request.user),
     }
     return render(request, "boards/board.html", context, status=status)
 

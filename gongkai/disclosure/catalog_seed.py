@@ -87,6 +87,19 @@ CATALOG: list[tuple[str, str, int, list[tuple[str, str, list[str], str, int, str
             ("team-awards", "评先评优", [T], "yearly", 30, "internal"),
         ],
     ),
+    (
+        "democratic",
+        "民主管理",
+        8,
+        [
+            ("cadre-appointment", "干部任前公示", [C, D], "per_event", 5, "internal"),
+            ("meeting-decisions", "会议纪要与决定", [C, D, T], "per_event", 10, "internal"),
+            ("resolutions", "职代会表决结果", [C], "per_event", 5, "internal"),
+            ("evaluation-results", "民主评议结果", [C, D], "per_event", 10, "internal"),
+            ("inspection-circular", "监督检查通报", [C], "per_event", 10, "internal"),
+            ("assessment-ranking", "考核评价排名", [C], "per_event", 10, "internal"),
+        ],
+    ),
 ]
 
 

@@ -28,6 +28,39 @@ class Action(StrEnum):
     READS_VIEW = "disclosure.reads_view"  # how many of the unit have read an item
     CATALOG_MANAGE = "catalog.manage"
     REGULATION_MANAGE = "regulation.manage"
+    # Employee voice (gongkai.voice, publicity, reporting, surveys)
+    SUGGESTION_SUBMIT = "suggestion.submit"  # send a suggestion to a unit of one's company
+    SUGGESTION_HANDLE = "suggestion.handle"  # accept, decline, assign (the receiving unit)
+    SUGGESTION_ANSWER = "suggestion.answer"  # answer as the responsible unit
+    SUGGESTION_REVIEW = "suggestion.review"  # review a reopened suggestion
+    SUGGESTION_SEE_AUTHOR = "suggestion.see_author"  # the name behind a hidden-name one
+    PUBLICITY_OPEN = "publicity.open"  # open a publicity window on a disclosure, publish outcome
+    OBJECTION_FILE = "objection.file"
+    OBJECTION_REVIEW = "objection.review"  # read objections (and who filed), record findings
+    CALENDAR_MANAGE = "calendar.manage"  # public holidays and adjusted working days
+    REPORT_HANDLE = "report.handle"  # read and handle anonymous reports, enter hotline ones
+    SURVEY_MANAGE = "survey.manage"
+    SURVEY_RESULTS = "survey.results"
+    # Workers' congress (gongkai.congress, ballots)
+    CONGRESS_VIEW = "congress.view"
+    CONGRESS_MANAGE = "congress.manage"  # terms, sessions, roster, agenda, attendance
+    MOTION_PROPOSE = "motion.propose"  # draft, second (representatives)
+    MOTION_HANDLE = "motion.handle"  # the motion committee: register, merge, decline, assign
+    MOTION_ANSWER = "motion.answer"  # answer as the lead or assisting unit
+    PATROL_RECORD = "patrol.record"
+    MEETING_RECORD = "meeting.record"
+    DIRECTOR_REPORT = "director.report"  # employee directors' yearly performance reports
+    VOTE_MANAGE = "vote.manage"  # set up, open and close votes and evaluations
+    VOTE_RECOUNT = "vote.recount"
+    # Supervision (gongkai.assessment, supervision)
+    COMPLIANCE_VIEW = "compliance.view"
+    INSPECTION_MANAGE = "inspection.manage"  # rounds, checklists, findings, circulars
+    RECTIFICATION_REPORT = "rectification.report"  # the department reports what it did
+    RECTIFICATION_VERIFY = "rectification.verify"
+    ASSESSMENT_MANAGE = "assessment.manage"  # weights, periods, publishing the ranking
+    ASSESSMENT_VIEW = "assessment.view"  # the published ranking and how a score was made
+    ACCOUNTABILITY_RECORD = "accountability.record"
+    ACCOUNTABILITY_VIEW = "accountability.view"
 
 
 # action → the roles that grant it on the holder's unit and its subtree.
@@ -64,6 +97,42 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.READS_VIEW: frozenset({Role.UNIT_HEAD, Role.UNION_OFFICE, Role.LEADERSHIP}),
     Action.CATALOG_MANAGE: frozenset({Role.UNION_OFFICE}),
     Action.REGULATION_MANAGE: frozenset({Role.UNION_OFFICE}),
+    Action.SUGGESTION_SUBMIT: frozenset(Role),
+    Action.SUGGESTION_HANDLE: frozenset({Role.UNIT_HEAD, Role.UNION_OFFICE}),
+    Action.SUGGESTION_ANSWER: frozenset({Role.UNIT_HEAD, Role.DEPT_OFFICER, Role.TEAM_OFFICER}),
+    Action.SUGGESTION_REVIEW: frozenset({Role.UNION_OFFICE}),
+    Action.SUGGESTION_SEE_AUTHOR: frozenset({Role.UNIT_HEAD, Role.UNION_OFFICE, Role.SUPERVISION}),
+    Action.PUBLICITY_OPEN: frozenset(
+        {Role.UNIT_HEAD, Role.UNION_OFFICE, Role.DEPT_OFFICER, Role.TEAM_OFFICER}
+    ),
+    Action.OBJECTION_FILE: frozenset(Role),
+    Action.OBJECTION_REVIEW: frozenset({Role.SUPERVISION}),
+    Action.CALENDAR_MANAGE: frozenset({Role.UNION_OFFICE}),
+    Action.REPORT_HANDLE: frozenset({Role.DISCIPLINE}),
+    Action.SURVEY_MANAGE: frozenset({Role.UNION_OFFICE}),
+    Action.SURVEY_RESULTS: frozenset({Role.UNION_OFFICE, Role.LEADERSHIP, Role.SUPERVISION}),
+    Action.CONGRESS_VIEW: frozenset(Role),
+    Action.CONGRESS_MANAGE: frozenset({Role.UNION_OFFICE}),
+    Action.MOTION_PROPOSE: frozenset({Role.REPRESENTATIVE}),
+    Action.MOTION_HANDLE: frozenset({Role.UNION_OFFICE}),
+    Action.MOTION_ANSWER: frozenset({Role.UNIT_HEAD, Role.DEPT_OFFICER}),
+    Action.PATROL_RECORD: frozenset({Role.REPRESENTATIVE, Role.UNION_OFFICE}),
+    Action.MEETING_RECORD: frozenset(
+        {Role.UNION_OFFICE, Role.UNIT_HEAD, Role.DEPT_OFFICER, Role.TEAM_OFFICER}
+    ),
+    Action.DIRECTOR_REPORT: frozenset({Role.EMPLOYEE_DIRECTOR}),
+    Action.VOTE_MANAGE: frozenset({Role.UNION_OFFICE}),
+    Action.VOTE_RECOUNT: frozenset({Role.SUPERVISION}),
+    Action.COMPLIANCE_VIEW: frozenset({Role.UNION_OFFICE, Role.LEADERSHIP, Role.SUPERVISION}),
+    Action.INSPECTION_MANAGE: frozenset({Role.SUPERVISION}),
+    Action.RECTIFICATION_REPORT: frozenset({Role.UNIT_HEAD}),
+    Action.RECTIFICATION_VERIFY: frozenset({Role.SUPERVISION}),
+    Action.ASSESSMENT_MANAGE: frozenset({Role.SUPERVISION}),
+    Action.ASSESSMENT_VIEW: frozenset(Role),
+    Action.ACCOUNTABILITY_RECORD: frozenset({Role.SUPERVISION}),
+    Action.ACCOUNTABILITY_VIEW: frozenset(
+        {Role.SUPERVISION, Role.DISCIPLINE, Role.LEADERSHIP, Role.UNION_OFFICE}
+    ),
 }
 
 

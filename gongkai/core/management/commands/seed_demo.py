@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -7,6 +8,18 @@ from django.db import transaction
 
 from gongkai.disclosure.demo import seed_disclosures
 from gongkai.org.demo import demo_exists, seed_org
+
+# The later parts, in the order their demo data builds on each other.
+PARTS = (
+    "voice",
+    "publicity",
+    "reporting",
+    "surveys",
+    "congress",
+    "ballots",
+    "supervision",
+    "assessment",
+)
 
 
 class Command(BaseCommand):
@@ -35,9 +48,13 @@ class Command(BaseCommand):
                 )
             )
             counts = seed_disclosures()
-        self.stdout.write(
-            self.style.SUCCESS(
+            self.stdout.write(
                 "Disclosures loaded: {disclosures} published ({late} late), "
                 "{attestations} nothing-to-report attestations.".format(**counts)
             )
-        )
+            for part in PARTS:
+                seeded = import_module(f"gongkai.{part}.demo").seed()
+                if seeded:
+                    summary = ", ".join(f"{value} {key}" for key, value in seeded.items())
+                    self.stdout.write(f"{part}: {summary}.")
+        self.stdout.write(self.style.SUCCESS("Demo company ready."))
