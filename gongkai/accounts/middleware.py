@@ -16,6 +16,10 @@ class PasswordChangeRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The anonymous reporting pages never look at who is signed in (gongkai.reporting).
+        report = reverse("reporting:submit")
+        if request.path.startswith(report) and not request.path.startswith(report + "inbox/"):
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.must_change_password:
             allowed = {

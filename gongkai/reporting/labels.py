@@ -1,5 +1,11 @@
 """Human names for this app's audit action codes (merged into gongkai.audit.actions)."""
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-AUDIT_LABELS: dict[str, Promise] = {}
+AUDIT_LABELS: dict[str, Promise] = {
+    "report.entered": _("Report entered (hotline, letter or in person)"),
+    "report.status_changed": _("Report status changed"),
+    "report.replied": _("Answer sent to a reporter"),
+    "report.channel_changed": _("Reporting hotline and address changed"),
+}

@@ -1,0 +1,274 @@
+"""Anonymous reporting (举报): is a wrong receipt code indistinguishable by time from a forged
+one, and are the pages fast with many reports? Through Django's test client with every
+middleware, on SQLite and (when reachable) PostgreSQL, with 5,000 reports in the database:
+
+1. POST /report/receipt/ with a well-formed code that matches no report, against the
+   baseline of a forged code (malformed: wrong characters, wrong length, 5,000 characters),
+   interleaved in random order in the same run. The claim is a ratio near 1.0: the two take
+   the same path (hash, one indexed lookup, the same error page). A right code is timed too
+   (it renders the report: slower, which only tells the reporter what they already know).
+2. GET /report/inbox/ (the inspectors' list, first page of 25) and one report's page,
+   against a bare view doing one query through the same middleware.
+3. POST /report/ (a new report, no files) against GET /report/ (the empty form).
+
+The rate limits are lifted in the child (they would stop a benchmark, as they should stop a
+guesser). Everything runs in a child process with the bench-only settings
+(``bench.board_site``) on a fresh database, never the developer's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import Measurement
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = 5_000
+RUNS = 40
+CODE_RUNS = 200
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PG_DATABASE = "gongkai_bench_reporting"
+TARGET_PAGE = 0.200
+
+
+def environment(database_url: str, workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.board_site",
+        DATABASE_URL=database_url,
+        GONGKAI_VAR_DIR=str(workdir),
+        SECRET_KEY="bench-only-" + "x" * 50,
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+        STATIC_ROOT=str(workdir / "static"),
+    )
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def child(env: dict[str, str]) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_reporting", "measure"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(f"measure failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def pg_reachable() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3, autocommit=True) as c:
+            c.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+            c.execute(f"CREATE DATABASE {PG_DATABASE}")
+        return True
+    except Exception:
+        return False
+
+
+def pg_drop() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3, autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+
+
+def run() -> list[Measurement]:
+    results: dict[str, dict[str, object]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-reporting-") as tmp:
+        work = Path(tmp)
+        results["SQLite"] = child(environment(f"sqlite:///{work / 'bench.sqlite3'}", work))
+        if pg_reachable():
+            try:
+                results["PostgreSQL"] = child(
+                    environment(f"{PG_SERVER}/{PG_DATABASE}", work / "pg")
+                )
+            finally:
+                pg_drop()
+    measurements: list[Measurement] = []
+    for db, r in results.items():
+        notes = {"database": db, "reports": f"{REPORTS:,}"}
+        measurements.append(
+            Measurement(
+                title=f"Reporting: a wrong receipt code vs a forged one ({db})",
+                what="POST /report/receipt/ with a well-formed code that matches no report "
+                "(measured) and with forged codes (baseline: wrong alphabet, wrong length, "
+                "5,000 characters), interleaved at random in one run. Both must take the same "
+                "time: a ratio near 1.0.",
+                samples=list(r["wrong"]),  # type: ignore[call-overload]
+                baseline="forged codes, same run",
+                baseline_samples=list(r["forged"]),  # type: ignore[call-overload]
+                notes=notes
+                | {
+                    "right code (renders the report), median": f"{r['right_median'] * 1000:.1f} ms",
+                    "queries, wrong / forged code": f"{r['wrong_queries']} / {r['forged_queries']}",
+                },
+            )
+        )
+        for key, title in (("inbox", "the inspectors' list"), ("detail", "a report's page")):
+            measurements.append(
+                Measurement(
+                    title=f"Reporting: {title} ({db})",
+                    what=f"GET {r[key + '_url']} signed in as the discipline inspector, "
+                    f"{REPORTS:,} reports in the database; test client, all middleware.",
+                    samples=list(r[key]),  # type: ignore[call-overload]
+                    baseline="bare view, one query, same middleware",
+                    baseline_samples=list(r["bare"]),  # type: ignore[call-overload]
+                    target_seconds=TARGET_PAGE,
+                    notes=notes | {"queries": str(r[key + "_queries"])},
+                )
+            )
+        measurements.append(
+            Measurement(
+                title=f"Reporting: sending a report ({db})",
+                what="POST /report/ with a subject and 600 characters of text, no files, not "
+                "signed in: validation, the receipt code and its HMAC, one transaction, the "
+                "page with the code.",
+                samples=list(r["submit"]),  # type: ignore[call-overload]
+                baseline="GET /report/ (the empty form)",
+                baseline_samples=list(r["form"]),  # type: ignore[call-overload]
+                target_seconds=TARGET_PAGE,
+                notes=notes,
+            )
+        )
+    return measurements
+
+
+# --- The child: prepare and measure -------------------------------------------------------------
+
+
+def measure() -> dict[str, object]:
+    import random
+    import statistics
+    from datetime import timedelta
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from gongkai.accounts.models import User
+    from gongkai.org.models import Role, RoleAssignment, UnitKind
+    from gongkai.org.services import unit_create
+    from gongkai.reporting import receipts
+    from gongkai.reporting.models import Report, ReportSource, ReportStatus
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    for name in ("REPORTING_SUBMIT_PER_CLIENT", "REPORTING_SUBMIT_GLOBAL"):
+        setattr(settings, name, 10**9)
+    for name in ("REPORTING_RECEIPT_FAILURES_PER_CLIENT", "REPORTING_RECEIPT_FAILURES_GLOBAL"):
+        setattr(settings, name, 10**9)
+    rng = random.Random(20261124)
+    company = unit_create(actor=None, code="bc", name="基准公司", kind=UnitKind.COMPANY)
+    inspector = User.objects.create(employee_no="JW", name="纪委", unit=company)
+    RoleAssignment.objects.create(user=inspector, role=Role.DISCIPLINE, unit=company)
+    today = timezone.localdate()
+    right_code = receipts.new_code()
+    rows = []
+    for n in range(REPORTS):
+        day = today - timedelta(days=rng.randint(0, 364))
+        rows.append(
+            Report(
+                company=company,
+                source=rng.choice(ReportSource.values),
+                subject=f"第{n}件举报",
+                body="反映的问题" * 40,
+                status=rng.choice(ReportStatus.values),
+                received_on=day,
+                updated_on=day,
+                receipt_digest=receipts.digest(right_code if n == 0 else receipts.new_code()),
+            )
+        )
+    Report.objects.bulk_create(rows, batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    target = Report.objects.get(receipt_digest=receipts.digest(right_code))
+
+    anon = Client()
+    inspector_client = Client()
+    inspector_client.force_login(inspector)
+    forged = ["' OR 1=1 --", "ÄÖÜ-举报", "x" * 5000, "ZZZZ", ""]
+    out: dict[str, object] = {}
+
+    def post_code(code: str) -> float:
+        started = time.perf_counter()
+        response = anon.post("/report/receipt/", {"code": code})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200, response.status_code
+        return elapsed
+
+    for label, code in (("wrong", receipts.new_code()), ("forged", forged[0])):
+        post_code(code)
+        with CaptureQueriesContext(connection) as queries:
+            post_code(code)
+        out[f"{label}_queries"] = len(queries)
+    samples: dict[str, list[float]] = {"wrong": [], "forged": [], "right": []}
+    for i in range(CODE_RUNS):
+        order = ["wrong", "forged", "right"]
+        rng.shuffle(order)
+        for kind in order:
+            code = {
+                "wrong": receipts.new_code(),
+                "forged": forged[i % len(forged)],
+                "right": right_code,
+            }[kind]
+            samples[kind].append(post_code(code))
+    out["wrong"], out["forged"] = samples["wrong"], samples["forged"]
+    out["right_median"] = statistics.median(samples["right"])
+
+    pages = {
+        "inbox": "/report/inbox/",
+        "detail": f"/report/inbox/{target.pk}/",
+        "bare": "/bench/bare/",
+    }
+    for key, url in pages.items():
+        assert inspector_client.get(url).status_code == 200, url
+        with CaptureQueriesContext(connection) as queries:
+            inspector_client.get(url)
+        out[f"{key}_url"] = url
+        out[f"{key}_queries"] = len(queries)
+    page_samples: dict[str, list[float]] = {key: [] for key in pages}
+    page_samples |= {"submit": [], "form": []}
+    body = {"company": "bc", "subject": "基准举报", "body": "反映的问题" * 120}
+    for _ in range(RUNS):
+        order = [*pages, "submit", "form"]
+        rng.shuffle(order)
+        for key in order:
+            started = time.perf_counter()
+            if key == "submit":
+                response = anon.post("/report/", body)
+            elif key == "form":
+                response = anon.get("/report/")
+            else:
+                response = inspector_client.get(pages[key])
+            page_samples[key].append(time.perf_counter() - started)
+            assert response.status_code == 200, (key, response.status_code)
+    out |= page_samples
+    return out
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["measure"]:
+        print(json.dumps(measure()))
+    else:
+        raise SystemExit(
+            "usage: python -m bench.bench_reporting measure  (or: python -m bench.run)"
+        )

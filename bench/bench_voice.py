@@ -1,0 +1,281 @@
+"""Suggestions (意见建议) at the scale of a large company: 20,000 suggestions over a year in
+a company of 12 departments and 48 teams. Times, on SQLite and (when reachable)
+PostgreSQL, through Django's test client with every middleware:
+
+1. the suggestions list page (the first page of 20 of everything an employee may see, and
+   one department's page), and one suggestion's page with its timeline;
+2. ``gongkai.voice.selectors.handling_stats`` for all 61 units over the year (one aggregate
+   query; what the supervision and assessment parts call);
+
+against a baseline measured in the same run: a bare view doing a single query through the
+same middleware (pages), and a plain ``COUNT(*)`` of the year's suggestions (statistics).
+
+Everything Django runs in a child process with the bench-only settings (``bench.board_site``)
+on a fresh database, so the benchmark never touches the developer's database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import Measurement
+
+ROOT = Path(__file__).resolve().parent.parent
+SUGGESTIONS = 20_000
+DEPARTMENTS = 12
+TEAMS = 4
+RUNS = 40
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PG_DATABASE = "gongkai_bench_voice"
+TARGET_PAGE = 0.200  # seconds: a page a phone user waits for
+
+
+def environment(database_url: str, workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.board_site",
+        DATABASE_URL=database_url,
+        GONGKAI_VAR_DIR=str(workdir),
+        SECRET_KEY="bench-only-" + "x" * 50,
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+        STATIC_ROOT=str(workdir / "static"),
+    )
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def child(env: dict[str, str]) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_voice", "measure"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(f"measure failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def pg_reachable() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3, autocommit=True) as c:
+            c.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+            c.execute(f"CREATE DATABASE {PG_DATABASE}")
+        return True
+    except Exception:
+        return False
+
+
+def pg_drop() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3, autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+
+
+def run() -> list[Measurement]:
+    results: dict[str, dict[str, object]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-voice-") as tmp:
+        work = Path(tmp)
+        results["SQLite"] = child(environment(f"sqlite:///{work / 'bench.sqlite3'}", work))
+        if pg_reachable():
+            try:
+                results["PostgreSQL"] = child(
+                    environment(f"{PG_SERVER}/{PG_DATABASE}", work / "pg")
+                )
+            finally:
+                pg_drop()
+    measurements: list[Measurement] = []
+    for db, r in results.items():
+        notes = {"database": db, "suggestions": f"{SUGGESTIONS:,}", "queries": str(r["queries"])}
+        for key, title, what in (
+            ("list", "list page", "the first page (20) of all suggestions an employee may see"),
+            ("unit_list", "a department's list", "the first page of one department's suggestions"),
+            ("detail", "a suggestion's page", "one suggestion with its timeline and step forms"),
+        ):
+            measurements.append(
+                Measurement(
+                    title=f"Suggestions: {title} ({db})",
+                    what=f"GET {r[key + '_url']}: {what}, signed in as an employee with "
+                    f"{SUGGESTIONS:,} suggestions in the database; test client, all middleware.",
+                    samples=list(r[key]),  # type: ignore[call-overload]
+                    baseline="bare view, one query, same middleware",
+                    baseline_samples=list(r["bare"]),  # type: ignore[call-overload]
+                    target_seconds=TARGET_PAGE,
+                    notes=notes | {"queries": str(r[key + "_queries"])},
+                )
+            )
+        measurements.append(
+            Measurement(
+                title=f"Suggestions: handling statistics for 61 units ({db})",
+                what="gongkai.voice.selectors.handling_stats for the company, 12 departments "
+                f"and 48 teams over a year of {SUGGESTIONS:,} suggestions (one aggregate query, "
+                "subtree roll-up in Python).",
+                samples=list(r["stats"]),  # type: ignore[call-overload]
+                baseline="COUNT(*) of the same year's suggestions",
+                baseline_samples=list(r["count"]),  # type: ignore[call-overload]
+                notes=notes | {"queries": str(r["stats_queries"])},
+            )
+        )
+    return measurements
+
+
+# --- The child: prepare and measure -------------------------------------------------------------
+
+
+def measure() -> dict[str, object]:
+    import random
+    from datetime import datetime, timedelta
+    from datetime import time as dtime
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from gongkai.accounts.models import User
+    from gongkai.disclosure.models import Satisfaction
+    from gongkai.org.models import Role, RoleAssignment, UnitKind
+    from gongkai.org.services import unit_create
+    from gongkai.voice.models import StepKind, Suggestion, SuggestionCategory, SuggestionStep
+    from gongkai.voice.models import SuggestionStatus as S
+    from gongkai.voice.selectors import handling_stats
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    rng = random.Random(20261124)
+    company = unit_create(actor=None, code="bc", name="基准公司", kind=UnitKind.COMPANY)
+    units = [company]
+    for d in range(DEPARTMENTS):
+        dept = unit_create(
+            actor=None, code=f"bc-{d}", name=f"部门{d}", kind=UnitKind.DEPARTMENT, parent=company
+        )
+        units.append(dept)
+        for t in range(TEAMS):
+            units.append(
+                unit_create(
+                    actor=None,
+                    code=f"bc-{d}-{t}",
+                    name=f"部门{d}班组{t}",
+                    kind=UnitKind.TEAM,
+                    parent=dept,
+                )
+            )
+    teams = [u for u in units if u.kind == UnitKind.TEAM]
+    people = User.objects.bulk_create(
+        [
+            User(employee_no=f"B{n:05d}", name=f"职工{n}", unit=rng.choice(teams))
+            for n in range(2000)
+        ]
+    )
+    head = User.objects.create(employee_no="HEAD", name="主任", unit=units[1])
+    RoleAssignment.objects.create(user=head, role=Role.UNIT_HEAD, unit=units[1])
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate()
+    states = [S.SUBMITTED, S.ACCEPTED, S.DECLINED, S.ASSIGNED, S.ANSWERED, S.CLOSED, S.CLOSED]
+    rows = []
+    for n in range(SUGGESTIONS):
+        day = today - timedelta(days=rng.randint(0, 364))
+        at = datetime.combine(day, dtime(rng.randint(7, 20), 0), tzinfo=tz)
+        status = rng.choice(states)
+        unit = rng.choice(units)
+        due = day + timedelta(days=10) if status in (S.ASSIGNED, S.ANSWERED, S.CLOSED) else None
+        answered = (
+            at + timedelta(days=rng.randint(3, 15)) if status in (S.ANSWERED, S.CLOSED) else None
+        )
+        rows.append(
+            Suggestion(
+                unit=unit,
+                responsible_unit=unit if due else None,
+                author=rng.choice(people),
+                name_hidden=rng.random() < 0.2,
+                category=rng.choice(SuggestionCategory.values),
+                title=f"第{n}条意见建议：关于生产现场的改进",
+                body="建议内容" * 20,
+                status=status,
+                submitted_at=at,
+                due_on=due,
+                answer="答复" * 10 if answered else "",
+                answered_at=answered,
+                rating=rng.choice(Satisfaction.values) if status == S.CLOSED else None,
+                decline_reason="理由" if status == S.DECLINED else "",
+            )
+        )
+    made = Suggestion.objects.bulk_create(rows, batch_size=2000)
+    steps = [
+        SuggestionStep(suggestion=s, kind=StepKind.SUBMIT, at=s.submitted_at, unit=s.unit)
+        for s in made
+    ]
+    SuggestionStep.objects.bulk_create(steps, batch_size=2000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    reader = people[0]
+    client = Client()
+    client.force_login(reader)
+    detail = made[len(made) // 2]
+    urls = {
+        "list": "/suggestions/",
+        "unit_list": f"/suggestions/?unit={units[1].code}",
+        "detail": f"/suggestions/{detail.pk}/",
+        "bare": "/bench/bare/",
+    }
+    out: dict[str, object] = {}
+    for key, url in urls.items():
+        assert client.get(url).status_code == 200, url
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        out[f"{key}_url"] = url
+        out[f"{key}_queries"] = len(queries)
+    order = list(urls)
+    samples: dict[str, list[float]] = {key: [] for key in order}
+    for _ in range(RUNS):
+        rng.shuffle(order)
+        for key in order:
+            started = time.perf_counter()
+            response = client.get(urls[key])
+            samples[key].append(time.perf_counter() - started)
+            assert response.status_code == 200
+    out |= samples
+    start, end = today - timedelta(days=364), today
+    first = datetime.combine(start, dtime.min, tzinfo=tz)
+    after = datetime.combine(end + timedelta(days=1), dtime.min, tzinfo=tz)
+    stats, count = [], []
+    with CaptureQueriesContext(connection) as queries:
+        result = handling_stats(units, start, end)
+    out["stats_queries"] = len(queries)
+    assert result[company.pk].received == SUGGESTIONS
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        handling_stats(units, start, end)
+        stats.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        Suggestion.objects.filter(submitted_at__gte=first, submitted_at__lt=after).count()
+        count.append(time.perf_counter() - started)
+    out["stats"], out["count"] = stats, count
+    out["queries"] = out["list_queries"]
+    out["median_list"] = statistics.median(samples["list"])
+    return out
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["measure"]:
+        print(json.dumps(measure()))
+    else:
+        raise SystemExit("usage: python -m bench.bench_voice measure  (or: python -m bench.run)")

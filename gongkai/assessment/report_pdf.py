@@ -1,0 +1,40 @@
+"""The annual report as PDF, typeset by the supervision part's CJK renderer."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from gongkai.assessment.report import AnnualReport, sections
+from gongkai.supervision.pdf import Document, Heading, Para, Table, render_pdf
+
+
+def render_report(report: AnnualReport) -> bytes:
+    title = _("%(company)s: company affairs disclosure and democratic management in %(year)s") % {
+        "company": report.company.name,
+        "year": report.year,
+    }
+    blocks: list[Heading | Para | Table] = [
+        Para(
+            _("Figures computed from the platform's records on %(date)s.")
+            % {"date": report.today.isoformat()},
+            indent=False,
+        )
+    ]
+    for heading, rows in sections(report):
+        blocks.append(Heading(heading))
+        blocks.append(Table(columns=[_("Figure"), _("Value")], rows=rows, widths=[3, 1]))
+    trend = [(str(m), "—" if s is None else f"{s:.1f}", str(n)) for m, s, n in report.trend]
+    if trend:
+        blocks.append(Heading(_("Satisfaction trend (board ratings by month)")))
+        blocks.append(
+            Table(columns=[_("Month"), _("Satisfaction (0–100)"), _("Ratings")], rows=trend)
+        )
+    return render_pdf(
+        Document(
+            title=title,
+            blocks=blocks,
+            author=report.company.name,
+            subject=_("Annual report"),
+            footer=title,
+        )
+    )

@@ -1,0 +1,443 @@
+"""Scores of the departments for a period (评价考核), computed at request time, line by line.
+
+A department's score is the sum over the criteria of its scheme of
+
+    points = value × effective weight / 100
+
+where ``value`` is the source figure mapped to 0–100 and the effective weight is the
+scheme's weight, redistributed when sources are missing. Everything is computed over the
+department's subtree (its teams count for it) for the period's dates.
+
+How each source becomes a value in 0–100 (shown on the page and in the ranking):
+
+- board ratings (公开栏满意度): the employees' ratings of the subtree's disclosures first
+  published in the period (whenever rated), satisfied = 100, basically satisfied = 60,
+  dissatisfied = 0, averaged;
+- suggestion answers: the same mapping over the ratings of the answers to suggestions;
+- surveys: the satisfaction score of the surveys closed in the period's year
+  (``gongkai.surveys.selectors.satisfaction_by_unit``, same mapping);
+- year-end evaluation: the average weighted score (excellent 100, competent 80, basically
+  competent 60, incompetent 0) of the department's cadres in the year's published
+  evaluations (``gongkai.ballots.selectors.evaluation_results``);
+- disclosure on time: the percentage of the due catalog obligations published on time;
+- inspection: for a department inspected in a round overlapping the period, 100 less 5
+  points per minor, 10 per major and 20 per serious finding (repeat findings' share of the
+  penalty counted twice), at least 0, averaged with the percentage of the due
+  rectifications that were reported on time, when any fell due
+  (``gongkai.supervision.selectors.inspection_stats``);
+- handling: the percentage of the suggestions and motions due in the period that were
+  answered on time.
+
+Missing sources: a source with no figure for the department in the period (no ratings, no
+survey, no inspection …) gets no value; its weight is shared among the present criteria in
+proportion to their weights (effective weight = weight × 100 / sum of the present weights),
+so the score is still out of 100. The line shows "no data" and an effective weight of 0.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gongkai.assessment.compliance import Tally, unit_tallies
+from gongkai.assessment.handling import SOURCES, Handling, handling_by_unit, model_of
+from gongkai.assessment.models import CRITERIA, DEFAULT_WEIGHTS, Scheme
+from gongkai.core.periods import Period, PeriodKind
+from gongkai.disclosure.models import Rating, Satisfaction
+from gongkai.org.models import OrgUnit, UnitKind
+
+RATING_VALUES = {Satisfaction.SATISFIED: 100, Satisfaction.BASIC: 60, Satisfaction.DISSATISFIED: 0}
+SEVERITY_PENALTY = {"minor": 5, "major": 10, "serious": 20}
+ASSESSED_KINDS = (PeriodKind.HALF, PeriodKind.YEAR)
+
+
+@dataclass
+class Line:
+    criterion: str
+    figure: dict[str, Any]  # the source figures, for the reader to check
+    value: float | None  # 0–100, None when the source has no data
+    weight: int
+    effective_weight: float = 0.0
+    points: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "criterion": self.criterion,
+            "figure": self.figure,
+            "value": self.value,
+            "weight": self.weight,
+            "effective_weight": self.effective_weight,
+            "points": self.points,
+        }
+
+
+@dataclass
+class Score:
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    lines: list[Line] = field(default_factory=list)
+    total: float | None = None
+    rank: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "unit_id": self.unit_id,
+            "unit_code": self.unit_code,
+            "unit_name": self.unit_name,
+            "total": self.total,
+            "rank": self.rank,
+            "lines": [line.as_dict() for line in self.lines],
+        }
+
+
+@dataclass
+class Assessment:
+    company: OrgUnit
+    period: Period
+    weights: dict[str, int]
+    scheme: Scheme | None
+    computed_on: date
+    scores: list[Score]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [score.as_dict() for score in self.scores]
+
+
+def parse_period(key: str) -> Period | None:
+    """A half-year or a year, or None."""
+    from gongkai.core.periods import InvalidPeriod
+
+    try:
+        period = Period.parse(key)
+    except InvalidPeriod:
+        return None
+    return period if period.kind in ASSESSED_KINDS else None
+
+
+def scheme_in_force(company: OrgUnit, on: date) -> Scheme | None:
+    return (
+        Scheme.objects.filter(company=company, effective_from__lte=on)
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def rating_value(counts: dict[str, int]) -> float | None:
+    n = sum(counts.get(v, 0) for v in RATING_VALUES)
+    if not n:
+        return None
+    return round(sum(RATING_VALUES[v] * counts.get(v, 0) for v in RATING_VALUES) / n, 2)
+
+
+def finish(lines: list[Line]) -> float | None:
+    """Redistribute the weight of missing lines; compute points; return the total."""
+    present = sum(line.weight for line in lines if line.value is not None)
+    if not present:
+        return None
+    total = 0.0
+    for line in lines:
+        if line.value is None:
+            continue
+        line.effective_weight = round(line.weight * 100 / present, 2)
+        points = line.value * line.weight / present
+        line.points = round(points, 2)
+        total += points
+    return round(total, 2)
+
+
+def rank(scores: list[Score]) -> None:
+    """Highest total first; equal totals share a rank (1, 1, 3); no score, no rank."""
+    scores.sort(key=lambda s: (s.total is None, -(s.total or 0), s.unit_code))
+    previous: float | None = None
+    for position, score in enumerate(scores, start=1):
+        if score.total is None:
+            continue
+        if score.total != previous:
+            score.rank = position
+        else:
+            score.rank = scores[position - 2].rank
+        previous = score.total
+
+
+def departments_of(units: Sequence[OrgUnit], company: OrgUnit) -> list[OrgUnit]:
+    return [u for u in units if u.kind == UnitKind.DEPARTMENT and u.parent_id == company.pk]
+
+
+def roll_to(departments: list[OrgUnit], unit_paths: dict[int, str]) -> dict[int, int]:
+    """unit id → the department whose subtree holds it."""
+    owner: dict[int, int] = {}
+    for unit_id, path in unit_paths.items():
+        for dept in departments:
+            if path.startswith(dept.path):
+                owner[unit_id] = dept.pk
+                break
+    return owner
+
+
+def board_ratings(unit_ids: list[int], start: date, end: date) -> dict[int, dict[str, int]]:
+    """The ratings of the disclosures each unit first published in [start, end] (whenever
+    the rating was given): one GROUP BY query."""
+    tz = timezone.get_current_timezone()
+    first = datetime.combine(start, datetime.min.time(), tzinfo=tz)
+    last = datetime.combine(end, datetime.max.time(), tzinfo=tz)
+    rows = (
+        Rating.objects.filter(
+            disclosure__unit_id__in=unit_ids,
+            disclosure__first_published_at__gte=first,
+            disclosure__first_published_at__lte=last,
+        )
+        .values_list("disclosure__unit_id", "value")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    for unit_id, value, n in rows:
+        result[unit_id][value] = n
+    return result
+
+
+def survey_values(company: OrgUnit, year: int) -> dict[int, tuple[float, dict[str, Any]]]:
+    try:
+        from gongkai.surveys.selectors import satisfaction_by_unit
+    except ImportError:
+        return {}
+    result: dict[int, tuple[float, dict[str, Any]]] = {}
+    for unit_id, item in satisfaction_by_unit(year, within=company).items():
+        figure = {"respondents": item.respondents, "ratings": item.ratings, "score": item.score}
+        result[unit_id] = (round(float(item.score), 2), figure)
+    return result
+
+
+def evaluation_values(
+    departments: list[OrgUnit], unit_paths: dict[int, str], year: int
+) -> dict[int, tuple[float, dict[str, Any]]]:
+    try:
+        from gongkai.ballots.selectors import evaluation_results
+    except ImportError:
+        return {}
+    owner = roll_to(departments, unit_paths)
+    scores: dict[int, list[Decimal]] = defaultdict(list)
+    for row in evaluation_results(year, [d.path for d in departments]):
+        dept = owner.get(row.unit_id) if row.unit_id is not None else None
+        if dept is not None and row.weighted_score is not None:
+            scores[dept].append(row.weighted_score)
+    return {
+        dept: (
+            round(float(sum(values) / len(values)), 2),
+            {"cadres": len(values), "average": round(float(sum(values) / len(values)), 2)},
+        )
+        for dept, values in scores.items()
+    }
+
+
+def inspection_values(
+    departments: list[OrgUnit], start: date, end: date, today: date
+) -> dict[int, tuple[float, dict[str, Any]]]:
+    """From ``gongkai.supervision.selectors.inspection_stats``: only departments inspected in
+    a round overlapping the period have a value."""
+    try:
+        from gongkai.supervision.selectors import inspection_stats
+    except ImportError:
+        return {}
+    stats = inspection_stats([d.path for d in departments], start, end, today=today)
+    result: dict[int, tuple[float, dict[str, Any]]] = {}
+    for dept in departments:
+        item = stats.get(dept.pk)
+        if item is None or not item.inspections:
+            continue
+        penalty = 0
+        for severity, points in SEVERITY_PENALTY.items():
+            penalty += points * int(getattr(item, severity, 0))
+        # A repeat finding counts twice: its penalty is added once more.
+        repeats = int(item.repeats)
+        if repeats and item.findings:
+            penalty += round(penalty * repeats / item.findings)
+        findings_value = max(0, 100 - penalty)
+        due = item.on_time + item.late + item.overdue
+        rect_value = 100 * item.on_time / due if due else None
+        value = findings_value if rect_value is None else (findings_value + rect_value) / 2
+        result[dept.pk] = (
+            round(value, 2),
+            {
+                "inspections": item.inspections,
+                "findings": item.findings,
+                "minor": item.minor,
+                "major": item.major,
+                "serious": item.serious,
+                "repeats": repeats,
+                "findings_value": findings_value,
+                "rectifications_due": due,
+                "rectified_on_time": item.on_time,
+            },
+        )
+    return result
+
+
+def compute(
+    company: OrgUnit,
+    period: Period,
+    *,
+    today: date | None = None,
+    scheme: Scheme | None = None,
+) -> Assessment:
+    """Every department's score for ``period`` with its lines, ranked. A fixed number of
+    queries whatever the number of departments."""
+    today = today or timezone.localdate()
+    start, end = period.start, period.end
+    scheme = scheme or scheme_in_force(company, start)
+    weights = scheme.weights if scheme is not None else dict(DEFAULT_WEIGHTS)
+    units = list(OrgUnit.objects.active().subtree_of(company).order_by("path"))
+    departments = departments_of(units, company)
+    unit_paths = {u.pk: u.path for u in units}
+    owner = roll_to(departments, unit_paths)
+    dept_units = [u for u in units if u.pk in owner]
+
+    board: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(Satisfaction.values, 0))
+    for unit_id, counts in board_ratings(list(owner), start, end).items():
+        for value, n in counts.items():
+            board[owner[unit_id]][value] += n
+
+    disclosure: dict[int, Tally] = defaultdict(Tally)
+    for unit_id, tally in unit_tallies(dept_units, start, end, today=today).items():
+        disclosure[owner[unit_id]].merge(tally)
+
+    handled: dict[str, dict[int, Handling]] = {}
+    for source in SOURCES:
+        if source.name == "objections" or model_of(source) is None:
+            continue
+        per_dept: dict[int, Handling] = defaultdict(Handling)
+        for unit_id, figures in handling_by_unit(
+            source, dept_units, start, end, today=today
+        ).items():
+            if unit_id in owner:
+                per_dept[owner[unit_id]].merge(figures)
+        handled[source.name] = per_dept
+
+    surveys = survey_values(company, period.year)
+    evaluations = evaluation_values(departments, unit_paths, period.year)
+    inspections = inspection_values(departments, start, end, today)
+
+    scores: list[Score] = []
+    for dept in departments:
+        lines: list[Line] = []
+        counts = board[dept.pk]
+        lines.append(
+            Line("satisfaction_board", dict(counts), rating_value(counts), weights[CRITERIA[0]])
+        )
+        suggestions = handled.get("suggestions", {}).get(dept.pk, Handling())
+        answer_counts = {
+            Satisfaction.SATISFIED.value: suggestions.satisfied,
+            Satisfaction.BASIC.value: suggestions.basic,
+            Satisfaction.DISSATISFIED.value: suggestions.dissatisfied,
+        }
+        lines.append(
+            Line(
+                "satisfaction_suggestions",
+                answer_counts,
+                rating_value(answer_counts),
+                weights["satisfaction_suggestions"],
+            )
+        )
+        for criterion, found in (
+            ("satisfaction_survey", surveys.get(dept.pk)),
+            ("satisfaction_evaluation", evaluations.get(dept.pk)),
+        ):
+            lines.append(
+                Line(
+                    criterion,
+                    found[1] if found else {},
+                    found[0] if found else None,
+                    weights[criterion],
+                )
+            )
+        tally = disclosure[dept.pk]
+        lines.append(
+            Line(
+                "disclosure_on_time",
+                {"on_time": tally.on_time, "due": tally.due},
+                tally.rate if tally.due else None,
+                weights["disclosure_on_time"],
+            )
+        )
+        found = inspections.get(dept.pk)
+        lines.append(
+            Line(
+                "inspection",
+                found[1] if found else {},
+                found[0] if found else None,
+                weights["inspection"],
+            )
+        )
+        combined = Handling()
+        for name in ("suggestions", "motions"):
+            combined.merge(handled.get(name, {}).get(dept.pk, Handling()))
+        lines.append(
+            Line(
+                "handling",
+                {"on_time": combined.on_time, "due": combined.due},
+                round(100 * combined.on_time / combined.due, 2) if combined.due else None,
+                weights["handling"],
+            )
+        )
+        score = Score(unit_id=dept.pk, unit_code=dept.code, unit_name=dept.name, lines=lines)
+        score.total = finish(lines)
+        scores.append(score)
+    rank(scores)
+    return Assessment(
+        company=company,
+        period=period,
+        weights=weights,
+        scheme=scheme,
+        computed_on=today,
+        scores=scores,
+    )
+
+
+FIGURE_LABELS = {
+    "satisfied": _("satisfied"),
+    "basic": _("basically satisfied"),
+    "dissatisfied": _("dissatisfied"),
+    "respondents": _("respondents"),
+    "ratings": _("ratings"),
+    "score": _("score"),
+    "cadres": _("cadres evaluated"),
+    "average": _("average grade score"),
+    "on_time": _("on time"),
+    "due": _("due"),
+    "inspections": _("inspections"),
+    "findings": _("findings"),
+    "minor": _("minor"),
+    "major": _("major"),
+    "serious": _("serious"),
+    "repeats": _("repeat findings"),
+    "findings_value": _("findings value"),
+    "rectifications_due": _("rectifications due"),
+    "rectified_on_time": _("rectified on time"),
+}
+
+
+def display_lines(score: dict[str, Any]) -> list[dict[str, Any]]:
+    """A score's lines (live or from a snapshot) ready for the page: the criterion's name,
+    its source figures with their names, and the arithmetic."""
+    from gongkai.assessment.models import CRITERION_LABELS
+
+    return [
+        {
+            "label": CRITERION_LABELS.get(line["criterion"], line["criterion"]),
+            "figures": [(FIGURE_LABELS.get(k, k), v) for k, v in line["figure"].items()],
+            "value": line["value"],
+            "weight": line["weight"],
+            "effective_weight": line["effective_weight"],
+            "points": line["points"],
+        }
+        for line in score["lines"]
+    ]

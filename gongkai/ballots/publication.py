@@ -1,0 +1,139 @@
+"""The result of a closed vote, published as a disclosure of the company.
+
+The result of a secret ballot is a count, not an administrative decision: there is nothing for
+a unit head or the leadership to approve, and letting them hold it back would defeat the
+purpose. So the union office's "publish" creates the disclosure with the disclosure service
+and publishes it in the same transaction through the same steps the workflow's publish takes
+(revision, ledger, search index, boards, audit event).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+from gongkai.accounts.models import User
+from gongkai.audit.services import record_event
+from gongkai.ballots.models import Grade, Poll, PollKind
+from gongkai.disclosure.models import CatalogEntry, Disclosure, DisclosureStatus
+from gongkai.disclosure.publication import publication_changed
+from gongkai.disclosure.services import disclosure_create, publish_revision
+
+ENTRY_FOR_KIND = {PollKind.RESOLUTION: "resolutions", PollKind.EVALUATION: "evaluation-results"}
+
+
+def turnout_text(poll: Poll, result: dict[str, Any]) -> str:
+    if poll.session_id is not None:
+        return _(
+            "Representatives present: %(present)s of %(total)s. Ballots cast: %(ballots)s of "
+            "%(electorate)s eligible (%(turnout)s%%)."
+        ) % {
+            "present": result["present"],
+            "total": result["total"],
+            "ballots": result["ballots"],
+            "electorate": result["electorate"],
+            "turnout": result["turnout_pct"],
+        }
+    return _("Ballots cast: %(ballots)s of %(electorate)s eligible (%(turnout)s%%).") % {
+        "ballots": result["ballots"],
+        "electorate": result["electorate"],
+        "turnout": result["turnout_pct"],
+    }
+
+
+def result_table(poll: Poll, result: dict[str, Any]) -> dict[str, Any] | None:
+    if poll.kind == PollKind.RESOLUTION:
+        return {
+            "columns": [
+                _("Item"),
+                _("For"),
+                _("Against"),
+                _("Abstain"),
+                _("For, share of present (%)"),
+                _("For, share of all (%)"),
+                _("Result"),
+            ],
+            "rows": [
+                [
+                    row["label"],
+                    str(row["counts"]["for"]),
+                    str(row["counts"]["against"]),
+                    str(row["counts"]["abstain"]),
+                    row["for_pct_present"],
+                    row["for_pct_total"],
+                    _("Passed") if row["passed"] else _("Not passed"),
+                ]
+                for row in result["items"]
+            ],
+        }
+    if result.get("withheld"):
+        return None
+    columns = [_("Name"), _("Position")]
+    columns += [str(label) for value, label in Grade.choices]
+    columns += [_("Excellent + competent, %"), _("Weighted score"), _("Flag")]
+    rows = []
+    for row in result["items"]:
+        rows.append(
+            [
+                row["label"],
+                row["position"],
+                *[str(row["counts"][value]) for value in Grade.values],
+                row["good_rate"],
+                row["weighted_score"] or "",
+                _("Incompetent rate above %(threshold)s%%") % {"threshold": result["threshold"]}
+                if row["flag"]
+                else "",
+            ]
+        )
+    return {"columns": columns, "rows": rows}
+
+
+def publish_result(*, actor: User, poll: Poll, at: Any = None) -> Disclosure:
+    """Create and publish the result disclosure (inside the caller's transaction)."""
+    result = poll.result or {}
+    entry = CatalogEntry.objects.get(code=ENTRY_FOR_KIND[PollKind(poll.kind)])
+    now = at or timezone.now()
+    procedure = "<p>{}</p>".format(
+        escape(
+            _(
+                "Secret electronic ballot organised by the union office; each eligible voter cast "
+                "one ballot; the ballots were counted when the vote closed and can be recounted by "
+                "the supervision group."
+            )
+        )
+    )
+    paragraphs = [turnout_text(poll, result)]
+    if poll.kind == PollKind.EVALUATION and result.get("withheld"):
+        paragraphs.append(
+            _("Fewer than %(min)s ballots were cast; the per-person results are withheld.")
+            % {"min": poll.min_ballots}
+        )
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    disclosure = disclosure_create(
+        actor=actor,
+        unit=poll.company,
+        entry=entry,
+        title=(_("Result: %(title)s") % {"title": poll.title})[:200],
+        procedure=procedure,
+        result=body,
+        event_date=timezone.localdate(now),
+        table=result_table(poll, result),
+    )
+    Disclosure.objects.filter(pk=disclosure.pk).update(
+        status=DisclosureStatus.PUBLISHED, updated_at=now
+    )
+    disclosure.status = DisclosureStatus.PUBLISHED
+    publish_revision(actor=actor, disclosure=disclosure, at=now)
+    record_event(
+        actor=actor,
+        action="disclosure.publish",
+        target=disclosure,
+        unit=disclosure.unit,
+        before={"status": DisclosureStatus.DRAFT},
+        after={"status": DisclosureStatus.PUBLISHED, "source": "ballots"},
+    )
+    publication_changed(disclosure, event="publish")
+    return disclosure

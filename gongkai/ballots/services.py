@@ -1,0 +1,616 @@
+"""State changes of votes and evaluations: set up, open, cast, close (seal), publish, recount.
+
+Casting is never audited (the participation row already records who voted; an audit row per
+cast would be orderable against the ballots). Nothing here logs a choice.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongkai.accounts.models import User
+from gongkai.audit.services import record_event
+from gongkai.ballots.models import (
+    Choice,
+    Elector,
+    Grade,
+    Item,
+    Majority,
+    Participation,
+    PendingBallot,
+    Poll,
+    PollKind,
+    PollStatus,
+    RaterGroup,
+    SealedBallot,
+)
+from gongkai.ballots.tally import tally
+from gongkai.core.errors import ServiceError
+from gongkai.org.models import OrgUnit
+from gongkai.policy import Action, can
+
+MAX_TITLE = 200
+MAX_ITEMS = 200
+MAX_ITEM_TITLE = 300
+MAX_DESCRIPTION = 5000
+
+
+class AlreadyVoted(ServiceError):
+    """The voter's ballot is already recorded; nothing changed."""
+
+
+@dataclass(frozen=True)
+class CadreSpec:
+    user: User
+    position: str = ""
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    name: str
+    weight: Decimal
+    members: Sequence[User] = ()
+    is_default: bool = False
+
+
+# --- Setting up -----------------------------------------------------------------------------
+
+
+def require_manager(actor: User, company: OrgUnit) -> None:
+    if not can(actor, Action.VOTE_MANAGE, company):
+        raise ServiceError(_("You may not manage votes of this company."))
+
+
+def clean_settings(
+    *,
+    kind: str,
+    title: str,
+    description: str,
+    session: Any,
+    unit: OrgUnit | None,
+    company: OrgUnit,
+    majority: str,
+    excellent_quota_percent: int | None,
+    min_ballots: int,
+    incompetent_threshold_percent: int,
+) -> dict[str, Any]:
+    title = (title or "").strip()
+    if not title:
+        raise ServiceError(_("Give the vote a title."), field="title")
+    if len(title) > MAX_TITLE:
+        raise ServiceError(_("The title is too long."), field="title")
+    if len(description or "") > MAX_DESCRIPTION:
+        raise ServiceError(_("The description is too long."), field="description")
+    if kind not in PollKind.values:
+        raise ServiceError(_("Unknown kind of vote."), field="kind")
+    if majority not in Majority.values:
+        raise ServiceError(_("Unknown majority rule."), field="majority")
+    if session is None and unit is None:
+        raise ServiceError(
+            _("Choose a congress session, or the unit whose employees evaluate."), field="session"
+        )
+    if session is not None and unit is not None:
+        raise ServiceError(_("Choose either a congress session or a unit, not both."), field="unit")
+    if session is not None and session.term.company_id != company.pk:
+        raise ServiceError(_("This session belongs to another company."), field="session")
+    if unit is not None and not unit.path.startswith(company.path):
+        raise ServiceError(_("This unit belongs to another company."), field="unit")
+    if kind == PollKind.RESOLUTION and session is None:
+        raise ServiceError(_("A resolution is voted by a congress session."), field="session")
+    if excellent_quota_percent is not None and not 1 <= excellent_quota_percent <= 100:
+        raise ServiceError(_("The quota is a percentage from 1 to 100."), field="excellent_quota")
+    if min_ballots < 1:
+        raise ServiceError(_("At least one ballot is needed."), field="min_ballots")
+    if not 0 <= incompetent_threshold_percent <= 100:
+        raise ServiceError(
+            _("The threshold is a percentage from 0 to 100."), field="incompetent_threshold"
+        )
+    return {
+        "kind": kind,
+        "title": title,
+        "description": (description or "").strip(),
+        "session": session,
+        "unit": unit,
+        "majority": majority,
+        "excellent_quota_percent": excellent_quota_percent,
+        "min_ballots": min_ballots,
+        "incompetent_threshold_percent": incompetent_threshold_percent,
+    }
+
+
+def set_items(
+    poll: Poll,
+    *,
+    items: Sequence[str] = (),
+    cadres: Sequence[CadreSpec] = (),
+    groups: Sequence[GroupSpec] = (),
+) -> None:
+    """Replace the poll's items (resolution) or listed cadres (evaluation) and rater groups."""
+    poll.items.all().delete()
+    poll.groups.all().delete()
+    if poll.kind == PollKind.RESOLUTION:
+        titles = [t.strip() for t in items if t and t.strip()]
+        if not titles:
+            raise ServiceError(_("List at least one item to vote on."), field="items")
+        if len(titles) > MAX_ITEMS:
+            raise ServiceError(_("Too many items."), field="items")
+        if any(len(t) > MAX_ITEM_TITLE for t in titles):
+            raise ServiceError(_("An item is too long."), field="items")
+        Item.objects.bulk_create([Item(poll=poll, order=n, title=t) for n, t in enumerate(titles)])
+        return
+    if not cadres:
+        raise ServiceError(_("List at least one person to evaluate."), field="cadres")
+    if len(cadres) > MAX_ITEMS:
+        raise ServiceError(_("Too many people to evaluate."), field="cadres")
+    seen: set[int] = set()
+    for spec in cadres:
+        if spec.user.pk in seen:
+            raise ServiceError(
+                _("%(name)s is listed twice.") % {"name": spec.user.name}, field="cadres"
+            )
+        seen.add(spec.user.pk)
+    Item.objects.bulk_create(
+        [
+            Item(
+                poll=poll,
+                order=n,
+                cadre=spec.user,
+                cadre_position=(spec.position or spec.user.position or "")[:200],
+                cadre_unit_id=spec.user.unit_id,
+            )
+            for n, spec in enumerate(cadres)
+        ]
+    )
+    if groups:
+        if sum(1 for g in groups if g.is_default) != 1:
+            raise ServiceError(
+                _("Mark exactly one rater group as the default group."), field="groups"
+            )
+        names = [g.name.strip() for g in groups]
+        if any(not name for name in names) or len(set(names)) != len(names):
+            raise ServiceError(_("Each rater group needs its own name."), field="groups")
+        if any(g.weight <= 0 for g in groups):
+            raise ServiceError(_("Each rater group needs a positive weight."), field="groups")
+        member_ids: set[int] = set()
+        for group_spec in groups:
+            ids = {u.pk for u in group_spec.members}
+            if ids & member_ids:
+                raise ServiceError(_("A person belongs to one rater group only."), field="groups")
+            member_ids |= ids
+            group = RaterGroup.objects.create(
+                poll=poll,
+                name=group_spec.name.strip(),
+                weight=group_spec.weight,
+                is_default=group_spec.is_default,
+            )
+            group.members.set(list(group_spec.members))
+
+
+@transaction.atomic
+def poll_create(
+    *,
+    actor: User,
+    company: OrgUnit,
+    kind: str,
+    title: str,
+    description: str = "",
+    session: Any = None,
+    unit: OrgUnit | None = None,
+    majority: str = Majority.OF_ALL,
+    excellent_quota_percent: int | None = None,
+    min_ballots: int = 1,
+    incompetent_threshold_percent: int = 30,
+    items: Sequence[str] = (),
+    cadres: Sequence[CadreSpec] = (),
+    groups: Sequence[GroupSpec] = (),
+) -> Poll:
+    require_manager(actor, company)
+    fields = clean_settings(
+        kind=kind,
+        title=title,
+        description=description,
+        session=session,
+        unit=unit,
+        company=company,
+        majority=majority,
+        excellent_quota_percent=excellent_quota_percent,
+        min_ballots=min_ballots,
+        incompetent_threshold_percent=incompetent_threshold_percent,
+    )
+    poll = Poll.objects.create(company=company, created_by=actor, **fields)
+    set_items(poll, items=items, cadres=cadres, groups=groups)
+    record_event(
+        actor=actor,
+        action="ballots.created",
+        target=poll,
+        unit=company,
+        after={"title": poll.title, "kind": poll.kind, "items": poll.items.count()},
+    )
+    return poll
+
+
+@transaction.atomic
+def poll_update(
+    *,
+    actor: User,
+    poll: Poll,
+    title: str,
+    description: str = "",
+    session: Any = None,
+    unit: OrgUnit | None = None,
+    majority: str = Majority.OF_ALL,
+    excellent_quota_percent: int | None = None,
+    min_ballots: int = 1,
+    incompetent_threshold_percent: int = 30,
+    items: Sequence[str] = (),
+    cadres: Sequence[CadreSpec] = (),
+    groups: Sequence[GroupSpec] = (),
+) -> Poll:
+    locked = Poll.objects.select_for_update().get(pk=poll.pk)
+    require_manager(actor, locked.company)
+    if locked.status != PollStatus.DRAFT:
+        raise ServiceError(_("Only a vote that has not been opened can be edited."))
+    fields = clean_settings(
+        kind=locked.kind,
+        title=title,
+        description=description,
+        session=session,
+        unit=unit,
+        company=locked.company,
+        majority=majority,
+        excellent_quota_percent=excellent_quota_percent,
+        min_ballots=min_ballots,
+        incompetent_threshold_percent=incompetent_threshold_percent,
+    )
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save()
+    set_items(locked, items=items, cadres=cadres, groups=groups)
+    record_event(
+        actor=actor,
+        action="ballots.edited",
+        target=locked,
+        unit=locked.company,
+        after={"title": locked.title, "items": locked.items.count()},
+    )
+    return locked
+
+
+# --- Opening --------------------------------------------------------------------------------
+
+
+def electorate_of(poll: Poll) -> tuple[list[int], int, int]:
+    """(eligible user ids, present, total) at this moment."""
+    if poll.session is not None:
+        from gongkai.congress.selectors import present_user_ids, session_quorum
+
+        quorum = session_quorum(poll.session)
+        if not quorum.reached:
+            raise ServiceError(
+                _(
+                    "The quorum is not reached: %(present)s of %(total)s representatives are "
+                    "present; more than two thirds are needed to open a vote."
+                )
+                % {"present": quorum.present, "total": quorum.total}
+            )
+        ids = sorted(present_user_ids(poll.session))
+        return ids, quorum.present, quorum.total
+    if poll.unit is None:
+        raise ServiceError(_("Choose the unit whose employees evaluate."))
+    ids = sorted(
+        User.objects.filter(is_active=True, unit__path__startswith=poll.unit.path).values_list(
+            "pk", flat=True
+        )
+    )
+    return ids, len(ids), len(ids)
+
+
+@transaction.atomic
+def poll_open(*, actor: User, poll: Poll, at: datetime | None = None) -> Poll:
+    """Snapshot the electorate and open the poll (refused below the quorum). ``at``
+    back-dates the step: only for entering past records (the demo); pages never pass it."""
+    locked = Poll.objects.select_for_update(of=("self",)).select_related("unit").get(pk=poll.pk)
+    require_manager(actor, locked.company)
+    if locked.status != PollStatus.DRAFT:
+        raise ServiceError(_("This vote has already been opened."))
+    if not locked.items.exists():
+        raise ServiceError(_("List at least one item to vote on."))
+    ids, present, total = electorate_of(locked)
+    if not ids:
+        raise ServiceError(_("Nobody is eligible to vote."))
+    group_of: dict[int, int] = {}
+    default_group: int | None = None
+    for group in locked.groups.prefetch_related("members"):
+        if group.is_default:
+            default_group = group.pk
+        for member in group.members.all():
+            group_of[member.pk] = group.pk
+    Elector.objects.bulk_create(
+        [
+            Elector(poll=locked, user_id=uid, group_id=group_of.get(uid, default_group))
+            for uid in ids
+        ],
+        batch_size=1000,
+    )
+    now = at or timezone.now()
+    won = Poll.objects.filter(pk=locked.pk, status=PollStatus.DRAFT).update(
+        status=PollStatus.OPEN,
+        opened_at=now,
+        electorate_size=len(ids),
+        present_count=present,
+        total_count=total,
+        updated_at=now,
+    )
+    if not won:
+        raise ServiceError(_("This vote has already been opened."))
+    locked.refresh_from_db()
+    record_event(
+        actor=actor,
+        action="ballots.opened",
+        target=locked,
+        unit=locked.company,
+        before={"status": PollStatus.DRAFT},
+        after={
+            "status": PollStatus.OPEN,
+            "electorate": len(ids),
+            "present": present,
+            "total": total,
+        },
+    )
+    return locked
+
+
+# --- Casting --------------------------------------------------------------------------------
+
+
+def clean_ballot(poll: Poll, choices: Mapping[str, str]) -> dict[str, str]:
+    """Check a ballot's content; return it keyed by item id. Raises ServiceError."""
+    item_ids = [str(pk) for pk in poll.items.values_list("pk", flat=True)]
+    allowed = Choice.values if poll.kind == PollKind.RESOLUTION else Grade.values
+    clean: dict[str, str] = {}
+    for key in item_ids:
+        value = choices.get(key, "")
+        if not value:
+            continue
+        if value not in allowed:
+            raise ServiceError(_("A choice is not on the ballot's scale."))
+        clean[key] = value
+    if set(choices) - set(item_ids):
+        raise ServiceError(_("The ballot names an item that is not on this vote."))
+    if len(clean) != len(item_ids):
+        if poll.kind == PollKind.EVALUATION:
+            raise ServiceError(_("Grade every person on the list (or choose “not known to me”)."))
+        raise ServiceError(_("Choose for, against or abstain on every item."))
+    if poll.kind == PollKind.EVALUATION and poll.excellent_quota_percent is not None:
+        limit = len(item_ids) * poll.excellent_quota_percent // 100
+        excellent = sum(1 for v in clean.values() if v == Grade.EXCELLENT)
+        if excellent > limit:
+            raise ServiceError(
+                _("At most %(limit)s of the %(count)s people may be graded excellent.")
+                % {"limit": limit, "count": len(item_ids)}
+            )
+    return clean
+
+
+def lock_open_poll(poll_id: int) -> str:
+    """The poll's status, holding a share lock on its row (PostgreSQL) so that a concurrent
+    close waits for casts in flight, and casts that come after the close see it closed.
+    SQLite's IMMEDIATE transactions already serialise writers."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT status FROM ballots_poll WHERE id = %s FOR SHARE", [poll_id])
+            row = cursor.fetchone()
+        return row[0] if row else ""
+    return Poll.objects.filter(pk=poll_id).values_list("status", flat=True).first() or ""
+
+
+def ballot_cast(*, actor: User, poll: Poll, choices: Mapping[str, str]) -> None:
+    """Record ``actor``'s ballot. The participation row and the ballot are written in one
+    transaction; the UNIQUE constraint on (poll, user) rejects a second ballot, raced or not
+    (AlreadyVoted: nothing changed). Not audited, never logged."""
+    with transaction.atomic():
+        status = lock_open_poll(poll.pk)
+        if status != PollStatus.OPEN:
+            raise ServiceError(_("This vote is not open."))
+        elector = Elector.objects.filter(poll_id=poll.pk, user_id=actor.pk).first()
+        if elector is None:
+            raise ServiceError(_("You are not eligible to vote in this vote."))
+        clean = clean_ballot(poll, choices)
+        if not insert_participation(poll.pk, actor.pk):
+            raise AlreadyVoted(
+                _("You have already voted; your ballot is recorded. Nothing was changed.")
+            )
+        PendingBallot.objects.create(poll_id=poll.pk, group_id=elector.group_id, choices=clean)
+
+
+def insert_participation(poll_id: int, user_id: int) -> bool:
+    """Insert the "has voted" row; False when the UNIQUE (poll, user) constraint already holds
+    one (``ON CONFLICT DO NOTHING`` on that constraint: no check-then-insert, no savepoint,
+    and the transaction stays usable)."""
+    key = Participation._meta.get_field("id").get_db_prep_value(
+        uuid.uuid4(), connection, prepared=False
+    )
+    table = Participation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, poll_id, user_id, sealed) VALUES (%s, %s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (poll_id, user_id) DO NOTHING RETURNING id",
+            [key, poll_id, user_id, False],
+        )
+        return cursor.fetchone() is not None
+
+
+# --- Closing, sealing, counting -------------------------------------------------------------
+
+
+def result_of(poll: Poll, ballots: Sequence[tuple[int | None, dict[str, str]]]) -> dict[str, Any]:
+    items = []
+    for item in poll.items.select_related("cadre"):
+        if poll.kind == PollKind.RESOLUTION:
+            items.append({"id": item.pk, "label": item.title})
+        else:
+            if item.cadre is None:
+                continue
+            items.append(
+                {
+                    "id": item.pk,
+                    "label": item.cadre.name,
+                    "cadre_id": item.cadre_id,
+                    "unit_id": item.cadre_unit_id,
+                    "position": item.cadre_position,
+                }
+            )
+    groups = [{"id": g.pk, "name": g.name, "weight": g.weight} for g in poll.groups.all()]
+    return tally(
+        kind=poll.kind,
+        items=items,
+        groups=groups,
+        ballots=ballots,
+        majority=poll.majority,
+        present=poll.present_count,
+        total=poll.total_count,
+        electorate=poll.electorate_size,
+        min_ballots=poll.min_ballots,
+        incompetent_threshold=poll.incompetent_threshold_percent,
+    )
+
+
+def sealed_ballots(poll: Poll) -> list[tuple[int | None, dict[str, str]]]:
+    return list(SealedBallot.objects.filter(poll=poll).values_list("group_id", "choices"))
+
+
+def seal(poll: Poll) -> None:
+    """Copy the pending ballots in a random order into SealedBallot (fresh random keys, one
+    transaction, so one xmin and a random rowid order), delete the originals (SQLite overwrites
+    them: secure_delete) and rewrite every participation row in the same transaction."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA secure_delete = ON")
+    pending = list(PendingBallot.objects.filter(poll=poll).values_list("group_id", "choices"))
+    random.SystemRandom().shuffle(pending)
+    SealedBallot.objects.bulk_create(
+        [SealedBallot(poll=poll, group_id=g, choices=c) for g, c in pending], batch_size=500
+    )
+    PendingBallot.objects.filter(poll=poll).delete()
+    Participation.objects.filter(poll=poll).update(sealed=True)
+
+
+def scrub_after_close() -> None:
+    """After the closing transaction commits: remove the dead row versions that still link
+    ballots to voters (PostgreSQL: VACUUM FULL rewrites the pending table, VACUUM the
+    participation table; SQLite: checkpoint the WAL). Best effort: never fails the close."""
+    if connection.in_atomic_block:
+        return
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("VACUUM FULL ballots_pendingballot")
+                cursor.execute("VACUUM ballots_participation")
+            elif connection.vendor == "sqlite":
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except Exception:  # noqa: S110 - best effort; documented in the security notes
+        pass
+
+
+def poll_close(*, actor: User, poll: Poll, at: datetime | None = None) -> Poll:
+    """Close once: seal the ballots, count them and store the result. (``at``: as above.)"""
+    with transaction.atomic():
+        current = Poll.objects.get(pk=poll.pk)
+        require_manager(actor, current.company)
+        now = at or timezone.now()
+        # The conditional UPDATE is the lock: a second close (or a close of a draft) matches
+        # nothing. On PostgreSQL it waits for casts holding a share lock on the row.
+        won = Poll.objects.filter(pk=current.pk, status=PollStatus.OPEN).update(
+            status=PollStatus.CLOSED, closed_at=now, updated_at=now
+        )
+        if not won:
+            raise ServiceError(_("Only an open vote can be closed; this one is not open."))
+        current.refresh_from_db()
+        seal(current)
+        current.result = result_of(current, sealed_ballots(current))
+        current.save(update_fields=["result"])
+        record_event(
+            actor=actor,
+            action="ballots.closed",
+            target=current,
+            unit=current.company,
+            before={"status": PollStatus.OPEN},
+            after={"status": PollStatus.CLOSED, "ballots": current.result["ballots"]},
+        )
+        transaction.on_commit(scrub_after_close)
+    return current
+
+
+@dataclass(frozen=True)
+class Recount:
+    stored: dict[str, Any] | None
+    recounted: dict[str, Any]
+
+    @property
+    def equal(self) -> bool:
+        return self.stored == self.recounted
+
+
+@transaction.atomic
+def poll_recount(*, actor: User, poll: Poll) -> Recount:
+    """The supervision group recounts from the stored ballots; audited."""
+    if not can(actor, Action.VOTE_RECOUNT, poll.company):
+        raise ServiceError(_("You may not recount this vote."))
+    current = Poll.objects.get(pk=poll.pk)
+    if current.status not in (PollStatus.CLOSED, PollStatus.PUBLISHED):
+        raise ServiceError(_("A vote is counted only after it closes."))
+    recount = Recount(stored=current.result, recounted=result_of(current, sealed_ballots(current)))
+    record_event(
+        actor=actor,
+        action="ballots.recounted",
+        target=current,
+        unit=current.company,
+        after={"ballots": recount.recounted["ballots"], "equal": recount.equal},
+    )
+    return recount
+
+
+@transaction.atomic
+def poll_publish(*, actor: User, poll: Poll, at: datetime | None = None) -> Poll:
+    """Publish the result (with the turnout) as a disclosure of the company."""
+    from gongkai.ballots.publication import publish_result
+
+    current = Poll.objects.select_for_update().get(pk=poll.pk)
+    require_manager(actor, current.company)
+    if current.status != PollStatus.CLOSED:
+        raise ServiceError(_("Only a closed vote's result can be published."))
+    now = at or timezone.now()
+    disclosure = publish_result(actor=actor, poll=current, at=now)
+    Poll.objects.filter(pk=current.pk, status=PollStatus.CLOSED).update(
+        status=PollStatus.PUBLISHED, published_at=now, disclosure=disclosure, updated_at=now
+    )
+    current.refresh_from_db()
+    record_event(
+        actor=actor,
+        action="ballots.published",
+        target=current,
+        unit=current.company,
+        before={"status": PollStatus.CLOSED},
+        after={"status": PollStatus.PUBLISHED, "disclosure": disclosure.pk},
+    )
+    return current
+
+
+def parse_weight(text: str) -> Decimal:
+    try:
+        value = Decimal((text or "").strip())
+    except InvalidOperation:
+        raise ServiceError(_("A weight is a number such as 0.4."), field="groups") from None
+    if not value.is_finite() or value <= 0 or value > 100:
+        raise ServiceError(_("A weight is a number such as 0.4."), field="groups")
+    return value

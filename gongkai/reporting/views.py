@@ -1,0 +1,496 @@
+"""Reporting pages. Two kinds:
+
+- the reporter's pages (/report/, /report/receipt/...): open to anyone, signed in or not.
+  They never look at ``request.user`` or the session, are rendered WITHOUT the request's
+  context processors (which would load the signed-in user and consume their pending
+  messages), set no cookie but the CSRF one, and never put a receipt code in a URL, a
+  cookie or a log line (codes travel in POST bodies only);
+- the inspectors' pages (/report/inbox/...): discipline inspectors only.
+
+Every page sends ``Cache-Control: no-store`` and ``Referrer-Policy: no-referrer``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.handlers.exception import response_for_exception
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.i18n import set_language
+
+from gongkai.core.errors import ServiceError
+from gongkai.core.uploads import declared_body_too_large
+from gongkai.org.models import OrgUnit
+from gongkai.policy import Action, require
+from gongkai.policy.reporting import handled_companies, readable_reports_q
+from gongkai.reporting import throttle
+from gongkai.reporting.board import channel_for
+from gongkai.reporting.csrf import csrf_protect_no_referrer
+from gongkai.reporting.forms import (
+    AddInformationForm,
+    ChannelForm,
+    EnterForm,
+    InboxFilterForm,
+    ReceiptForm,
+    ReplyForm,
+    ReportForm,
+    TransitionForm,
+    top_companies,
+)
+from gongkai.reporting.models import Evidence, Report, ReportingChannel, ReportStatus
+from gongkai.reporting.services import (
+    EVIDENCE_MAX_BYTES,
+    FILES_PER_SUBMISSION,
+    Filed,
+    channel_save,
+    report_add_information,
+    report_enter,
+    report_find,
+    report_reply,
+    report_submit,
+    report_transition,
+)
+
+PER_PAGE = 25
+BODY_LIMIT = FILES_PER_SUBMISSION * EVIDENCE_MAX_BYTES
+EVIDENCE_CSP = "default-src 'none'; img-src 'self'; sandbox"
+
+View = Callable[..., HttpResponseBase]
+
+
+def reporting_page(view: View) -> View:
+    """``Cache-Control: no-store`` and ``Referrer-Policy: no-referrer`` on every response of
+    the view, error pages (404, 403, 405) included; CSRF checked by
+    :mod:`gongkai.reporting.csrf` instead of the global middleware (which would refuse the
+    ``Origin: null`` that no-referrer pages send)."""
+    protected = csrf_protect_no_referrer(view)
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            response = protected(request, *args, **kwargs)
+        except Exception as exc:
+            response = response_for_exception(request, exc)
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    wrapped.csrf_exempt = True  # type: ignore[attr-defined] # checked by `protected` above
+    return wrapped
+
+
+# --- The reporter's pages ---------------------------------------------------------------------
+
+
+def render_anonymous(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """Render without the request (so without context processors: no user, no session, no
+    messages); the CSRF token comes from its cookie."""
+    context = {
+        **context,
+        "csrf_token": get_token(request),
+        "current_path": request.path,
+        "max_files": FILES_PER_SUBMISSION,
+    }
+    return HttpResponse(render_to_string(template, context), status=status)
+
+
+def channels(companies: list[OrgUnit]) -> list[tuple[OrgUnit, dict[str, str]]]:
+    return [(c, channel_for(c.pk)) for c in companies]
+
+
+def _form_page(
+    request: HttpRequest, form: ReportForm, *, status: int = 200, error: str = ""
+) -> HttpResponse:
+    return render_anonymous(
+        request,
+        "reporting/submit.html",
+        {"form": form, "channels": channels(list(top_companies())), "error": error},
+        status=status,
+    )
+
+
+@reporting_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def submit(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _form_page(request, ReportForm())
+    if declared_body_too_large(request, BODY_LIMIT):
+        return _form_page(request, ReportForm(), status=413, error=_too_large())
+    if throttle.exhausted(throttle.SUBMIT, request):
+        return _form_page(request, ReportForm(request.POST), status=429, error=_busy())
+    form = ReportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _form_page(request, form)
+    try:
+        filed = report_submit(
+            company=form.cleaned_data["company"],
+            subject=form.cleaned_data["subject"],
+            body=form.cleaned_data["body"],
+            uploads=form.cleaned_data["evidence"],
+        )
+    except ServiceError as error:
+        error.add_to_form(form)
+        return _form_page(request, form)
+    throttle.spend(throttle.SUBMIT, request)
+    return _receipt_issued(request, filed, entered=False)
+
+
+def _receipt_issued(request: HttpRequest, filed: Filed, *, entered: bool) -> HttpResponse:
+    context = {"report": filed.report, "code": filed.code, "entered": entered}
+    if entered:
+        return render(request, "reporting/entered.html", context)
+    return render_anonymous(request, "reporting/submitted.html", context)
+
+
+def _too_large() -> str:
+    return _("The files are too large together: at most %(n)s files of %(size)s MB each.") % {
+        "n": FILES_PER_SUBMISSION,
+        "size": EVIDENCE_MAX_BYTES // (1024 * 1024),
+    }
+
+
+def _busy() -> str:
+    return _(
+        "Too many reports were sent from here or in all in the last hour. "
+        "Please try again later, or use the hotline."
+    )
+
+
+def _locked() -> str:
+    return _(
+        "Too many wrong receipt codes were tried. Receipt codes are not checked for the "
+        "rest of this hour; please try again later."
+    )
+
+
+def _wrong_code() -> str:
+    return _("No report matches this code. Check the code and type it again.")
+
+
+def _code_page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
+    return render_anonymous(
+        request, "reporting/receipt.html", {"form": ReceiptForm(), "error": error}, status=status
+    )
+
+
+def _status_page(
+    request: HttpRequest,
+    report: Report,
+    code: str,
+    *,
+    form: AddInformationForm | None = None,
+    notice: str = "",
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "report": report,
+        "messages_list": list(report.messages.all()),
+        "evidence": list(report.evidence.defer("data")),
+        "form": form or AddInformationForm(),
+        "code": code,  # only into the hidden field of the POST form
+        "notice": notice,
+        "error": error,
+        "open": report.status != ReportStatus.CONCLUDED,
+    }
+    return render_anonymous(request, "reporting/status.html", context, status=status)
+
+
+def _lookup(request: HttpRequest) -> Report | HttpResponse:
+    """The report of the POSTed code, or the page to answer with instead. Forged and wrong
+    codes take exactly the same path and get the same page."""
+    if throttle.exhausted(throttle.RECEIPT_FAILURE, request):
+        return _code_page(request, error=_locked(), status=429)
+    code = str(request.POST.get("code", ""))
+    report = report_find(code=code)
+    if report is None:
+        throttle.spend(throttle.RECEIPT_FAILURE, request)
+        return _code_page(request, error=_wrong_code())
+    return report
+
+
+@reporting_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def receipt(request: HttpRequest) -> HttpResponse:
+    """GET: the form for the code. POST: the report's status and the answers."""
+    if request.method != "POST":
+        return _code_page(request)
+    report = _lookup(request)
+    if isinstance(report, HttpResponse):
+        return report
+    return _status_page(request, report, str(request.POST.get("code", "")))
+
+
+@reporting_page
+@require_POST
+def receipt_add(request: HttpRequest) -> HttpResponse:
+    """More information (and files) from the reporter; the code comes with the form."""
+    if declared_body_too_large(request, BODY_LIMIT):
+        return _code_page(request, error=_too_large(), status=413)
+    report = _lookup(request)
+    if isinstance(report, HttpResponse):
+        return report
+    code = str(request.POST.get("code", ""))
+    if throttle.exhausted(throttle.SUBMIT, request):
+        return _status_page(request, report, code, error=_busy(), status=429)
+    form = AddInformationForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _status_page(request, report, code, form=form)
+    try:
+        report_add_information(
+            report=report, body=form.cleaned_data["body"], uploads=form.cleaned_data["evidence"]
+        )
+    except ServiceError as error:
+        error.add_to_form(form)
+        return _status_page(request, report, code, form=form)
+    throttle.spend(throttle.SUBMIT, request)
+    report.refresh_from_db()
+    return _status_page(
+        request, report, code, notice=_("Your information was added to the report.")
+    )
+
+
+# The language switch of the reporter's pages: Django's own view, behind this app's CSRF
+# check (the site-wide one refuses the ``Origin: null`` that no-referrer pages send).
+language = reporting_page(require_POST(set_language))
+
+
+# --- The inspectors' pages --------------------------------------------------------------------
+
+
+def _readable(request: HttpRequest) -> Any:
+    return Report.objects.filter(readable_reports_q(request.user)).select_related("company")
+
+
+def _report_or_404(request: HttpRequest, pk: UUID) -> Report:
+    report = _readable(request).filter(pk=pk).first()
+    if report is None:
+        raise Http404
+    return report
+
+
+@reporting_page
+@login_required
+@require_safe
+def inbox(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.REPORT_HANDLE)
+    companies = list(handled_companies(request.user))
+    filters = InboxFilterForm(request.GET)
+    reports = _readable(request)
+    if filters.is_valid():
+        data = filters.cleaned_data
+        if data["status"]:
+            reports = reports.filter(status=data["status"])
+        if data["source"]:
+            reports = reports.filter(source=data["source"])
+        if data["company"]:
+            reports = reports.filter(company__code=data["company"])
+    reports = reports.order_by("-received_on", "status", "id")
+    page = Paginator(reports, PER_PAGE).get_page(request.GET.get("page"))
+    counts = {
+        s: _readable(request).filter(status=s).count()
+        for s in (ReportStatus.RECEIVED, ReportStatus.UNDER_REVIEW)
+    }
+    return render(
+        request,
+        "reporting/inbox.html",
+        {
+            "page": page,
+            "filters": filters,
+            "companies": companies,
+            "received_count": counts[ReportStatus.RECEIVED],
+            "review_count": counts[ReportStatus.UNDER_REVIEW],
+        },
+    )
+
+
+def _detail_page(
+    request: HttpRequest,
+    report: Report,
+    *,
+    transition_form: TransitionForm | None = None,
+    reply_form: ReplyForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "reporting/detail.html",
+        {
+            "report": report,
+            "messages_list": list(report.messages.all()),
+            "evidence": list(report.evidence.defer("data")),
+            "transition_form": transition_form
+            or TransitionForm(initial={"to": _next_status(report)}),
+            "reply_form": reply_form or ReplyForm(),
+            "concluded": report.status == ReportStatus.CONCLUDED,
+        },
+        status=status,
+    )
+
+
+def _next_status(report: Report) -> str:
+    if report.status == ReportStatus.RECEIVED:
+        return ReportStatus.UNDER_REVIEW
+    return ReportStatus.CONCLUDED
+
+
+@reporting_page
+@login_required
+@require_safe
+def detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+    require(request.user, Action.REPORT_HANDLE)
+    return _detail_page(request, _report_or_404(request, pk))
+
+
+@reporting_page
+@login_required
+@require_POST
+def transition(request: HttpRequest, pk: UUID) -> HttpResponse:
+    require(request.user, Action.REPORT_HANDLE)
+    report = _report_or_404(request, pk)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        try:
+            report_transition(
+                actor=request.user,  # type: ignore[arg-type]
+                report=report,
+                to=form.cleaned_data["to"],
+                summary=form.cleaned_data["summary"],
+            )
+        except ServiceError as error:
+            error.add_to_form(form)
+        else:
+            messages.success(request, _("The status was changed."))
+            return redirect("reporting:detail", pk=report.pk)
+    return _detail_page(request, report, transition_form=form, status=400)
+
+
+@reporting_page
+@login_required
+@require_POST
+def reply(request: HttpRequest, pk: UUID) -> HttpResponse:
+    require(request.user, Action.REPORT_HANDLE)
+    report = _report_or_404(request, pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            report_reply(
+                actor=request.user,  # type: ignore[arg-type]
+                report=report,
+                body=form.cleaned_data["body"],
+            )
+        except ServiceError as error:
+            error.add_to_form(form)
+        else:
+            messages.success(
+                request, _("The answer was sent. The reporter reads it with the receipt code.")
+            )
+            return redirect("reporting:detail", pk=report.pk)
+    return _detail_page(request, report, reply_form=form, status=400)
+
+
+@reporting_page
+@login_required
+@require_safe
+def evidence(request: HttpRequest, pk: UUID, evidence_pk: UUID) -> HttpResponse:
+    require(request.user, Action.REPORT_HANDLE)
+    report = _report_or_404(request, pk)
+    item = Evidence.objects.filter(report=report, pk=evidence_pk).first()
+    if item is None:
+        raise Http404
+    response = HttpResponse(bytes(item.data), content_type=item.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{item.name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = EVIDENCE_CSP
+    return response
+
+
+@reporting_page
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def enter(request: HttpRequest) -> HttpResponse:
+    """A report that came by the hotline, by letter or in person."""
+    require(request.user, Action.REPORT_HANDLE)
+    companies = handled_companies(request.user)
+    if request.method != "POST":
+        form = EnterForm(companies=companies)
+        return render(request, "reporting/enter.html", {"form": form})
+    if declared_body_too_large(request, BODY_LIMIT):
+        form = EnterForm(companies=companies)
+        form.add_error(None, _too_large())
+        return render(request, "reporting/enter.html", {"form": form}, status=413)
+    form = EnterForm(request.POST, request.FILES, companies=companies)
+    if form.is_valid():
+        try:
+            filed = report_enter(
+                actor=request.user,  # type: ignore[arg-type]
+                company=form.cleaned_data["company"],
+                source=form.cleaned_data["source"],
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                uploads=form.cleaned_data["evidence"],
+            )
+        except ServiceError as error:
+            error.add_to_form(form)
+        else:
+            return _receipt_issued(request, filed, entered=True)
+    return render(request, "reporting/enter.html", {"form": form}, status=400)
+
+
+@reporting_page
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def channel(request: HttpRequest) -> HttpResponse:
+    """The hotline, address and e-mail shown on /report/ and on every board."""
+    require(request.user, Action.REPORT_HANDLE)
+    companies = list(handled_companies(request.user))
+    wanted = request.GET.get("company") or request.POST.get("company")
+    company = next((c for c in companies if c.code == wanted), None) if wanted else None
+    if company is None:
+        if wanted or not companies:
+            raise Http404
+        company = companies[0]
+    current = ReportingChannel.objects.filter(company=company).first()
+    if request.method != "POST":
+        initial = (
+            {
+                "hotline": current.hotline,
+                "postal_address": current.postal_address,
+                "email": current.email,
+            }
+            if current
+            else {}
+        )
+        form = ChannelForm(initial=initial)
+        status = 200
+    else:
+        form = ChannelForm(request.POST)
+        if form.is_valid():
+            try:
+                channel_save(actor=request.user, company=company, **form.cleaned_data)  # type: ignore[arg-type]
+            except ServiceError as error:
+                error.add_to_form(form)
+            else:
+                messages.success(request, _("The reporting channel was saved."))
+                return redirect(reverse("reporting:channel") + f"?company={company.code}")
+        status = 400
+    return render(
+        request,
+        "reporting/channel.html",
+        {"form": form, "company": company, "companies": companies},
+        status=status,
+    )

@@ -1,0 +1,443 @@
+"""State changes of satisfaction surveys: create, edit, questions, open, answer, close/seal."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import date
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongkai.accounts.models import User
+from gongkai.audit.services import record_event
+from gongkai.core.errors import ServiceError
+from gongkai.org.models import OrgUnit
+from gongkai.policy import surveys as survey_policy
+from gongkai.surveys.models import (
+    MAX_INTRO,
+    MAX_QUESTION,
+    MAX_QUESTIONS,
+    MAX_TEXT_ANSWER,
+    MAX_TITLE,
+    RATING_VALUES,
+    Answer,
+    BoxedAnswer,
+    Participation,
+    Phase,
+    Question,
+    QuestionKind,
+    Survey,
+    SurveyStatus,
+    SurveyUnit,
+)
+
+
+def already_answered() -> str:
+    return _("You have already answered this survey. Each employee answers once.")
+
+
+def _require_manager(actor: User | None, survey_unit: OrgUnit) -> None:
+    from gongkai.policy import Action, can
+
+    if actor is not None and not can(actor, Action.SURVEY_MANAGE, survey_unit):
+        raise ServiceError(_("You may not manage surveys for this unit."))
+
+
+def _clean_fields(
+    *, title: str, intro: str, unit: OrgUnit | None, starts_on: date | None, ends_on: date | None
+) -> tuple[str, str, OrgUnit, date, date]:
+    title = (title or "").strip()
+    intro = (intro or "").strip()
+    if not title:
+        raise ServiceError(_("Give the survey a title."), field="title")
+    if len(title) > MAX_TITLE:
+        raise ServiceError(
+            _("The title is too long (at most %(n)s characters).") % {"n": MAX_TITLE},
+            field="title",
+        )
+    if len(intro) > MAX_INTRO:
+        raise ServiceError(
+            _("The introduction is too long (at most %(n)s characters).") % {"n": MAX_INTRO},
+            field="intro",
+        )
+    if unit is None or not unit.is_active:
+        raise ServiceError(_("Choose the unit the survey is addressed to."), field="unit")
+    if starts_on is None:
+        raise ServiceError(_("Give the first day of the survey."), field="starts_on")
+    if ends_on is None:
+        raise ServiceError(_("Give the last day of the survey."), field="ends_on")
+    if ends_on < starts_on:
+        raise ServiceError(_("The survey cannot end before it starts."), field="ends_on")
+    return title, intro, unit, starts_on, ends_on
+
+
+@transaction.atomic
+def survey_create(
+    *,
+    actor: User | None,
+    title: str,
+    intro: str = "",
+    unit: OrgUnit | None,
+    starts_on: date | None,
+    ends_on: date | None,
+) -> Survey:
+    """A draft survey (no questions yet)."""
+    title, intro, unit, starts_on, ends_on = _clean_fields(
+        title=title, intro=intro, unit=unit, starts_on=starts_on, ends_on=ends_on
+    )
+    _require_manager(actor, unit)
+    survey = Survey.objects.create(
+        title=title,
+        intro=intro,
+        unit=unit,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        created_by=actor if actor is not None and actor.pk else None,
+    )
+    record_event(
+        actor=actor,
+        action="survey.created",
+        target=survey,
+        unit=unit,
+        after={
+            "title": title,
+            "unit": unit.code,
+            "starts_on": str(starts_on),
+            "ends_on": str(ends_on),
+        },
+    )
+    return survey
+
+
+def _lock(survey: Survey) -> Survey:
+    return Survey.objects.select_for_update().select_related("unit").get(pk=survey.pk)
+
+
+def is_editable(survey: Survey, today: date | None = None) -> bool:
+    """A draft, or an opened survey that has not started (nobody can have answered)."""
+    return survey.phase(today) in (Phase.DRAFT, Phase.SCHEDULED)
+
+
+def _require_editable(survey: Survey) -> None:
+    if not is_editable(survey) or Participation.objects.filter(survey=survey).exists():
+        raise ServiceError(
+            _("This survey can no longer be changed: it has started or has answers.")
+        )
+
+
+@transaction.atomic
+def survey_update(
+    *,
+    actor: User | None,
+    survey: Survey,
+    title: str,
+    intro: str = "",
+    unit: OrgUnit | None,
+    starts_on: date | None,
+    ends_on: date | None,
+) -> Survey:
+    survey = _lock(survey)
+    _require_manager(actor, survey.unit)
+    _require_editable(survey)
+    title, intro, unit, starts_on, ends_on = _clean_fields(
+        title=title, intro=intro, unit=unit, starts_on=starts_on, ends_on=ends_on
+    )
+    _require_manager(actor, unit)
+    if survey.status == SurveyStatus.OPEN and ends_on < timezone.localdate():
+        raise ServiceError(_("The last day has already passed."), field="ends_on")
+    before = {
+        "title": survey.title,
+        "unit": survey.unit.code,
+        "starts_on": str(survey.starts_on),
+        "ends_on": str(survey.ends_on),
+    }
+    unit_changed = unit.pk != survey.unit_id
+    survey.title, survey.intro, survey.unit = title, intro, unit
+    survey.starts_on, survey.ends_on = starts_on, ends_on
+    survey.save()
+    if unit_changed and survey.status == SurveyStatus.OPEN:
+        snapshot_roster(survey)
+    after = {
+        "title": title,
+        "unit": unit.code,
+        "starts_on": str(starts_on),
+        "ends_on": str(ends_on),
+    }
+    record_event(
+        actor=actor,
+        action="survey.updated",
+        target=survey,
+        unit=unit,
+        before={k: v for k, v in before.items() if after[k] != v},
+        after={k: v for k, v in after.items() if before[k] != v},
+    )
+    return survey
+
+
+@transaction.atomic
+def question_add(*, actor: User | None, survey: Survey, kind: str, text: str) -> Question:
+    survey = _lock(survey)
+    _require_manager(actor, survey.unit)
+    _require_editable(survey)
+    text = (text or "").strip()
+    if kind not in QuestionKind.values:
+        raise ServiceError(_("Choose the kind of question."), field="kind")
+    if not text:
+        raise ServiceError(_("Write the question."), field="text")
+    if len(text) > MAX_QUESTION:
+        raise ServiceError(
+            _("The question is too long (at most %(n)s characters).") % {"n": MAX_QUESTION},
+            field="text",
+        )
+    if survey.questions.count() >= MAX_QUESTIONS:
+        raise ServiceError(
+            _("A survey has at most %(n)s questions.") % {"n": MAX_QUESTIONS}, field="text"
+        )
+    last = survey.questions.aggregate(m=Max("order"))["m"] or 0
+    question = Question.objects.create(survey=survey, order=last + 1, kind=kind, text=text)
+    record_event(
+        actor=actor,
+        action="survey.question_added",
+        target=survey,
+        unit=survey.unit,
+        after={"question": text, "kind": kind},
+    )
+    return question
+
+
+@transaction.atomic
+def question_remove(*, actor: User | None, survey: Survey, question: Question) -> None:
+    survey = _lock(survey)
+    _require_manager(actor, survey.unit)
+    _require_editable(survey)
+    if question.survey_id != survey.pk:
+        raise ServiceError(_("That question is not part of this survey."))
+    text = question.text
+    question.delete()
+    record_event(
+        actor=actor,
+        action="survey.question_removed",
+        target=survey,
+        unit=survey.unit,
+        before={"question": text},
+    )
+
+
+@transaction.atomic
+def question_move(*, actor: User | None, survey: Survey, question: Question, up: bool) -> None:
+    """Swap the question with its neighbour above (``up``) or below."""
+    survey = _lock(survey)
+    _require_manager(actor, survey.unit)
+    _require_editable(survey)
+    questions = list(survey.questions.order_by("order"))
+    index = next((i for i, q in enumerate(questions) if q.pk == question.pk), None)
+    if index is None:
+        raise ServiceError(_("That question is not part of this survey."))
+    other_index = index - 1 if up else index + 1
+    if not 0 <= other_index < len(questions):
+        return
+    a, b = questions[index], questions[other_index]
+    a_order, b_order = a.order, b.order
+    # through a free slot, so the unique (survey, order) constraint holds at every step
+    temp = max(q.order for q in questions) + 1
+    Question.objects.filter(pk=a.pk).update(order=temp)
+    Question.objects.filter(pk=b.pk).update(order=a_order)
+    Question.objects.filter(pk=a.pk).update(order=b_order)
+    record_event(
+        actor=actor,
+        action="survey.question_moved",
+        target=survey,
+        unit=survey.unit,
+        after={"question": a.text, "direction": "up" if up else "down"},
+    )
+
+
+def snapshot_roster(survey: Survey) -> None:
+    """Record how many active employees each unit of the subtree has now (direct members)."""
+    SurveyUnit.objects.filter(survey=survey).delete()
+    counts = {
+        row["unit_id"]: row["n"]
+        for row in User.objects.filter(is_active=True, unit__path__startswith=survey.unit.path)
+        .values("unit_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    units = OrgUnit.objects.filter(path__startswith=survey.unit.path, is_active=True)
+    SurveyUnit.objects.bulk_create(
+        [SurveyUnit(survey=survey, unit=u, eligible=counts.get(u.pk, 0)) for u in units]
+    )
+
+
+@transaction.atomic
+def survey_open(*, actor: User | None, survey: Survey) -> Survey:
+    """Publish a draft to the addressed employees; snapshot the roster for response rates."""
+    given = survey
+    survey = _lock(survey)
+    _require_manager(actor, survey.unit)
+    if survey.status != SurveyStatus.DRAFT:
+        raise ServiceError(_("Only a draft survey can be opened."))
+    if not survey.questions.exists():
+        raise ServiceError(_("Add at least one question before opening the survey."))
+    if survey.ends_on < timezone.localdate():
+        raise ServiceError(_("The last day has already passed."), field="ends_on")
+    survey.status = SurveyStatus.OPEN
+    survey.save(update_fields=["status", "updated_at"])
+    given.status = survey.status
+    snapshot_roster(survey)
+    record_event(actor=actor, action="survey.opened", target=survey, unit=survey.unit)
+    return survey
+
+
+def _validate_answers(
+    questions: list[Question], answers: Mapping[str, str]
+) -> list[tuple[Question, str, str]]:
+    """(question, rating, text) for each question; raises ServiceError on bad input."""
+    cleaned: list[tuple[Question, str, str]] = []
+    for question in questions:
+        field = f"q{question.pk}"
+        raw = answers.get(field, "")
+        value = (raw if isinstance(raw, str) else "").strip()
+        if question.kind == QuestionKind.RATING:
+            if not value:
+                raise ServiceError(_("Answer every rating question."), field=field)
+            if value not in RATING_VALUES:
+                raise ServiceError(_("Choose one of the answers offered."), field=field)
+            cleaned.append((question, value, ""))
+        else:
+            value = value.replace("\x00", "")
+            if len(value) > MAX_TEXT_ANSWER:
+                raise ServiceError(
+                    _("The answer is too long (at most %(n)s characters).")
+                    % {"n": MAX_TEXT_ANSWER},
+                    field=field,
+                )
+            cleaned.append((question, "", value))
+    return cleaned
+
+
+@transaction.atomic
+def survey_answer(*, actor: User, survey: Survey, answers: Mapping[str, str]) -> None:
+    """Record one employee's answers: a Participation (who; UNIQUE per survey) and the
+    answers in the ballot box (what; no user, no time). ``answers`` maps ``q<question id>``
+    to a Satisfaction value (rating questions, required) or text (optional)."""
+    if connection.vendor == "postgresql":
+        # A share lock: answers run side by side, but never across the seal (FOR UPDATE).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM surveys_survey WHERE id = %s FOR SHARE", [survey.pk])
+    survey = Survey.objects.select_related("unit").get(pk=survey.pk)
+    if not survey_policy.is_addressed(actor, survey):
+        raise ServiceError(_("This survey is not addressed to you."))
+    phase = survey.phase()
+    if phase == Phase.SCHEDULED:
+        raise ServiceError(
+            _("This survey opens on %(day)s.") % {"day": survey.starts_on.isoformat()}
+        )
+    if phase != Phase.RUNNING:
+        raise ServiceError(_("This survey is closed: answers are no longer accepted."))
+    questions = list(survey.questions.order_by("order"))
+    cleaned = _validate_answers(questions, answers)
+    unit_id = actor.unit_id
+    if unit_id is None:  # cannot happen: addressed employees have a unit
+        raise ServiceError(_("This survey is not addressed to you."))
+    if Participation.objects.filter(survey=survey, user=actor).exists():
+        raise ServiceError(already_answered())
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent duplicate fails cleanly here
+            Participation.objects.create(survey=survey, user=actor, unit_id=unit_id)
+    except IntegrityError:
+        raise ServiceError(already_answered()) from None
+    BoxedAnswer.objects.bulk_create(
+        [
+            BoxedAnswer(survey=survey, question=q, unit_id=unit_id, rating=rating, text=text)
+            for q, rating, text in cleaned
+        ]
+    )
+    # No audit event per answer: the participation row is the record of who answered, and an
+    # event (with its exact time) would be one more trace written beside the ballot box.
+
+
+def seal_if_ended(survey: Survey) -> Survey:
+    """Seal a survey whose last day has passed (the first results view after the end)."""
+    if survey.phase() == Phase.ENDED:
+        return survey_seal(actor=None, survey=survey)
+    return survey
+
+
+@transaction.atomic
+def survey_close(*, actor: User | None, survey: Survey) -> Survey:
+    """The union office closes an opened survey (early, or after its end) and seals it."""
+    given = survey
+    survey = _lock(survey)
+    _require_manager(actor, survey.unit)
+    if survey.status == SurveyStatus.DRAFT:
+        raise ServiceError(_("A draft survey cannot be closed; it was never opened."))
+    if survey.status == SurveyStatus.CLOSED:
+        raise ServiceError(_("This survey is already closed."))
+    return survey_seal(actor=actor, survey=given)
+
+
+def sealed_units(survey: Survey) -> dict[int, int]:
+    """respondent's unit id → the unit id stored with the sealed answer: units with fewer
+    than MIN_RESPONDENTS respondents are pooled (see selectors.pool_units), so that no unit
+    value in the final table narrows an answer down to fewer people than that."""
+    from gongkai.surveys.selectors import pool_units, units_of
+
+    direct = dict(
+        Participation.objects.filter(survey=survey)
+        .values("unit_id")
+        .annotate(n=Count("id"))
+        .values_list("unit_id", "n")
+        .order_by()
+    )
+    pools = pool_units(units_of(survey), direct, survey.unit)
+    return {member: bucket for bucket, members in pools.items() for member in members}
+
+
+@transaction.atomic
+def survey_seal(*, actor: User | None, survey: Survey) -> Survey:
+    """Move the ballot box into the final table in a random order, in one transaction, and
+    empty the box. Idempotent: a sealed survey is returned unchanged. The instance passed in
+    is updated too."""
+    given = survey
+    survey = _lock(survey)
+    if survey.status != SurveyStatus.OPEN:
+        return survey
+    boxed = list(
+        BoxedAnswer.objects.filter(survey=survey).values_list(
+            "question_id", "unit_id", "rating", "text"
+        )
+    )
+    secrets.SystemRandom().shuffle(boxed)
+    bucket_of = sealed_units(survey)
+    Answer.objects.bulk_create(
+        [
+            Answer(
+                survey=survey,
+                question_id=q,
+                unit_id=bucket_of.get(u, survey.unit_id),
+                rating=rating,
+                text=text,
+            )
+            for q, u, rating, text in boxed
+        ],
+        batch_size=500,
+    )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # overwrite the deleted rows' bytes with zeros
+            cursor.execute("PRAGMA secure_delete = ON")
+    BoxedAnswer.objects.filter(survey=survey)._raw_delete(using=connection.alias)
+    survey.status = SurveyStatus.CLOSED
+    survey.closed_on = timezone.localdate()
+    survey.save(update_fields=["status", "closed_on", "updated_at"])
+    given.status, given.closed_on = survey.status, survey.closed_on
+    record_event(
+        actor=actor,
+        action="survey.closed",
+        target=survey,
+        unit=survey.unit,
+        after={"answers": len(boxed)},
+    )
+    return survey

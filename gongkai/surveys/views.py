@@ -1,0 +1,360 @@
+"""Survey pages: list, answer, manage (edit, questions, open, close), results, .xlsx."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from gongkai.accounts.models import User
+from gongkai.core.errors import ServiceError
+from gongkai.org.models import OrgUnit
+from gongkai.policy import Action, can, visible_scope_paths
+from gongkai.policy import surveys as survey_policy
+from gongkai.surveys import charts, exports, selectors, services
+from gongkai.surveys.forms import AnswerForm, QuestionForm, SurveyForm
+from gongkai.surveys.models import Phase, Question, Survey, SurveyStatus
+
+PER_PAGE = 20
+
+
+def actor(request: HttpRequest) -> User:
+    return cast(User, request.user)  # signed in: login_required
+
+
+def survey_for(request: HttpRequest, pk: int) -> Survey:
+    """The survey if this user may see it; the same 404 when missing or not theirs."""
+    survey = get_object_or_404(Survey.objects.select_related("unit"), pk=pk)
+    if not survey_policy.can_view(request.user, survey):
+        raise Http404
+    return survey
+
+
+def managed_survey(request: HttpRequest, pk: int) -> Survey:
+    survey = survey_for(request, pk)
+    if not survey_policy.can_manage(request.user, survey):
+        raise PermissionDenied
+    return survey
+
+
+def manageable_units(request: HttpRequest) -> QuerySet[OrgUnit]:
+    from django.db.models import Q
+
+    roots = visible_scope_paths(request.user, Action.SURVEY_MANAGE)
+    if not roots:
+        return OrgUnit.objects.none()
+    within = Q()
+    for root in roots:
+        within |= Q(path__startswith=root)
+    return OrgUnit.objects.filter(within, is_active=True).order_by("path")
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    surveys = list(selectors.visible_surveys(request.user))
+    answered = selectors.answered_ids(request.user, [s.pk for s in surveys])
+    current, past = [], []
+    for survey in surveys:
+        survey.my_answered = survey.pk in answered  # type: ignore[attr-defined]
+        survey.my_phase = survey.phase()  # type: ignore[attr-defined]
+        if survey.my_phase in (Phase.ENDED, Phase.CLOSED):  # type: ignore[attr-defined]
+            past.append(survey)
+        else:
+            current.append(survey)
+    return render(
+        request,
+        "surveys/index.html",
+        {
+            "current": current,
+            "past": Paginator(past, PER_PAGE).get_page(request.GET.get("page")),
+            "may_manage": can(request.user, Action.SURVEY_MANAGE),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Action.SURVEY_MANAGE):
+        raise PermissionDenied
+    units = manageable_units(request)
+    form = SurveyForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        try:
+            survey = services.survey_create(actor=actor(request), **form.cleaned_data)
+        except ServiceError as error:
+            error.add_to_form(form)
+        else:
+            messages.success(request, _("Draft survey created. Now add its questions."))
+            return redirect("surveys:manage", survey.pk)
+    return render(request, "surveys/form.html", {"form": form, "survey": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = managed_survey(request, pk)
+    if not services.is_editable(survey):
+        messages.error(
+            request, _("This survey can no longer be changed: it has started or has answers.")
+        )
+        return redirect("surveys:manage", survey.pk)
+    initial = {
+        "title": survey.title,
+        "intro": survey.intro,
+        "unit": survey.unit,
+        "starts_on": survey.starts_on,
+        "ends_on": survey.ends_on,
+    }
+    form = SurveyForm(request.POST or None, initial=initial, units=manageable_units(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.survey_update(actor=actor(request), survey=survey, **form.cleaned_data)
+        except ServiceError as error:
+            error.add_to_form(form)
+        else:
+            messages.success(request, _("Survey saved."))
+            return redirect("surveys:manage", survey.pk)
+    return render(request, "surveys/form.html", {"form": form, "survey": survey})
+
+
+@login_required
+def manage(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = managed_survey(request, pk)
+    return render(
+        request,
+        "surveys/manage.html",
+        {
+            "survey": survey,
+            "phase": survey.phase(),
+            "questions": list(survey.questions.order_by("order")),
+            "editable": services.is_editable(survey),
+            "question_form": QuestionForm(),
+            "rates": selectors.response_rates(survey)
+            if survey.status != SurveyStatus.DRAFT
+            else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def question_add(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = managed_survey(request, pk)
+    form = QuestionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.question_add(actor=actor(request), survey=survey, **form.cleaned_data)
+        except ServiceError as error:
+            error.add_to_form(form)
+        else:
+            messages.success(request, _("Question added."))
+            return redirect("surveys:manage", survey.pk)
+    return render(
+        request,
+        "surveys/manage.html",
+        {
+            "survey": survey,
+            "phase": survey.phase(),
+            "questions": list(survey.questions.order_by("order")),
+            "editable": services.is_editable(survey),
+            "question_form": form,
+            "rates": [],
+        },
+        status=400,
+    )
+
+
+def question_of(survey: Survey, question_pk: int) -> Question:
+    return get_object_or_404(Question, pk=question_pk, survey=survey)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_delete(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
+    survey = managed_survey(request, pk)
+    question = question_of(survey, question_pk)
+    if request.method == "POST":
+        try:
+            services.question_remove(actor=actor(request), survey=survey, question=question)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Question removed."))
+        return redirect("surveys:manage", survey.pk)
+    return render(
+        request,
+        "surveys/confirm.html",
+        {
+            "survey": survey,
+            "heading": _("Remove this question?"),
+            "detail": question.text,
+            "button": _("Remove the question"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def question_move(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
+    survey = managed_survey(request, pk)
+    question = question_of(survey, question_pk)
+    try:
+        services.question_move(
+            actor=actor(request),
+            survey=survey,
+            question=question,
+            up=request.POST.get("direction") != "down",
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    return redirect("surveys:manage", survey.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def open_survey(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = managed_survey(request, pk)
+    if request.method == "POST":
+        try:
+            services.survey_open(actor=actor(request), survey=survey)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The survey is open to the addressed employees."))
+        return redirect("surveys:manage", survey.pk)
+    return render(
+        request,
+        "surveys/confirm.html",
+        {
+            "survey": survey,
+            "heading": _("Open this survey?"),
+            "detail": _(
+                "Every employee of %(unit)s and the units below it can answer from %(start)s to "
+                "%(end)s. The questions can be changed until the first day."
+            )
+            % {"unit": survey.unit.name, "start": survey.starts_on, "end": survey.ends_on},
+            "button": _("Open the survey"),
+            "primary": True,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def close_survey(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = managed_survey(request, pk)
+    if request.method == "POST":
+        try:
+            services.survey_close(actor=actor(request), survey=survey)
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return redirect("surveys:manage", survey.pk)
+        messages.success(request, _("The survey is closed and its answers are sealed."))
+        return redirect("surveys:results", survey.pk)
+    return render(
+        request,
+        "surveys/confirm.html",
+        {
+            "survey": survey,
+            "heading": _("Close this survey?"),
+            "detail": _(
+                "Nobody can answer any more, even before the last day. The answers are shuffled "
+                "and sealed, and the results are shown. This cannot be undone."
+            ),
+            "button": _("Close and seal"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The survey as an employee sees it: the answer form, or where things stand."""
+    survey = survey_for(request, pk)
+    phase = survey.phase()
+    addressed = survey_policy.is_addressed(request.user, survey)
+    answered = selectors.has_answered(request.user, survey)
+    questions = list(survey.questions.order_by("order"))
+    form = None
+    if addressed and not answered and phase == Phase.RUNNING:
+        form = AnswerForm(request.POST or None, questions=questions)
+        if request.method == "POST":
+            try:
+                services.survey_answer(actor=actor(request), survey=survey, answers=request.POST)
+            except ServiceError as error:
+                error.add_to_form(form)
+            else:
+                messages.success(request, _("Thank you: your answers are in the ballot box."))
+                return redirect("surveys:detail", survey.pk)
+    elif request.method == "POST":
+        if answered:
+            messages.error(request, services.already_answered())
+        elif not addressed:
+            messages.error(request, _("This survey is not addressed to you."))
+        else:
+            messages.error(request, _("This survey is not open for answers."))
+        return redirect("surveys:detail", survey.pk)
+    return render(
+        request,
+        "surveys/detail.html",
+        {
+            "survey": survey,
+            "phase": phase,
+            "addressed": addressed,
+            "answered": answered,
+            "form": form,
+            "questions": questions,
+            "may_manage": survey_policy.can_manage(request.user, survey),
+            "may_results": survey_policy.can_see_results(request.user, survey),
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+def results_survey(request: HttpRequest, pk: int) -> Survey:
+    survey = survey_for(request, pk)
+    if not survey_policy.can_see_results(request.user, survey):
+        raise PermissionDenied
+    if survey.status == SurveyStatus.DRAFT:
+        raise Http404
+    return services.seal_if_ended(survey)
+
+
+@login_required
+def results(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = results_survey(request, pk)
+    found = selectors.survey_results(survey)
+    return render(
+        request,
+        "surveys/results.html",
+        {
+            "survey": survey,
+            "phase": survey.phase(),
+            "results": found,
+            "chart_data": charts.chart_data(found),
+            "may_manage": survey_policy.can_manage(request.user, survey),
+        },
+    )
+
+
+@login_required
+def results_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = results_survey(request, pk)
+    if survey.status != SurveyStatus.CLOSED:
+        raise Http404
+    found = selectors.survey_results(survey, texts_shown=10**9)
+    response = HttpResponse(
+        exports.results_workbook(found),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-results.xlsx"'
+    return response
