@@ -172,6 +172,7 @@ def measure(label: str, database_url: str, workdir: Path) -> list[Measurement]:
         seconds, latencies, statuses = post_all(port, path, list(zip(sessions, forms, strict=True)))
         print(f"  {label}: re-sending {RESEND:,}", flush=True)
         _again_seconds, again_latencies, again_statuses = post_all(port, path, resend)
+    load_average = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     accepted = statuses.get(302, 0)
     verified = child("verify", env, str(prepared["survey"]), json.dumps(expected))
     print(f"  {label}: verified {verified}", flush=True)
@@ -228,6 +229,7 @@ def measure(label: str, database_url: str, workdir: Path) -> list[Measurement]:
                     + ("yes" if verified["ratings_match"] else "NO")
                 ),
                 "None lost, none counted twice": "yes" if ok else "NO",
+                "Load average (1/5/15 min) right after the load": load_average,
                 "Seal (close: shuffle 60,000 rows into the final table)": ms(
                     float(verified["seal_seconds"])  # type: ignore[arg-type]
                 ),
@@ -250,6 +252,12 @@ def measure(label: str, database_url: str, workdir: Path) -> list[Measurement]:
             notes={
                 **common,
                 "SQL queries per render": str(timed["queries"]),
+                "CPU time of this process per render (median)": ms(
+                    statistics.median(float(x) for x in timed["cpu"])  # type: ignore[union-attr]
+                )
+                + " (wall-clock figures above include waiting for a core on a shared machine; "
+                "the database server's own CPU is not in this figure)",
+                "Load average when measured": str(timed["load"]),
                 "Target": f"median under {ms(TARGET_RESULTS)} — {verdict} "
                 f"(median {ms(statistics.median(results))})",
             },
@@ -437,9 +445,16 @@ def results(survey_id: str, session: str) -> dict[str, object]:
         timed("/bench/bare/")
     samples = [timed(url) for _ in range(RESULT_RUNS)]
     bare = [timed("/bench/bare/") for _ in range(RESULT_RUNS)]
+    # the CPU this process spent per render: what the page costs when the cores are not shared
+    cpu = []
+    for _ in range(RESULT_RUNS):
+        started = time.process_time()
+        timed(url)
+        cpu.append(time.process_time() - started)
     with CaptureQueriesContext(connection) as queries:
         timed(url)
-    return {"results": samples, "bare": bare, "queries": len(queries)}
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    return {"results": samples, "bare": bare, "queries": len(queries), "cpu": cpu, "load": load}
 
 
 def main() -> None:

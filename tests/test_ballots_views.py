@@ -187,3 +187,15 @@ def test_evaluation_ballot_page_has_five_big_choices_per_person(org: Org, client
     html = client.get(reverse("ballots:vote", args=[poll.pk])).content.decode()
     assert html.count('type="radio"') == 15
     assert "ballots/ballots.css" in html
+
+
+def test_casting_costs_a_handful_of_queries(
+    org: Org, client, open_vote, django_assert_max_num_queries
+):
+    """The hot path of a hall: session, user, poll, lock, elector, items, two inserts."""
+    poll = open_vote
+    client.force_login(org["rep"])
+    url = reverse("ballots:cast", args=[poll.pk])
+    with django_assert_max_num_queries(12):
+        response = client.post(url, {**fields(poll, "for"), "confirm": "1"})
+    assert response.status_code == 302

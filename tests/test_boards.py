@@ -380,12 +380,14 @@ def board_queries(org: Org, client: Client, n: int, django_assert_num_queries, e
 
 
 # Always: session, user, the board's chain (with what else its body depends on), the reader's
-# roles, their unit and its ancestors (for their company), the header's notification count.
-CACHED = 7
+# roles, their unit and its ancestors (for their company), the header's notification count,
+# and the latest suggestions sent to the unit (the voice section is rendered per request).
+CACHED = 8
 # When the body is not cached, also: categories, the barometer, the units below, the count,
 # the page, the newest items of each unit above (two levels), the shown items' ratings, the
-# catalog rules and the compliance aggregate.
-UNCACHED = CACHED + 10
+# catalog rules and the compliance aggregate; and the first time, the company's reporting
+# hotline (then cached).
+UNCACHED = CACHED + 11
 
 
 @pytest.mark.parametrize("n", [5, 50])

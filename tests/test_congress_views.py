@@ -299,3 +299,30 @@ def test_merge_and_assign_pages(org: Org, client, login):
     assert bad.status_code == 400
     main.refresh_from_db()
     assert main.status == MotionStatus.REGISTERED
+
+
+def test_session_page_shows_30_motions_and_links_to_the_rest(org: Org, client, login):
+    from gongkai.congress.models import MotionStatus as S
+
+    c = build_congress(org)
+    Motion.objects.bulk_create(
+        [
+            Motion(
+                session=c.session,
+                proposer=org["rep"],
+                title=f"批量提案{n:02d}",
+                reasons="r",
+                measures="m",
+                status=S.SUBMITTED,
+            )
+            for n in range(35)
+        ]
+    )
+    login(org["employee"])
+    page = client.get(reverse("congress:session_detail", args=[c.session.pk])).content.decode()
+    assert page.count("批量提案") == 30
+    more = f"{reverse('congress:motion_list')}?session={c.session.pk}"
+    assert more in page
+    listing = client.get(more).content.decode()
+    assert listing.count("批量提案") == 30  # the list's own page size
+    assert "page=2" in listing

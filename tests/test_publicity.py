@@ -773,3 +773,43 @@ def test_objection_stats_per_unit(org: Org, django_assert_num_queries):
     }
     assert objection_stats([org.turbine.path], date(2026, 9, 1), date(2026, 12, 31)) == {}
     assert objection_stats([org.company.path], date(2026, 11, 10), date(2026, 11, 30)) == {}
+
+
+# --- The database refuses changes below the services ------------------------------------------
+
+
+def test_the_database_refuses_to_rewrite_an_objection_or_its_finding(org: Org):
+    from django.db import DatabaseError, transaction
+
+    objection = file_on(window(org), org["employee"], anonymous=True)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Objection.objects.filter(pk=objection.pk).update(anonymous=False)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Objection.objects.filter(pk=objection.pk).update(text="改写")
+    objection_finding_record(
+        actor=org["supervisor"], objection=objection, finding=Finding.FOUNDED, text="属实"
+    )
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Objection.objects.filter(pk=objection.pk).update(finding=Finding.UNFOUNDED)
+    objection.refresh_from_db()
+    assert objection.anonymous and objection.text == FACTS
+    assert objection.finding == Finding.FOUNDED
+
+
+def test_the_database_refuses_to_move_a_window_or_rewrite_its_outcome(org: Org):
+    from django.db import DatabaseError, transaction
+
+    publicity = window(org)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Publicity.objects.filter(pk=publicity.pk).update(ends_on=date(2026, 12, 31))
+    publicity_outcome_publish(
+        actor=org["union"],
+        publicity=publicity,
+        outcome=Outcome.NO_OBJECTION,
+        text="",
+        at=at(date(2026, 10, 12)),
+    )
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Publicity.objects.filter(pk=publicity.pk).update(outcome=Outcome.WITHDRAWN)
+    publicity.refresh_from_db()
+    assert publicity.outcome == Outcome.NO_OBJECTION and publicity.ends_on == date(2026, 10, 10)

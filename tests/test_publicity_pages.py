@@ -412,3 +412,28 @@ def test_an_anonymous_filer_is_shown_to_no_one_but_the_supervision_group(org: Or
     # The filer's own notifications talk about their objection, not about them.
     own = as_user(filer).get(reverse("notifications:list")).content.decode()
     assert "finding" in own.lower() or "异议" in own
+
+
+# --- The demo ---------------------------------------------------------------------------------
+
+
+def test_the_demo_has_a_closed_publicity_and_one_the_employee_can_object_to(db):
+    from gongkai.accounts.models import User
+    from gongkai.org.demo import seed_org
+    from gongkai.policy import publicity as policy
+    from gongkai.publicity import demo
+    from tests.conftest import ensure_catalog
+
+    ensure_catalog()
+    seed_org(employees_per_team=2)
+    assert demo.seed() == {"publicity windows": 2, "objections": 1}
+    today = timezone.localdate()
+    closed, current = Publicity.objects.order_by("starts_on")
+    assert closed.state_on(today) == "closed" and closed.outcome == Outcome.UNFOUNDED
+    objection = closed.objections.get()
+    assert objection.anonymous and objection.finding == Finding.UNFOUNDED
+    assert current.state_on(today) == "open" and current.outcome is None
+    employee = User.objects.get(employee_no="employee")
+    assert policy.can_file_objection(employee, current)
+    body = as_user(employee).get(reverse("publicity:detail", args=[closed.pk])).content.decode()
+    assert objection.filed_by.name not in body

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
@@ -471,7 +472,13 @@ def test_concluding_needs_a_summary_the_reporter_reads(org: Org, login, client: 
     refused = client.post(url, {"to": "concluded", "summary": ""})
     assert refused.status_code == 400
     assert Report.objects.get().status == "received"
-    ok = client.post(url, {"to": "concluded", "summary": "经查，部分属实，已责令整改。"})
+    asked = client.post(url, {"to": "concluded", "summary": "经查，部分属实，已责令整改。"})
+    assert asked.status_code == 200 and b'name="confirm" value="yes"' in asked.content
+    assert "经查，部分属实，已责令整改。" in asked.content.decode()
+    assert Report.objects.get().status == "received"  # nothing happens before confirming
+    ok = client.post(
+        url, {"to": "concluded", "summary": "经查，部分属实，已责令整改。", "confirm": "yes"}
+    )
     assert ok.status_code == 302
     report = Report.objects.get()
     assert report.status == "concluded" and report.concluded_on is not None
@@ -585,6 +592,9 @@ def test_the_hotline_shows_on_the_report_page_and_every_board(
     with django_assert_max_num_queries(0):
         box = section(unit=org.turbine_team, user=None)
     assert box is not None and box.context["channel"]["hotline"] == channel.hotline
+    assert reverse("reporting:inbox").encode() in board.content  # the inspector's way in
+    other = login(org["employee"], Client()).get(reverse("boards:board", args=[org.boiler.code]))
+    assert reverse("reporting:inbox").encode() not in other.content
     channel_save(
         actor=org["discipline"],
         company=org.company,
@@ -729,3 +739,26 @@ def org_tx(transactional_db):
         company = make_unit("示范热电有限责任公司", UnitKind.COMPANY, code="rd")
 
     return Company
+
+
+def test_inbox_query_count_does_not_grow_with_reports(org: Org, login, client: Client):
+    login(org["discipline"])
+    filed(org)
+    client.get(reverse("reporting:inbox"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("reporting:inbox"))
+    for i in range(20):
+        filed(org, f"举报{i}")
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("reporting:inbox"))
+    assert len(many) == len(few) <= 12
+
+
+def test_the_language_switch_of_the_reporting_pages_sets_only_the_language(client: Client):
+    response = client.post(
+        reverse("reporting:language"), {"language": "en", "next": reverse("reporting:receipt")}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("reporting:receipt")
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert response["Referrer-Policy"] == "no-referrer"

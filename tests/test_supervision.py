@@ -511,6 +511,14 @@ def test_issued_circular_is_immutable_in_service_model_and_database(org: Org):
         )
     circular.refresh_from_db()
     assert circular.title != "篡改" and circular.title != "改过的标题"
+    if connection.vendor == "postgresql":  # SQLite keeps DELETE for the test flush
+        with (
+            pytest.raises(Exception, match="never changed"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("DELETE FROM supervision_circular WHERE id = %s", [circular.pk])
+    assert Circular.objects.filter(pk=circular.pk, status=CircularStatus.ISSUED).exists()
 
 
 def test_drafts_stay_editable_in_the_database(org: Org):
@@ -695,3 +703,54 @@ POLICY_MATRIX = {
 def test_policy_matrix_on_the_boiler_department(org: Org, action: Action):
     for who in (*ALL, "turbine_worker", "outsider"):
         assert can(org[who], action, org.boiler) == (who in POLICY_MATRIX[action]), who
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_verifiers_racing_one_wins(org: Org):
+    """Accept and send back at the same moment: the conditional UPDATE lets exactly one
+    through, and only that one is audited."""
+    if connection.vendor != "postgresql":
+        pytest.skip("real concurrent transactions: PostgreSQL (SQLite serialises writers)")
+    import threading
+
+    from django.db import connections
+
+    from gongkai.org.models import Role
+    from gongkai.org.services import role_grant
+    from tests.factories import UserFactory
+
+    second = UserFactory(employee_no="supervisor2", unit=org.union_dept)
+    role_grant(actor=None, user=second, role=Role.SUPERVISION, unit=org.company)
+    rectification = rectification_report(
+        actor=org["depthead"], rectification=rectification_of(org), report="已整改"
+    )
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def verify(who: str) -> None:
+        try:
+            barrier.wait()
+            current = Rectification.objects.get(pk=rectification.pk)
+            actor = org["supervisor"] if who == "supervisor" else second
+            if who == "supervisor":
+                rectification_accept(actor=actor, rectification=current)
+            else:
+                rectification_send_back(actor=actor, rectification=current, reasons="不行")
+            outcomes.append("ok")
+        except ServiceError:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=verify, args=(w,)) for w in ("supervisor", "other")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ok", "refused"]
+    verified = AuditEvent.objects.filter(
+        action__in=["rectification.accept", "rectification.send_back"]
+    )
+    assert verified.count() == 1
+    rectification.refresh_from_db()
+    assert rectification.status in (RectificationStatus.ACCEPTED, RectificationStatus.SENT_BACK)

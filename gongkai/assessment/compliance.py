@@ -218,10 +218,10 @@ def unit_tallies(
     """Each unit's own obligations by state, aggregated in the database: the same figures
     as counting :func:`iter_obligations`, without building an object per obligation.
 
-    One statement: the earliest first publication per (unit, entry, period) is joined to the
-    obligation windows of the unit's kind (a VALUES table with each window's deadline, as
-    the first instant after the local deadline day) and counted per unit as on time, late,
-    and published in a window already past due. The unpublished ones follow from the
+    One statement per unit kind: the earliest first publication per (unit, entry, period)
+    is joined to the obligation windows of that kind (a VALUES table with each window's
+    deadline, as the first instant after the local deadline day) and counted per unit as on
+    time, late, and published in a window already past due. The unpublished ones follow from the
     number of windows per kind: overdue = past-due windows − published in them; not yet
     due = the rest."""
     today = today or timezone.localdate()
@@ -246,36 +246,45 @@ def unit_tallies(
 def published_by_unit(
     units: Sequence[OrgUnit], windows: dict[str, list[Window]], today: date
 ) -> dict[int, tuple[int, int, int]]:
-    """unit id → (published on time, published late, published in past-due windows)."""
+    """unit id → (published on time, published late, published in past-due windows). One
+    statement per unit kind present (at most three, whatever the number of units): the
+    units of one kind share their windows, so the join is a plain hash join on (entry,
+    period) and the planner need not join the org table."""
+    found: dict[int, tuple[int, int, int]] = {}
+    for kind, mine in windows.items():
+        ids = [u.pk for u in units if u.kind == kind]
+        if ids and mine:
+            found |= published_of_kind(ids, mine, today)
+    return found
+
+
+def published_of_kind(
+    unit_ids: list[int], windows: list[Window], today: date
+) -> dict[int, tuple[int, int, int]]:
     from django.db import connection
 
-    rows: list[Any] = []
     tz = timezone.get_current_timezone()
     ops = connection.ops
     ends: dict[date, Any] = {}
-    for kind, found in windows.items():
-        for w in found:
-            due_end = ends.get(w.due)
-            if due_end is None:
-                after = datetime.combine(w.due + timedelta(days=1), time.min, tzinfo=tz)
-                due_end = ends[w.due] = ops.adapt_datetimefield_value(after)
-            rows += [kind, w.entry_id, w.period, due_end, 1 if w.due < today else 0]
-    if not rows:
-        return {}
-    periods = sorted({w.period for found in windows.values() for w in found})
-    unit_ids = [u.pk for u in units]
-    n = len(rows) // 5
-    values = ", ".join(["(%s, %s, %s, %s, %s)"] * n)
-    if connection.vendor == "postgresql":
-        values = values.replace(
-            "(%s, %s, %s, %s, %s)",
-            "(%s::varchar, %s::integer, %s::varchar, %s::timestamptz, %s::integer)",
-            1,
-        )
+    rows: list[Any] = []
+    for w in windows:
+        due_end = ends.get(w.due)
+        if due_end is None:
+            after = datetime.combine(w.due + timedelta(days=1), time.min, tzinfo=tz)
+            due_end = ends[w.due] = ops.adapt_datetimefield_value(after)
+        rows += [w.entry_id, w.period, due_end, 1 if w.due < today else 0]
+    periods = sorted({w.period for w in windows})
+    # Only this kind's calendar entries: the (unit, entry, period) index then skips the
+    # per-event items and other kinds' entries instead of reading their rows.
+    entries = sorted({w.entry_id for w in windows})
+    row = "(%s, %s, %s, %s)"
+    values = ", ".join([row] * len(windows))
+    if connection.vendor == "postgresql":  # the first row types the VALUES columns
+        typed = "(%s::integer, %s::varchar, %s::timestamptz, %s::integer)"
+        values = values.replace(row, typed, 1)
     disclosure = Disclosure._meta.db_table
-    unit_table = OrgUnit._meta.db_table
     sql = f"""
-WITH w(kind, entry_id, period, due_end, past) AS (VALUES {values})
+WITH w(entry_id, period, due_end, past) AS (VALUES {values})
 SELECT d.unit_id,
        SUM(CASE WHEN d.first_at < w.due_end THEN 1 ELSE 0 END),
        SUM(CASE WHEN d.first_at >= w.due_end THEN 1 ELSE 0 END),
@@ -284,16 +293,16 @@ FROM (
     SELECT unit_id, entry_id, period, MIN(first_published_at) AS first_at
     FROM {disclosure}
     WHERE unit_id IN ({", ".join(["%s"] * len(unit_ids))})
+      AND entry_id IN ({", ".join(["%s"] * len(entries))})
       AND period IN ({", ".join(["%s"] * len(periods))})
       AND published_revision_id IS NOT NULL
       AND status <> %s
     GROUP BY unit_id, entry_id, period
 ) d
-JOIN {unit_table} u ON u.id = d.unit_id
-JOIN w ON w.kind = u.kind AND w.entry_id = d.entry_id AND w.period = d.period
+JOIN w ON w.entry_id = d.entry_id AND w.period = d.period
 GROUP BY d.unit_id
-"""  # noqa: S608 - table names from the models, every value a parameter
-    params = [*rows, *unit_ids, *periods, DisclosureStatus.WITHDRAWN.value]
+"""  # noqa: S608 - the table name from the model, every value a parameter
+    params = [*rows, *unit_ids, *entries, *periods, DisclosureStatus.WITHDRAWN.value]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {

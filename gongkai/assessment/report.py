@@ -47,7 +47,7 @@ class AnnualReport:
     def chart_data(self) -> dict[str, Any]:
         return {
             "trend": {
-                "months": [m for m, _s, _n in self.trend],
+                "months": [f"{self.year}-{m:02d}" for m, _s, _n in self.trend],
                 "scores": [s for _m, s, _n in self.trend],
             },
             "disclosure": {

@@ -23,7 +23,10 @@ def render_report(report: AnnualReport) -> bytes:
     for heading, rows in sections(report):
         blocks.append(Heading(heading))
         blocks.append(Table(columns=[_("Figure"), _("Value")], rows=rows, widths=[3, 1]))
-    trend = [(str(m), "—" if s is None else f"{s:.1f}", str(n)) for m, s, n in report.trend]
+    trend = [
+        (f"{report.year}-{m:02d}", "—" if s is None else f"{s:.1f}", str(n))
+        for m, s, n in report.trend
+    ]
     if trend:
         blocks.append(Heading(_("Satisfaction trend (board ratings by month)")))
         blocks.append(

@@ -258,7 +258,12 @@ def scheme(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessment/scheme.html",
-        {"company": company, "form": form, "history": history, "criteria": CRITERIA},
+        {
+            "company": company,
+            "form": form,
+            "history": history,
+            "criteria": [(c, CRITERION_LABELS[c]) for c in CRITERIA],
+        },
     )
 
 

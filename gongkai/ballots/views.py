@@ -312,9 +312,9 @@ def cast_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET" or request.POST.get("confirm") != "1":
         return redirect("ballots:vote", pk=poll_for(request, pk).pk)
     poll = get_object_or_404(Poll, pk=pk)
-    choices = {
-        key.removeprefix("item-"): value
-        for key, value in request.POST.items()
+    choices: dict[str, str] = {
+        key.removeprefix("item-"): str(request.POST.get(key, ""))
+        for key in request.POST
         if key.startswith("item-")
     }
     try:

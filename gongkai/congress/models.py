@@ -124,7 +124,7 @@ class SessionKind(models.TextChoices):
 
 class SessionStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
-    OPEN = "open", _("Open")
+    OPEN = "open", _("In session")
     CLOSED = "closed", _("Closed")
 
 
@@ -278,7 +278,7 @@ class Motion(TimeStampedModel):
         related_name="congress_motions_assisted",
     )
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
-    due_on = models.DateField(_("due on"), null=True, blank=True)
+    due_on = models.DateField(_("answer due on"), null=True, blank=True)
     chase_count = models.PositiveIntegerField(_("times chased"), default=0)
     last_chased_at = models.DateTimeField(_("last chased at"), null=True, blank=True)
     answer_measures = models.TextField(_("measures taken"), blank=True)
@@ -396,7 +396,7 @@ class DirectorReport(TimeStampedModel):
     )
     year = models.PositiveSmallIntegerField(_("year"))
     title = models.CharField(_("title"), max_length=200)
-    text = models.TextField(_("report"))
+    text = models.TextField(_("report text"))
     disclosure = models.ForeignKey(
         "disclosure.Disclosure",
         verbose_name=_("disclosure"),

@@ -30,13 +30,14 @@ from gongkai.congress.forms import (
     RateForm,
     TrackingFilterForm,
 )
-from gongkai.congress.models import Motion, MotionStatus
+from gongkai.congress.models import Motion, MotionStatus, Session
 from gongkai.congress.views import actor_of, session_for, user_company
 from gongkai.core.errors import ServiceError
 from gongkai.org.models import OrgUnit
 from gongkai.policy import congress as policy
 
 PER_PAGE = 30
+EXPORT_MAX = 20_000
 
 
 def motion_for(request: HttpRequest, pk: int) -> Motion:
@@ -58,6 +59,13 @@ def motion_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in MotionStatus.values:
         qs = qs.filter(status=status)
+    session = None
+    if request.GET.get("session", "").isdigit():
+        session = Session.objects.filter(
+            pk=int(request.GET["session"]), term__company=company
+        ).first()
+        if session is not None:
+            qs = qs.filter(session=session)
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -66,6 +74,7 @@ def motion_list(request: HttpRequest) -> HttpResponse:
             "company": company,
             "page": page,
             "status": status,
+            "session": session,
             "statuses": [c for c in MotionStatus.choices if c[0] != MotionStatus.DRAFT],
             "counts": selectors.motion_counts(company),
             "drafts": selectors.my_drafts(request.user, company),
@@ -330,7 +339,7 @@ def tracking(request: HttpRequest) -> HttpResponse:
 @login_required
 def tracking_xlsx(request: HttpRequest) -> HttpResponse:
     company, _form, qs = _tracking(request)
-    data = tracking_workbook(list(qs[:20_000]), today=timezone.localdate())
+    data = tracking_workbook(qs[:EXPORT_MAX], today=timezone.localdate())
     response = HttpResponse(
         data,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -113,10 +113,10 @@ def with_relations(qs: QuerySet[Motion]) -> QuerySet[Motion]:
 
 def public_motions(company: OrgUnit) -> QuerySet[Motion]:
     """Every motion of the company's congress past the draft stage: published with its
-    handling."""
-    return with_relations(
-        Motion.objects.filter(session__term__company=company, status__in=PUBLIC_STATUSES)
-    ).annotate(second_count=Count("seconds", distinct=True))
+    handling. Only the relations the lists show are joined."""
+    return Motion.objects.filter(
+        session__term__company=company, status__in=PUBLIC_STATUSES
+    ).select_related("session", "proposer", "lead_unit")
 
 
 def my_drafts(user: Any, company: OrgUnit) -> QuerySet[Motion]:
@@ -134,7 +134,7 @@ def tracking(
     session: Session | None = None,
 ) -> QuerySet[Motion]:
     """The committee's tracking table: registered-or-submitted motions with filters."""
-    qs = public_motions(company).prefetch_related("assisting_units")
+    qs = public_motions(company)
     if session is not None:
         qs = qs.filter(session=session)
     if status:

@@ -340,6 +340,9 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+SESSION_MOTIONS = 30  # on the session page; the rest on the motion list
+
+
 @login_required
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = session_for(request, pk)
@@ -348,11 +351,8 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     checked_in = (
         rep is not None and Attendance.objects.filter(session=session, representative=rep).exists()
     )
-    motions = (
-        selectors.public_motions(session.term.company)
-        .filter(session=session)
-        .order_by("number", "id")
-    )
+    session_motions = selectors.public_motions(session.term.company).filter(session=session)
+    motions = list(session_motions.order_by("number", "id")[: SESSION_MOTIONS + 1])
     context = {
         "session": session,
         "term": session.term,
@@ -360,7 +360,8 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "documents": selectors.session_documents(session, user)
         if session.kind == SessionKind.PLENARY
         else [],
-        "motions": motions,
+        "motions": motions[:SESSION_MOTIONS],
+        "more_motions": len(motions) > SESSION_MOTIONS,
         "my_drafts": selectors.my_drafts(user, session.term.company).filter(session=session),
         "may_manage": policy.can_manage(user, session.term.company),
         "may_check_in": policy.can_check_in_self(user, session) and not checked_in,

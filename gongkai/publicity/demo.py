@@ -5,15 +5,14 @@ outcome; and a department one open today, to which the "employee" login can obje
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
 from gongkai.accounts.models import User
-from gongkai.disclosure.demo import at_day, head_for, login, officer_for
 from gongkai.disclosure.models import CatalogEntry, Disclosure
 from gongkai.disclosure.services import Transition, disclosure_create, disclosure_transition
-from gongkai.org.models import OrgUnit, UnitKind
+from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
 from gongkai.publicity.calendar import add_working_days
 from gongkai.publicity.holidays import load_year
 from gongkai.publicity.models import CalendarDay, Finding, Outcome, PublicityKind
@@ -23,6 +22,33 @@ from gongkai.publicity.services import (
     publicity_open,
     publicity_outcome_publish,
 )
+
+
+def at_day(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour, 0), tzinfo=timezone.get_current_timezone())
+
+
+def login(employee_no: str) -> User:
+    return User.objects.get(employee_no=employee_no)
+
+
+def officer_for(unit: OrgUnit) -> User:
+    """The unit's disclosure officer, else its head (as in gongkai.disclosure.demo)."""
+    for roles in ([Role.TEAM_OFFICER, Role.DEPT_OFFICER], [Role.UNIT_HEAD]):
+        found = RoleAssignment.objects.filter(unit=unit, role__in=roles).select_related("user")
+        assignment = found.order_by("pk").first()
+        if assignment is not None:
+            return assignment.user
+    return login("union")
+
+
+def head_for(unit: OrgUnit, author: User) -> User:
+    """The nearest unit head at or above the unit other than the author."""
+    heads = RoleAssignment.objects.filter(role=Role.UNIT_HEAD, unit_id__in=unit.path_ids)
+    for assignment in heads.select_related("user").order_by("-unit__depth"):
+        if assignment.user_id != author.pk:
+            return assignment.user
+    raise LookupError(unit)
 
 
 def cadre_disclosure(

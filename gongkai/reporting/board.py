@@ -9,6 +9,7 @@ from typing import Any
 from django.core.cache import cache
 
 from gongkai.core.board_sections import BoardSection
+from gongkai.policy.rules import Action, can
 from gongkai.reporting.models import ReportingChannel
 from gongkai.reporting.services import CHANNEL_CACHE_SECONDS, channel_cache_key
 
@@ -38,4 +39,11 @@ def section(*, unit: Any, user: Any) -> BoardSection | None:
     company_id = company_id_of(unit)
     if company_id is None:
         return None
-    return BoardSection("reporting/_board_section.html", {"channel": channel_for(company_id)})
+    return BoardSection(
+        "reporting/_board_section.html",
+        {
+            "channel": channel_for(company_id),
+            # Inspectors get a way in to their inbox (grants are cached on the user).
+            "inbox": can(user, Action.REPORT_HANDLE),
+        },
+    )

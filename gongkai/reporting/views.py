@@ -364,6 +364,15 @@ def transition(request: HttpRequest, pk: UUID) -> HttpResponse:
     report = _report_or_404(request, pk)
     form = TransitionForm(request.POST)
     if form.is_valid():
+        data = form.cleaned_data
+        if (
+            data["to"] == ReportStatus.CONCLUDED
+            and data["summary"].strip()
+            and request.POST.get("confirm") != "yes"
+        ):  # concluding cannot be undone: show what the reporter will read, ask once more
+            return render(
+                request, "reporting/confirm_conclude.html", {"report": report, "data": data}
+            )
         try:
             report_transition(
                 actor=request.user,  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,6 +84,6 @@ def accountability_record(
     notify(
         users=[person],
         message=_("An accountability decision concerning you was recorded."),
-        url=f"/supervision/accountability/{decision.pk}/",
+        url=reverse("supervision:accountability_detail", args=[decision.pk]),
     )
     return decision

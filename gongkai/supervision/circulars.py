@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -428,7 +429,7 @@ def circular_issue(*, actor: User, circular: Circular, at: datetime | None = Non
     notify(
         users=[u for u in heads if u.pk != actor.pk],
         message=_("Circular issued: %(title)s") % {"title": locked.title},
-        url=f"/supervision/circulars/{locked.pk}/",
+        url=reverse("supervision:circular_detail", args=[locked.pk]),
     )
     return locked
 

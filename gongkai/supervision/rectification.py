@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -192,7 +193,7 @@ def rectification_report(
         users=[u for u in verifiers(done) if u.pk != actor.pk],
         message=_("Rectification reported, to verify: %(finding)s")
         % {"finding": str(done.finding)},
-        url=f"/supervision/rectifications/{done.pk}/",
+        url=reverse("supervision:rectification_detail", args=[done.pk]),
     )
     return done
 
@@ -261,7 +262,7 @@ def _notify_reporter(rectification: Rectification, template: str) -> None:
     notify(
         users=[reporter],
         message=template % {"finding": str(rectification.finding)},
-        url=f"/supervision/rectifications/{rectification.pk}/",
+        url=reverse("supervision:rectification_detail", args=[rectification.pk]),
     )
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -495,6 +496,6 @@ def finding_record(
         users=heads,
         message=_("Rectification due %(due)s: %(finding)s")
         % {"due": due_on.isoformat(), "finding": text[:120]},
-        url=f"/supervision/rectifications/{rectification.pk}/",
+        url=reverse("supervision:rectification_detail", args=[rectification.pk]),
     )
     return finding

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from gongkai.accounts.models import User
@@ -72,6 +73,11 @@ from gongkai.supervision.services import (
 )
 
 PER_PAGE = 30
+HANDLING_LABELS = {
+    "suggestions": gettext_lazy("Suggestions answered on time"),
+    "motions": gettext_lazy("Motions answered on time"),
+    "objections": gettext_lazy("Objections answered on time"),
+}
 
 
 class AuthedRequest(HttpRequest):
@@ -263,6 +269,12 @@ def inspection_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "checklist": [(item, answers.get(item.pk)) for item in inspected.round.checklist.all()],
             "findings": [(f, state_of(f.rectification, today).value) for f in findings],
             "snapshot": inspected.compliance_snapshot,
+            "handling": [
+                (HANDLING_LABELS.get(name, name), figures)
+                for name, figures in (inspected.compliance_snapshot or {})
+                .get("handling", {})
+                .items()
+            ],
             "satisfaction": inspected.board_satisfaction,
             "may_manage": can_manage_inspection(request.user, inspected)
             and inspected.round.status == RoundStatus.OPEN,

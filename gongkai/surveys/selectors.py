@@ -99,9 +99,7 @@ def units_of(survey: Survey) -> list[OrgUnit]:
     by_id = {u.pk: u for u in units}
 
     def key(unit: OrgUnit) -> tuple[tuple[int, str], ...]:
-        return tuple(
-            (by_id[pk].order, by_id[pk].name) for pk in unit.path_ids if pk in by_id
-        )
+        return tuple((by_id[pk].order, by_id[pk].name) for pk in unit.path_ids if pk in by_id)
 
     return sorted(units, key=key)
 
@@ -120,19 +118,26 @@ def _rollup(units: list[OrgUnit], direct: dict[int, int]) -> dict[int, int]:
     return total
 
 
-def response_rates(survey: Survey, units: list[OrgUnit] | None = None) -> list[UnitRate]:
+def respondents_by_unit(survey: Survey) -> dict[int, int]:
+    """Participations per unit (the unit each was counted for), one query."""
+    return dict(
+        Participation.objects.filter(survey=survey)
+        .values("unit_id")
+        .annotate(n=Count("id"))
+        .values_list("unit_id", "n")
+        .order_by()
+    )
+
+
+def response_rates(
+    survey: Survey, units: list[OrgUnit] | None = None, answered: dict[int, int] | None = None
+) -> list[UnitRate]:
     """Per unit of the subtree (tree order): eligible from the roster snapshot taken when the
     survey was opened (raised to the unit's respondents if more answered, e.g. people who
     joined later), respondents from the participations; both include the units below."""
     units = units if units is not None else units_of(survey)
     eligible = dict(SurveyUnit.objects.filter(survey=survey).values_list("unit_id", "eligible"))
-    answered = {
-        row["unit_id"]: row["n"]
-        for row in Participation.objects.filter(survey=survey)
-        .values("unit_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    }
+    answered = dict(answered if answered is not None else respondents_by_unit(survey))
     # an employee who joined after the opening and answered counts as eligible too
     for unit_id, n in answered.items():
         eligible[unit_id] = max(eligible.get(unit_id, 0), n)
@@ -255,7 +260,8 @@ def survey_results(survey: Survey, *, texts_shown: int = TEXTS_SHOWN) -> SurveyR
     """The results of a closed survey (only response rates for an open one)."""
     units = units_of(survey)
     by_id = {u.pk: u for u in units}
-    rates = response_rates(survey, units)
+    direct = respondents_by_unit(survey)
+    rates = response_rates(survey, units, direct)
     top = next((r for r in rates if r.unit.pk == survey.unit_id), None)
     respondents_total = top.respondents if top else 0
     eligible_total = top.eligible if top else 0
@@ -271,13 +277,6 @@ def survey_results(survey: Survey, *, texts_shown: int = TEXTS_SHOWN) -> SurveyR
     if survey.status != SurveyStatus.CLOSED or respondents_total < MIN_RESPONDENTS:
         return empty
     questions = list(survey.questions.order_by("order"))
-    direct = dict(
-        Participation.objects.filter(survey=survey)
-        .values("unit_id")
-        .annotate(n=Count("id"))
-        .values_list("unit_id", "n")
-        .order_by()
-    )
     counts: dict[int, dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     for unit_id, question_id, rating, n in (
         Answer.objects.filter(survey=survey)

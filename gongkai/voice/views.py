@@ -139,9 +139,11 @@ def submit(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     limit = MAX_ATTACHMENTS * _attachment_limit()
     if request.method == "POST" and declared_body_too_large(request, limit):
-        form = SubmitForm(units=units)
-        form.add_error(None, _("The files are too large together; attach fewer or smaller."))
-        return render(request, "voice/submit.html", {"form": form}, status=413)
+        context = {
+            "form": SubmitForm(units=units),
+            "upload_error": _("The files are too large together; attach fewer or smaller."),
+        }
+        return render(request, "voice/submit.html", context, status=413)
     own = units.filter(pk=me(request).unit_id or 0).first()
     wanted = units.filter(code=request.GET.get("unit", "")).first() or own
     form = SubmitForm(

@@ -17,9 +17,7 @@ def test_rep_casts_a_ballot_on_a_phone(org, live_server, phone):
     poll = poll_open(actor=org["union"], poll=resolution(org, hall))
     log_in(phone, live_server.url, "rep")
     phone.wait_for_url(f"{live_server.url}/")
-    phone.context.add_cookies(
-        [{"name": "django_language", "value": "en", "url": live_server.url}]
-    )
+    phone.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
     phone.goto(f"{live_server.url}/congress/votes/{poll.pk}/vote/")
     # Big targets: each choice is a full-width third of the ballot, at least 44 px high.
     first_for = phone.locator("label.choice-for").first

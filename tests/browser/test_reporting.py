@@ -40,6 +40,8 @@ def test_anonymous_report_answered_and_concluded(org, live_server, phone, browse
     inspector.select_option("[name=to]", "concluded")
     inspector.fill("[name=summary]", "经查属实，已追回重复报销款。")
     inspector.locator("form[action$='/status/'] button").click()
+    assert "经查属实，已追回重复报销款。" in inspector.locator("main").inner_text()
+    inspector.locator("form input[name=confirm] ~ p button[type=submit]").click()
     assert "经查属实" in inspector.locator("main").inner_text()
     # The site's own forms still work on the inspectors' pages (log out).
     inspector.locator("form.logout button").click()

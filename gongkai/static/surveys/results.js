@@ -10,9 +10,10 @@
     var colours = ["#2e7d32", "#f9a825", "#c62828"];
     var charts = [];
 
-    function chart(id, option) {
+    function chart(id, option, bars) {
       var el = document.getElementById(id);
       if (!el) { return; }
+      el.style.height = Math.max(160, 36 * bars + 70) + "px";  /* CSSOM: allowed by the CSP */
       var c = window.echarts.init(el, null, { renderer: "svg" });
       c.setOption(option);
       charts.push(c);
@@ -25,7 +26,7 @@
       yAxis: { type: "category", inverse: true, data: data.rates.units },
       series: [{ type: "bar", data: data.rates.values, itemStyle: { color: "#1565c0" },
                  label: { show: true, position: "right", formatter: "{c}%" } }]
-    });
+    }, data.rates.units.length);
 
     var titles = data.questions.map(function (q, i) { return (i + 1) + ". " + q.title; });
     chart("chart-questions", {
@@ -39,7 +40,7 @@
         return { name: name, type: "bar", stack: "all", itemStyle: { color: colours[k] },
                  data: data.questions.map(function (q) { return q.counts[k]; }) };
       })
-    });
+    }, data.questions.length);
 
     chart("chart-units", {
       grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
@@ -48,7 +49,7 @@
       yAxis: { type: "category", inverse: true, data: data.units.names },
       series: [{ type: "bar", data: data.units.scores, itemStyle: { color: "#6a1b9a" },
                  label: { show: true, position: "right" } }]
-    });
+    }, data.units.names.length);
 
     window.addEventListener("resize", function () {
       charts.forEach(function (c) { c.resize(); });
