@@ -282,7 +282,14 @@ def test_per_event_entries_show_a_count_not_an_obligation(org: Org):
     record(org, unit, "tendering", event_date=date(2025, 12, 30), published=date(2026, 1, 2))
     c = compliance_of(unit, 2026, today=date(2026, 7, 1))
     assert not [o for o in c.obligations if o.entry.code == "tendering"]
-    assert [(e.entry.code, e.published) for e in c.events] == [("tendering", 2)]
+    events = {e.entry.code: e.published for e in c.events}
+    assert events["tendering"] == 2
+    # the department's other per-event entries (publicity, meetings, evaluations) show none
+    assert {code: n for code, n in events.items() if code != "tendering"} == {
+        "cadre-appointment": 0,
+        "meeting-decisions": 0,
+        "evaluation-results": 0,
+    }
 
 
 def test_a_new_rule_decides_only_the_periods_that_begin_after_it(org: Org):

@@ -211,6 +211,14 @@ class Disclosure(TimeStampedModel):
         indexes = [
             models.Index(fields=["unit", "entry", "period"], name="disclosure_obligation"),
             models.Index(fields=["unit", "-first_published_at"], name="disclosure_board"),
+            # Covers the compliance aggregate (first publication per unit × entry × period of
+            # the disclosures in force) so it is read from the index alone.
+            models.Index(
+                fields=["unit", "entry", "period", "first_published_at"],
+                condition=models.Q(published_revision__isnull=False)
+                & ~models.Q(status="withdrawn"),
+                name="disclosure_in_force_first",
+            ),
         ]
 
     def __str__(self) -> str:
