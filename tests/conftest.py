@@ -109,3 +109,13 @@ def login(client: Client):
 @pytest.fixture
 def csrf_client() -> Client:
     return Client(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def english():
+    """Run the test with English active, for asserting service messages (msgids) in code
+    called outside a request; a request still takes its language from the cookie."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -39,6 +39,9 @@ from gongkai.policy import ballots as policy
 from tests.conftest import PERSONAS, Org
 from tests.factories import UserFactory
 
+# Service messages are asserted in English (pages choose their language per request).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @dataclass
 class Hall:

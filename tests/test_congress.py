@@ -17,6 +17,9 @@ from gongkai.policy import Action, can
 from tests.conftest import PERSONAS, Org
 from tests.test_congress_support import build_congress, representative_user
 
+# Service messages are asserted in English (pages choose their language per request).
+pytestmark = pytest.mark.usefixtures("english")
+
 # --- Policy: role × action -------------------------------------------------------------------
 
 POLICY_MATRIX: list[tuple[Action, str, set[str]]] = [

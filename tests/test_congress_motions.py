@@ -23,6 +23,9 @@ from tests.test_congress_support import (
     submitted_motion,
 )
 
+# Service messages are asserted in English (pages choose their language per request).
+pytestmark = pytest.mark.usefixtures("english")
+
 S = MotionStatus
 
 

@@ -17,6 +17,9 @@ from gongkai.org.services import role_grant
 from tests.conftest import PERSONAS, Org
 from tests.factories import UserFactory
 
+# Service messages are asserted in English (pages choose their language per request).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def director(org: Org):
     user = UserFactory(employee_no="director", name="职工董事", unit=org.union_dept)

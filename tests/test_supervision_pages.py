@@ -30,6 +30,9 @@ from tests.test_supervision import (
     rectification_of,
 )
 
+# Service messages are asserted in English (pages choose their language per request).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def en(client):
@@ -139,7 +142,8 @@ def test_head_reports_and_supervisor_sends_back_then_accepts(org: Org, login, en
         {"report": "已补发十月公开"},
     )
     assert response.status_code == 302
-    en.logout()
+    en.logout()  # forgets every cookie, the language too
+    en.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     login(org["supervisor"])
     response = en.post(
         reverse("supervision:rectification_verify", args=[rectification.pk]),
@@ -153,7 +157,8 @@ def test_head_reports_and_supervisor_sends_back_then_accepts(org: Org, login, en
     )
     rectification.refresh_from_db()
     assert rectification.status == RectificationStatus.SENT_BACK
-    en.logout()
+    en.logout()  # forgets every cookie, the language too
+    en.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     login(org["depthead"])
     page = en.get(url)
     assert "缺照片" in page.content.decode()
@@ -161,7 +166,8 @@ def test_head_reports_and_supervisor_sends_back_then_accepts(org: Org, login, en
         reverse("supervision:rectification_report", args=[rectification.pk]),
         {"report": "已补充照片"},
     )
-    en.logout()
+    en.logout()  # forgets every cookie, the language too
+    en.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     login(org["supervisor"])
     en.post(
         reverse("supervision:rectification_verify", args=[rectification.pk]),
@@ -179,7 +185,8 @@ def test_posting_a_step_one_may_not_take_changes_nothing(org: Org, login, en):
         {"report": "我来报"},
     )
     assert response.status_code == 403
-    en.logout()
+    en.logout()  # forgets every cookie, the language too
+    en.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     login(org["depthead"])
     response = en.post(
         reverse("supervision:rectification_verify", args=[rectification.pk]),
@@ -280,7 +287,8 @@ def test_circular_draft_edit_issue_and_download(org: Org, login, en):
     assert circular.status == CircularStatus.ISSUED
     edit = en.get(reverse("supervision:circular_edit", args=[circular.pk]), follow=True)
     assert b"cannot be changed" in edit.content
-    en.logout()
+    en.logout()  # forgets every cookie, the language too
+    en.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     login(org["employee"])
     pdf = en.get(reverse("supervision:circular_pdf", args=[circular.pk]))
     assert pdf["Content-Type"] == "application/pdf"
@@ -328,11 +336,13 @@ def test_accountability_form_and_visibility(org: Org, login, en):
     )
     decision = AccountabilityDecision.objects.get()
     assert response.status_code == 302
-    en.logout()
+    en.logout()  # forgets every cookie, the language too
+    en.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     login(org["depthead"])
     mine = en.get(reverse("supervision:accountability_list"))
     assert reverse("supervision:accountability_detail", args=[decision.pk]) in mine.content.decode()
-    en.logout()
+    en.logout()  # forgets every cookie, the language too
+    en.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     login(org["employee"])
     theirs = en.get(reverse("supervision:accountability_list"))
     assert reverse("supervision:accountability_detail", args=[decision.pk]) not in (

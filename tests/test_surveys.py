@@ -30,6 +30,9 @@ from gongkai.surveys.models import (
 from tests.conftest import PERSONAS, Org
 from tests.factories import UserFactory
 
+# Service messages are asserted in English (pages choose their language per request).
+pytestmark = pytest.mark.usefixtures("english")
+
 TODAY = date(2026, 11, 24)
 QUESTIONS = (
     (QuestionKind.RATING, "公开内容是否及时"),
@@ -108,7 +111,10 @@ def test_answer_page_thanks_then_shows_answered_state(org: Org, login, client):
     assert b"survey-answer" not in page.content and b"survey-state done" in page.content
     # a second POST (e.g. an old tab) is refused with a message, nothing is added
     again = client.post(url, answers_for(survey, "dissatisfied"), follow=True)
-    assert "已经" in again.content.decode() or "already answered" in again.content.decode()
+    assert (
+        "您已参加过本次测评" in again.content.decode()
+        or "already answered" in again.content.decode()
+    )
     assert BoxedAnswer.objects.filter(survey=survey).count() == 3
 
 

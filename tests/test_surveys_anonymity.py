@@ -15,6 +15,9 @@ from gongkai.surveys.models import Answer, BoxedAnswer, Participation, Survey
 from tests.conftest import Org
 from tests.test_surveys import answers_for, fixed_day, make_survey, staff  # noqa: F401
 
+# Service messages are asserted in English (pages choose their language per request).
+pytestmark = pytest.mark.usefixtures("english")
+
 N = 40
 
 

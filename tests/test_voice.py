@@ -30,6 +30,9 @@ from gongkai.voice.models import (
 )
 from tests.conftest import PERSONAS
 
+# Service messages are asserted in English (pages choose their language per request).
+pytestmark = pytest.mark.usefixtures("english")
+
 S = SuggestionStatus
 TZ = dt.timezone(dt.timedelta(hours=8))
 

@@ -223,3 +223,7 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# Anonymous reporting: which request header holds the client address for the submission
+# rate limit (behind a proxy, e.g. HTTP_X_REAL_IP); the address itself is never stored.
+REPORTING_CLIENT_ADDRESS_META = os.environ.get("REPORTING_CLIENT_ADDRESS_META", "REMOTE_ADDR")
