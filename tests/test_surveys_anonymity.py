@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from django.db import connection, connections
+from django.utils import translation
 
 from gongkai.core.errors import ServiceError
 from gongkai.surveys import services
@@ -143,6 +144,7 @@ def test_concurrent_second_answers_fail_cleanly(org: Org):
     lock = threading.Lock()
 
     def submit(i: int) -> None:
+        translation.activate("en")  # the language is per thread
         try:
             barrier.wait()
             services.survey_answer(

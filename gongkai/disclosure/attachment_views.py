@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
 from django.utils.cache import patch_cache_control
@@ -28,16 +30,25 @@ def download(request: HttpRequest, pk: int) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         raise Http404
-    kind = kind_of(attachment.content_type)
+    return stored_file_response(
+        attachment.file, content_type=attachment.content_type, filename=attachment.original_name
+    )
+
+
+def stored_file_response(field: Any, *, content_type: str, filename: str) -> FileResponse:
+    """An uploaded file (disclosure attachment, suggestion or objection evidence, a
+    self-report) served with its sniffed type, never as a page of the site: shown inline only
+    when it is one of our re-encoded images, downloaded otherwise; private, not cached."""
     try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
+        handle = field.open("rb")
+    except (FileNotFoundError, ValueError):
         raise Http404 from None  # the row outlived its file (restored backup, lost volume)
+    kind = kind_of(content_type)
     response = FileResponse(
         handle,
-        content_type=attachment.content_type,
-        as_attachment=not (kind is not None and kind.inline),  # only our re-encoded images
-        filename=attachment.original_name,
+        content_type=content_type,
+        as_attachment=not (kind is not None and kind.inline),
+        filename=filename,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = ATTACHMENT_CSP

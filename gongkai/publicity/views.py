@@ -12,10 +12,9 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -23,8 +22,7 @@ from gongkai.accounts.models import User
 from gongkai.core.errors import ServiceError
 from gongkai.core.uploads import declared_body_too_large, too_large_message
 from gongkai.disclosure import selectors as disclosure_selectors
-from gongkai.disclosure.attachment_views import ATTACHMENT_CSP
-from gongkai.disclosure.attachments import kind_of
+from gongkai.disclosure.attachment_views import stored_file_response
 from gongkai.disclosure.models import Disclosure
 from gongkai.policy import Action, can
 from gongkai.policy import disclosure as disclosure_policy
@@ -331,18 +329,6 @@ def evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         raise Http404
-    kind = kind_of(item.content_type)
-    try:
-        handle = item.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        content_type=item.content_type,
-        as_attachment=not (kind is not None and kind.inline),
-        filename=item.original_name,
+    return stored_file_response(
+        item.file, content_type=item.content_type, filename=item.original_name
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = ATTACHMENT_CSP
-    patch_cache_control(response, private=True, no_cache=True)
-    return response

@@ -12,10 +12,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from gongkai.accounts.models import User
 from gongkai.core.errors import ServiceError
 from gongkai.core.uploads import declared_body_too_large, too_large_message
-from gongkai.disclosure.attachments import kind_of
+from gongkai.disclosure.attachment_views import stored_file_response
 from gongkai.org.models import OrgUnit, UnitKind
 from gongkai.policy import Action, can, visible_scope_paths
 from gongkai.policy.supervision import (
@@ -86,25 +85,8 @@ class AuthedRequest(HttpRequest):
     user: User
 
 
-FILE_CSP = "default-src 'none'; img-src 'self'; sandbox"
-
-
 def file_response(field: Any, name: str, content_type: str) -> HttpResponseBase:
-    try:
-        handle = field.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    kind = kind_of(content_type)
-    response = FileResponse(
-        handle,
-        content_type=content_type,
-        as_attachment=not (kind is not None and kind.inline),
-        filename=name,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = FILE_CSP
-    patch_cache_control(response, private=True, no_cache=True)
-    return response
+    return stored_file_response(field, content_type=content_type, filename=name)
 
 
 # --- Rounds ----------------------------------------------------------------------------------

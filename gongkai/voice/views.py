@@ -13,17 +13,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from gongkai.accounts.models import User
 from gongkai.core.errors import ServiceError
 from gongkai.core.uploads import declared_body_too_large
-from gongkai.disclosure.attachments import kind_of
+from gongkai.disclosure.attachment_views import stored_file_response
 from gongkai.org.models import OrgUnit
 from gongkai.policy import Action, visible_scope_paths
 from gongkai.policy import voice as policy
@@ -42,7 +41,6 @@ from gongkai.voice.models import StepKind, Suggestion, SuggestionAttachment
 from gongkai.voice.services import MAX_ATTACHMENTS
 
 PER_PAGE = 20
-ATTACHMENT_CSP = "default-src 'none'; img-src 'self'; sandbox"
 
 STEP_FORMS: dict[StepKind, type[forms.Form]] = {
     StepKind.ACCEPT: forms.Form,
@@ -297,18 +295,6 @@ def follow(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
     suggestion = suggestion_for(request, pk)
     item = get_object_or_404(SuggestionAttachment, pk=attachment_pk, suggestion=suggestion)
-    kind = kind_of(item.content_type)
-    try:
-        handle = item.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        content_type=item.content_type,
-        as_attachment=not (kind is not None and kind.inline),
-        filename=item.original_name,
+    return stored_file_response(
+        item.file, content_type=item.content_type, filename=item.original_name
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = ATTACHMENT_CSP
-    patch_cache_control(response, private=True, no_cache=True)
-    return response
