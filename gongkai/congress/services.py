@@ -23,29 +23,16 @@ from gongkai.congress.models import (
     SessionStatus,
     Term,
 )
-from gongkai.core.errors import ServiceError
+from gongkai.core.errors import ServiceError, clean_text
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
 from gongkai.policy import congress as policy
 
 MAX_TITLE = 200
-MAX_TEXT = 20_000
 
 
 def _require_manage(actor: User, company: OrgUnit) -> None:
     if not policy.can_manage(actor, company):
         raise ServiceError(_("Only the union office manages the congress."))
-
-
-def clean_text(value: str, *, field: str, required: bool = True, limit: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ServiceError(_("This field is required."), field=field)
-    if len(value) > limit:
-        raise ServiceError(
-            _("This text is too long (at most %(limit)s characters).") % {"limit": limit},
-            field=field,
-        )
-    return value
 
 
 # --- Terms and delegations ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from gongkai.accounts.models import User
+from gongkai.core.errors import MAX_TEXT
 from gongkai.org.models import OrgUnit, UnitKind
 from gongkai.supervision.models import (
     Answer,
@@ -18,7 +19,6 @@ from gongkai.supervision.models import (
     Measure,
     Severity,
 )
-from gongkai.supervision.services import MAX_TEXT
 
 
 class DateInput(forms.DateInput):

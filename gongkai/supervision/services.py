@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
-from gongkai.core.errors import ServiceError
+from gongkai.core.errors import ServiceError, clean_text
 from gongkai.core.notifications import notify
 from gongkai.core.richtext import sanitize_html
 from gongkai.disclosure.attachments import PreparedFile, prepare_upload
@@ -53,7 +53,6 @@ DEFAULT_CHECKLIST = (
     gettext_lazy("Employees' ratings of the board followed up"),
 )
 MAX_TITLE = 200
-MAX_TEXT = 20_000
 MAX_ITEM = 200
 MAX_ITEMS = 40
 MAX_NOTE = 500
@@ -63,18 +62,6 @@ DEFAULT_RECTIFICATION_DAYS = 30
 def _refuse_unless(condition: bool, message: str, field: str | None = None) -> None:
     if not condition:
         raise ServiceError(message, field=field)
-
-
-def _clean_text(value: str, *, field: str, limit: int = MAX_TEXT, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ServiceError(_("This field is required."), field=field)
-    if len(value) > limit:
-        raise ServiceError(
-            _("This text is too long (at most %(limit)s characters).") % {"limit": limit},
-            field=field,
-        )
-    return value
 
 
 def clean_checklist(items: Sequence[str] | None) -> list[str]:
@@ -124,7 +111,7 @@ def round_open(
             _("You may not open inspection rounds for this company."),
         )
     _refuse_unless(company.kind == UnitKind.COMPANY, _("Choose a company."), "company")
-    title = _clean_text(title, field="title", limit=MAX_TITLE, required=True)
+    title = clean_text(title, field="title", limit=MAX_TITLE)
     _refuse_unless(period_start <= period_end, _("The period ends before it begins."), "period_end")
     chosen = {unit.pk: unit for unit in departments}
     _refuse_unless(
@@ -314,8 +301,10 @@ def inspection_record(
     )
     changes: dict[str, Any] = {
         "inspected_on": inspected_on,
-        "self_report": sanitize_html(_clean_text(self_report, field="self_report")),
-        "representative_notes": _clean_text(representative_notes, field="representative_notes"),
+        "self_report": sanitize_html(clean_text(self_report, field="self_report", required=False)),
+        "representative_notes": clean_text(
+            representative_notes, field="representative_notes", required=False
+        ),
     }
     if locked.compliance_snapshot is None:
         changes |= freeze_figures(locked)
@@ -357,7 +346,7 @@ def _save_answers(
         if not answer:
             continue
         _refuse_unless(answer in Answer.values, _("Unknown answer."), "answers")
-        note = _clean_text(note, field="answers", limit=MAX_NOTE)
+        note = clean_text(note, field="answers", limit=MAX_NOTE, required=False)
         current = existing.get(item_id)
         if current is None:
             ChecklistAnswer.objects.create(inspected=inspected, item=item, answer=answer, note=note)
@@ -451,7 +440,7 @@ def finding_record(
     """Record a finding; it becomes a rectification task for the department's head, who is
     notified. A repeat finding points to the same department's earlier one."""
     locked = _locked_inspection(actor, inspected)
-    text = _clean_text(text, field="text", required=True, limit=5000)
+    text = clean_text(text, field="text", limit=5000)
     _refuse_unless(severity in Severity.values, _("Choose a severity."), "severity")
     today = timezone.localdate()
     due_on = due_on or today + timedelta(days=DEFAULT_RECTIFICATION_DAYS)
