@@ -17,86 +17,25 @@ on a fresh database, so the benchmark never touches the developer's database.
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from bench import Measurement
+from bench.harness import on_each_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SUGGESTIONS = 20_000
 DEPARTMENTS = 12
 TEAMS = 4
 RUNS = 40
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_DATABASE = "gongkai_bench_voice"
 TARGET_PAGE = 0.200  # seconds: a page a phone user waits for
 
 
-def environment(database_url: str, workdir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="bench.board_site",
-        DATABASE_URL=database_url,
-        GONGKAI_VAR_DIR=str(workdir),
-        SECRET_KEY="bench-only-" + "x" * 50,
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-        STATIC_ROOT=str(workdir / "static"),
-    )
-    env.pop("REDIS_URL", None)
-    return env
-
-
-def child(env: dict[str, str]) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.bench_voice", "measure"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"measure failed:\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def pg_reachable() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3, autocommit=True) as c:
-            c.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-            c.execute(f"CREATE DATABASE {PG_DATABASE}")
-        return True
-    except Exception:
-        return False
-
-
-def pg_drop() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-
-
 def run() -> list[Measurement]:
-    results: dict[str, dict[str, object]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-voice-") as tmp:
-        work = Path(tmp)
-        results["SQLite"] = child(environment(f"sqlite:///{work / 'bench.sqlite3'}", work))
-        if pg_reachable():
-            try:
-                results["PostgreSQL"] = child(
-                    environment(f"{PG_SERVER}/{PG_DATABASE}", work / "pg")
-                )
-            finally:
-                pg_drop()
+    results = on_each_database("bench_voice", PG_DATABASE)
     measurements: list[Measurement] = []
     for db, r in results.items():
         notes = {"database": db, "suggestions": f"{SUGGESTIONS:,}", "queries": str(r["queries"])}
