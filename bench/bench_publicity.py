@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import Measurement
+from bench.harness import pg_fresh
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
@@ -59,25 +60,11 @@ def run() -> list[Measurement]:
     results = []
     try:
         results.append(child(f"sqlite:///{workdir / 'publicity.sqlite3'}", workdir))
-        if postgres_ready():
+        if pg_fresh(POSTGRES_URL):
             results.append(child(POSTGRES_URL, workdir))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return [measurement(result) for result in results]
-
-
-def postgres_ready() -> bool:
-    try:
-        import psycopg
-
-        server, name = POSTGRES_URL.rsplit("/", 1)
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as db:
-            db.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            db.execute(f'CREATE DATABASE "{name}"')
-        return True
-    except Exception as exc:  # any failure means: no PostgreSQL here
-        print(f"  PostgreSQL skipped: {exc}", flush=True)
-        return False
 
 
 def child(url: str, workdir: Path) -> dict[str, Any]:

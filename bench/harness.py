@@ -45,17 +45,25 @@ def measure_in_child(module: str, env: dict[str, str]) -> dict[str, object]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def pg_create(database: str) -> bool:
-    """A fresh, empty PostgreSQL database; False when no server is reachable."""
+def pg_fresh(url: str) -> bool:
+    """Drop and create the PostgreSQL database ``url`` names, empty; False (saying why) when
+    no server is reachable."""
+    server, name = url.rsplit("/", 1)
     try:
         import psycopg
 
-        with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3, autocommit=True) as c:
-            c.execute(f"DROP DATABASE IF EXISTS {database}")
-            c.execute(f"CREATE DATABASE {database}")
+        with psycopg.connect(f"{server}/postgres", connect_timeout=3, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            c.execute(f'CREATE DATABASE "{name}"')
         return True
-    except Exception:
+    except Exception as exc:  # any failure means: no PostgreSQL here
+        print(f"  PostgreSQL skipped: {exc}", file=sys.stderr, flush=True)
         return False
+
+
+def pg_create(database: str) -> bool:
+    """A fresh, empty database on the local PostgreSQL server; False when unreachable."""
+    return pg_fresh(f"{PG_SERVER}/{database}")
 
 
 def pg_drop(database: str) -> None:
