@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test install install-dev messages lint bench clean
+.PHONY: run test checks pytest-sqlite pytest-postgres install install-dev messages lint bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	mkdir -p var
@@ -45,16 +45,28 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: install-dev lint
+# Every check runs even when an earlier one fails (make -k), so one red run shows every
+# failure; `make test` fails at the end if any did.
+test: install-dev
+	@$(MAKE) --no-print-directory -k lint checks pytest-sqlite pytest-postgres
+
+checks: install-dev
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-deploy-$$(printf '%064d' 0) \
 		ALLOWED_HOSTS=gongkai.example $(PY) manage.py check --deploy --fail-level WARNING
+
+pytest-sqlite: install-dev
 	@echo "== pytest on SQLite =="
-	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest
+	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest --durations=10
+
+pytest-postgres: install-dev
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== pytest on PostgreSQL =="; \
-		DATABASE_URL="$$TEST_DATABASE_URL" DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest; \
+		DATABASE_URL="$$TEST_DATABASE_URL" DJANGO_SETTINGS_MODULE=config.settings.test \
+			$(VENV)/bin/pytest --durations=10; \
+	else \
+		echo "== pytest on PostgreSQL: skipped (TEST_DATABASE_URL is not set) =="; \
 	fi
 
 bench: install-dev

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -22,6 +25,23 @@ PERSONAS = (
     "rep",
     "employee",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``GONGKAI_TEST_NOW=2027-01-01T00:30`` (Shanghai time) runs the whole suite with the
+    clock started at that moment, so a date-dependent test shows itself on any day."""
+    now = os.environ.get("GONGKAI_TEST_NOW")
+    if now:
+        import time_machine
+
+        start = datetime.fromisoformat(now).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+        config._gongkai_clock = time_machine.travel(start, tick=True)  # type: ignore[attr-defined]
+        config._gongkai_clock.start()  # type: ignore[attr-defined]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    now = os.environ.get("GONGKAI_TEST_NOW")
+    return f"clock started at {now} Asia/Shanghai (GONGKAI_TEST_NOW)" if now else None
 
 
 @dataclass

@@ -154,10 +154,11 @@ def test_quarter_end_table_before_and_after_the_last_quarter(org: Org):
 
 
 def test_half_year_deadlines(org: Org):
-    record(org, org.boiler, "labour-protection", period="2025-H1", published=date(2025, 7, 21))
+    # 2025-06-30 + 20 days = Sunday 20 July 2025: due on Monday the 21st (a rest day moves it).
+    record(org, org.boiler, "labour-protection", period="2025-H1", published=date(2025, 7, 22))
     record(org, org.boiler, "labour-protection", period="2025-H2", published=date(2026, 1, 20))
     assert table(org.boiler, 2025, date(2026, 3, 1), "labour-protection") == [
-        ("2025-H1", date(2025, 7, 20), date(2025, 7, 21), LATE),
+        ("2025-H1", date(2025, 7, 21), date(2025, 7, 22), LATE),
         ("2025-H2", date(2026, 1, 20), date(2026, 1, 20), ON),
     ]
     assert table(org.boiler, 2026, date(2026, 7, 20), "labour-protection") == [
@@ -177,7 +178,8 @@ def test_year_end_deadline_runs_into_the_next_year(org: Org):
 
 
 def test_a_deadline_on_leap_day(org: Org):
-    # 2023-12-31 + 60 days = 2024-02-29; 2024-12-31 + 60 days = 2025-03-01.
+    # 2023-12-31 + 60 days = 2024-02-29 (a Thursday); 2024-12-31 + 60 days = 2025-03-01, a
+    # Saturday, so due on Monday 3 March.
     record(org, org.company, "annual-goals", period="2023", published=date(2024, 2, 29))
     record(org, org.company, "financial-report", period="2023", published=date(2024, 3, 1))
     assert table(org.company, 2023, date(2024, 6, 1), "annual-goals") == [
@@ -187,24 +189,26 @@ def test_a_deadline_on_leap_day(org: Org):
         ("2023", date(2024, 2, 29), date(2024, 3, 1), LATE)
     ]
     assert table(org.company, 2024, date(2025, 3, 1), "annual-goals") == [
-        ("2024", date(2025, 3, 1), None, NOT_DUE)
+        ("2024", date(2025, 3, 3), None, NOT_DUE)
     ]
-    assert table(org.company, 2024, date(2025, 3, 2), "annual-goals")[0][3] == OVER
+    assert table(org.company, 2024, date(2025, 3, 3), "annual-goals")[0][3] == NOT_DUE
+    assert table(org.company, 2024, date(2025, 3, 4), "annual-goals")[0][3] == OVER
 
 
 def test_february_of_a_leap_year_ends_on_the_29th(org: Org):
     record(org, org.boiler, "pay", period="2028-02", published=date(2028, 2, 29))
-    record(org, org.boiler, "pay", period="2024-02", published=date(2024, 3, 11))
+    record(org, org.boiler, "pay", period="2024-02", published=date(2024, 3, 12))
     assert table(org.boiler, 2028, date(2028, 3, 10), "pay")[1] == (
         "2028-02",
         date(2028, 3, 10),
         date(2028, 2, 29),
         ON,
     )
+    # 2024-02-29 + 10 days = Sunday 10 March 2024: due on Monday the 11th.
     assert table(org.boiler, 2024, date(2024, 12, 31), "pay")[1] == (
         "2024-02",
-        date(2024, 3, 10),
         date(2024, 3, 11),
+        date(2024, 3, 12),
         LATE,
     )
     # 2026 is not a leap year: February ends on the 28th, due on 10 March.
@@ -233,7 +237,7 @@ def test_what_counts_as_published(org: Org):
         ("2026-01", date(2026, 2, 10), None, OVER),
         ("2026-02", date(2026, 3, 10), date(2026, 3, 1), ON),
         ("2026-03", date(2026, 4, 10), None, OVER),
-        ("2026-04", date(2026, 5, 10), date(2026, 5, 9), ON),
+        ("2026-04", date(2026, 5, 11), date(2026, 5, 9), ON),  # the 10th is a Sunday
         ("2026-05", date(2026, 6, 10), None, OVER),
         ("2026-06", date(2026, 7, 10), None, NOT_DUE),
     ]
@@ -308,9 +312,9 @@ def test_a_new_rule_decides_only_the_periods_that_begin_after_it(org: Org):
         ("2026-01", date(2026, 2, 10)),
         ("2026-02", date(2026, 3, 10)),
         ("2026-03", date(2026, 4, 10)),
-        ("2026-04", date(2026, 5, 5)),
+        ("2026-04", date(2026, 5, 6)),  # 1-5 May 2026 is the Labour Day holiday
         ("2026-05", date(2026, 6, 5)),
-        ("2026-06", date(2026, 7, 5)),
+        ("2026-06", date(2026, 7, 6)),  # the 5th is a Sunday
         ("2026-Q3", date(2026, 10, 20)),
         ("2026-Q4", date(2027, 1, 20)),
     ]
@@ -344,11 +348,11 @@ def test_years_before_the_catalog_or_in_the_future_owe_nothing(org: Org, year: i
     assert c.obligations == [] and c.on_time_rate is None
 
 
-def test_many_units_at_once_in_two_queries(org: Org, django_assert_num_queries):
+def test_many_units_at_once_in_three_queries(org: Org, django_assert_num_queries):
     record(org, org.boiler, "pay", period="2026-01", published=date(2026, 2, 1))
     record(org, org.turbine, "pay", period="2026-01", published=date(2026, 2, 20))
     units = [org.company, org.boiler, org.turbine, org.boiler_team, org.turbine_team]
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # publications, the catalog, the working days
         result = obligations_for(units, 2026, today=date(2026, 3, 1))
     boiler_pay = [o for o in result[org.boiler.pk].obligations if o.entry.code == "pay"]
     assert [o.state for o in boiler_pay] == [ON, NOT_DUE, NOT_DUE]

@@ -13,17 +13,15 @@ from django.utils import translation
 
 from gongkai.accounts.models import User
 from gongkai.audit.models import AuditEvent
+from gongkai.core import workdays as cal
 from gongkai.core.errors import ServiceError
-from gongkai.core.models import Notification
+from gongkai.core.holidays import load_year
+from gongkai.core.models import CalendarDay, DayKind, Notification
 from gongkai.disclosure.models import Disclosure
 from gongkai.org.models import OrgUnit, UnitKind
 from gongkai.policy import Action, can
 from gongkai.policy import publicity as policy
-from gongkai.publicity import calendar as cal
-from gongkai.publicity.holidays import load_year
 from gongkai.publicity.models import (
-    CalendarDay,
-    DayKind,
     Finding,
     Objection,
     ObjectionEvidence,

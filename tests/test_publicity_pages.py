@@ -14,14 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gongkai.audit.models import AuditEvent
-from gongkai.publicity.models import (
-    CalendarDay,
-    DayKind,
-    Finding,
-    Objection,
-    Outcome,
-    Publicity,
-)
+from gongkai.core.models import CalendarDay, DayKind
+from gongkai.publicity.models import Finding, Objection, Outcome, Publicity
 from gongkai.publicity.services import (
     objection_file,
     objection_finding_record,
@@ -116,7 +110,7 @@ def test_opening_a_cadre_window_from_the_form(org: Org):
     publicity = Publicity.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("publicity:detail", args=[publicity.pk])
-    from gongkai.publicity.calendar import add_working_days
+    from gongkai.core.workdays import add_working_days
 
     assert publicity.ends_on == add_working_days(today, 5)
 

@@ -29,6 +29,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from gongkai.core.periods import Period, deadline
+from gongkai.core.workdays import WorkingCalendar, calendar_for, calendar_spanning
 from gongkai.disclosure.compliance import (
     STATE_CSS,
     STATE_LABELS,
@@ -157,6 +158,7 @@ def iter_obligations(
         return
     catalog = active_catalog() if catalog is None else catalog
     windows = calendar_windows(catalog, start, last, {u.kind for u in units})
+    workdays = deadline_calendar(windows)
     keys = {period.key for pairs in windows.values() for period, _rule in pairs}
     found = publications([u.pk for u in units], windows.keys(), keys)
     local: dict[datetime, date] = {}
@@ -172,7 +174,7 @@ def iter_obligations(
                     published_on = local.get(first)
                     if published_on is None:
                         published_on = local[first] = timezone.localdate(first)
-                due = deadline(period.end, rule.deadline_days)
+                due = deadline(period.end, rule.deadline_days, workdays)
                 yield Obligation(
                     unit_id=unit.pk,
                     entry=entry,
@@ -182,6 +184,16 @@ def iter_obligations(
                     published_on=published_on,
                     state=state_of(published_on, due, today),
                 )
+
+
+def deadline_calendar(windows: dict[int, list[tuple[Period, CatalogRule]]]) -> WorkingCalendar:
+    """The working-day calendar that holds the deadline of every period in ``windows``."""
+    pairs = [pair for listed in windows.values() for pair in listed]
+    if not pairs:
+        return calendar_for([])
+    first = min(period.end for period, _rule in pairs)
+    last = max(period.end + timedelta(days=rule.deadline_days) for period, rule in pairs)
+    return calendar_spanning(first, last)
 
 
 @dataclass(frozen=True)
@@ -199,9 +211,13 @@ def windows_by_kind(
     """Per unit kind, the (entry, period, deadline) of every obligation in the range. Every
     unit of a kind has the same ones (a rule applies by kind), so they are listed once."""
     result: dict[str, list[Window]] = {kind: [] for kind in kinds}
-    for entry_id, pairs in calendar_windows(catalog, start, last, kinds).items():
+    windows = calendar_windows(catalog, start, last, kinds)
+    workdays = deadline_calendar(windows)
+    for entry_id, pairs in windows.items():
         for period, rule in pairs:
-            window = Window(entry_id, period.key, deadline(period.end, rule.deadline_days))
+            window = Window(
+                entry_id, period.key, deadline(period.end, rule.deadline_days, workdays)
+            )
             for kind in kinds.intersection(rule.unit_kinds):
                 result[kind].append(window)
     return result

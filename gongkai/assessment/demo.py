@@ -15,6 +15,7 @@ from django.utils import timezone
 from gongkai.accounts.models import User
 from gongkai.assessment.models import DEFAULT_WEIGHTS, Ranking, Scheme
 from gongkai.assessment.services import ranking_publish, scheme_create
+from gongkai.core.demo_calendar import demo_calendar
 from gongkai.core.periods import Period, PeriodKind
 from gongkai.disclosure.models import Disclosure, DisclosureStatus, Rating
 from gongkai.org.models import OrgUnit, UnitKind
@@ -31,7 +32,7 @@ def seed() -> dict[str, int]:
     supervisor = User.objects.filter(employee_no=SUPERVISOR).first()
     if company is None or supervisor is None:
         return {}
-    last_year = timezone.localdate().year - 1
+    last_year = demo_calendar().last_year
     with transaction.atomic():
         if not Scheme.objects.filter(company=company).exists():
             scheme_create(
@@ -60,11 +61,8 @@ def seed_ratings(company: OrgUnit, year: int) -> int:
     year's second half; each department has its own mood, so the ranking spreads out."""
     from gongkai.disclosure.engagement import rating_submit
 
-    if Rating.objects.filter(
-        disclosure__unit__path__startswith=company.path,
-        disclosure__first_published_at__year=year,
-    ).exists():
-        return 0
+    if Ranking.objects.filter(company=company).exists():
+        return 0  # seeded before: the rankings are published from these ratings
     rng = random.Random(2025_1231)  # noqa: S311 - demo data
     tz = timezone.get_current_timezone()
     since = datetime(year, 7, 1, tzinfo=tz)
@@ -92,7 +90,11 @@ def seed_ratings(company: OrgUnit, year: int) -> int:
         weights = [satisfied, (100 - satisfied) * 2 // 3, (100 - satisfied) // 3]
         for item in items:
             readers = [p for p in people if p.unit is not None and item.unit_id in p.unit.path_ids]
+            # In January the disclosure demo's readers have already rated the newest items.
+            rated = set(Rating.objects.filter(disclosure=item).values_list("user_id", flat=True))
             for person in rng.sample(readers, k=min(len(readers), rng.randint(3, 8))):
+                if person.pk in rated:
+                    continue
                 value = rng.choices(["satisfied", "basic", "dissatisfied"], weights)[0]
                 rating_submit(actor=person, disclosure=item, value=value)
                 count += 1

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongkai.assessment.models import CRITERIA, CRITERION_LABELS
+from gongkai.core.periods import Period, PeriodKind
 from gongkai.disclosure.compliance import STATE_LABELS, State
 
 MAX_RANGE_DAYS = 5 * 366
@@ -19,14 +20,23 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+def default_range(today: date) -> tuple[date, date]:
+    """The current month and the eleven before it: a year of obligations on any day (on
+    1 January "this year so far" would hold nothing that is due yet)."""
+    month = Period.containing(today, PeriodKind.MONTH)
+    for _month in range(11):
+        month = month.previous()
+    return month.start, today
+
+
 class RangeForm(forms.Form):
     start = forms.DateField(label=_("From"), required=False, widget=DateInput)
     end = forms.DateField(label=_("To"), required=False, widget=DateInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        today = timezone.localdate()
-        start = data.get("start") or date(today.year, 1, 1)
+        default_start, today = default_range(timezone.localdate())
+        start = data.get("start") or default_start
         end = data.get("end") or today
         if start > end:
             raise forms.ValidationError(_("The start date is after the end date."))

@@ -18,7 +18,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from gongkai.assessment.dashboard import dashboard, export_xlsx, unit_obligations
-from gongkai.assessment.forms import ObligationFilterForm, PublishForm, RangeForm, SchemeForm
+from gongkai.assessment.forms import (
+    ObligationFilterForm,
+    PublishForm,
+    RangeForm,
+    SchemeForm,
+    default_range,
+)
 from gongkai.assessment.models import CRITERIA, CRITERION_LABELS, DEFAULT_WEIGHTS, Ranking, Scheme
 from gongkai.assessment.report import annual_report, report_years, sections
 from gongkai.assessment.scoring import compute, display_lines, parse_period, scheme_in_force
@@ -57,8 +63,7 @@ def compliance_unit(request: HttpRequest, code: str | None = None) -> OrgUnit:
 def range_of(form: RangeForm) -> tuple[date, date]:
     if form.is_valid():
         return form.cleaned_data["start"], form.cleaned_data["end"]
-    today = timezone.localdate()
-    return date(today.year, 1, 1), today
+    return default_range(timezone.localdate())
 
 
 @login_required

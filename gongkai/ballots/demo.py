@@ -12,7 +12,7 @@ missing it creates a minimal term and sessions itself, so this part also works a
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 
@@ -28,13 +28,10 @@ from gongkai.ballots.services import (
 )
 from gongkai.congress.models import Attendance, Representative, Session, SessionStatus, Term
 from gongkai.congress.selectors import current_term, present_user_ids, session_quorum
+from gongkai.core.demo_calendar import at_day
 from gongkai.org.models import OrgUnit, Role, RoleAssignment
 
 COMPANY_CODE = "rd"
-
-
-def at_day(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour, 0), tzinfo=timezone.get_current_timezone())
 
 
 def demo_term(company: OrgUnit) -> Term:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from gongkai.congress.models import (
     SessionStatus,
     Term,
 )
+from gongkai.core.demo_calendar import at_day
 from gongkai.disclosure.models import Disclosure, Satisfaction
 from gongkai.disclosure.services import Transition, disclosure_transition
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
@@ -53,10 +54,6 @@ def demo_open_session(company_code: str = COMPANY_CODE) -> Session | None:
 
 def _login(employee_no: str) -> User:
     return User.objects.get(employee_no=employee_no)
-
-
-def _at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=timezone.get_current_timezone())
 
 
 @dataclass(frozen=True)
@@ -246,7 +243,7 @@ def _sessions(term: Term, union: User, today: date) -> Session:
                 Attendance(
                     session=session,
                     representative=r,
-                    checked_in_at=_at(session.held_on, 8),
+                    checked_in_at=at_day(session.held_on, 8),
                     checked_in_by=union,
                 )
                 for r in present
@@ -313,7 +310,7 @@ def _motions(session: Session, rng: random.Random, today: date) -> int:
         proposer = by_login.get(story.proposer) or rng.choice(
             [u for u in users if u.employee_no != "rep"]
         )
-        created = _at(session.motions_open_on or held, 9) + timedelta(days=i % 10)
+        created = at_day(session.motions_open_on or held, 9) + timedelta(days=i % 10)
         motion = Motion.objects.create(
             session=session,
             proposer=proposer,
@@ -333,7 +330,7 @@ def _motions(session: Session, rng: random.Random, today: date) -> int:
             changes["submitted_at"] = created + timedelta(days=1)
         if story.status in (M.REGISTERED, M.ASSIGNED, M.ANSWERED, M.CLOSED, M.SENT_BACK):
             number += 1
-            changes |= {"number": number, "registered_at": _at(held + timedelta(days=5))}
+            changes |= {"number": number, "registered_at": at_day(held + timedelta(days=5))}
         if story.status == M.MERGED:
             changes["merged_into"] = registered
         if story.status == M.DECLINED:
@@ -344,7 +341,7 @@ def _motions(session: Session, rng: random.Random, today: date) -> int:
                 category=SuggestionCategory.MANAGEMENT,
                 title=story.title,
                 body=f"理由：{story.reasons}\n\n建议措施：{story.measures}",
-                at=_at(held + timedelta(days=5)),
+                at=at_day(held + timedelta(days=5)),
             )
             changes |= {"decline_reasons": reasons, "suggestion": suggestion}
         if story.lead:
@@ -354,11 +351,11 @@ def _motions(session: Session, rng: random.Random, today: date) -> int:
             due = (today - timedelta(days=20)) if overdue else assigned + timedelta(days=60)
             if story.status == M.ASSIGNED and not overdue:
                 due = today + timedelta(days=15)
-            changes |= {"lead_unit": lead, "assigned_at": _at(assigned), "due_on": due}
+            changes |= {"lead_unit": lead, "assigned_at": at_day(assigned), "due_on": due}
             if overdue:
-                changes |= {"chase_count": 1, "last_chased_at": _at(today - timedelta(days=5))}
+                changes |= {"chase_count": 1, "last_chased_at": at_day(today - timedelta(days=5))}
             if story.status in (M.ANSWERED, M.CLOSED, M.SENT_BACK):
-                answered = _at(assigned + timedelta(days=rng.randint(20, 70)))
+                answered = at_day(assigned + timedelta(days=rng.randint(20, 70)))
                 changes |= {
                     "answer_measures": f"{lead.name}已研究落实：{story.measures}",
                     "answer_result": "已完成并经职工代表验收。",
@@ -449,12 +446,15 @@ def _director_report(company: OrgUnit, union: User, today: date) -> None:
 def _meetings(company: OrgUnit, union: User, today: date) -> int:
     boiler_team = OrgUnit.objects.get(code=f"{COMPANY_CODE}-boiler-1")
     teamlead = _login("teamlead")
+    # Titles follow the dates they are held on, whatever the day the demo is loaded.
+    joint_on, team_on, next_on, analysis_on = (today - timedelta(days=d) for d in (40, 25, 2, 15))
+    quarter = "一二三四"[(joint_on.month - 1) // 3]
     joint = records.meeting_record(
         actor=union,
         unit=company,
         kind="party_admin_union",
-        title=f"{today.year}年第三季度党政工联席会",
-        held_on=today - timedelta(days=40),
+        title=f"{joint_on.year}年第{quarter}季度党政工联席会",
+        held_on=joint_on,
         attendees=[_login("leader"), _login("100000"), union],
         attendees_text="党委书记、工会主席",
         agenda="一、研究职工带薪休假安排\n二、研究冬季取暖补贴发放",
@@ -468,12 +468,12 @@ def _meetings(company: OrgUnit, union: User, today: date) -> int:
         actor=teamlead,
         unit=boiler_team,
         kind="team_democratic",
-        title="锅炉运行一班十月班组民主管理会",
-        held_on=today - timedelta(days=25),
+        title=f"锅炉运行一班{team_on.month}月班组民主管理会",
+        held_on=team_on,
         attendees=list(User.objects.filter(unit=boiler_team, is_active=True)[:8]),
-        agenda="一、十月奖金分配方案\n二、安全生产合理化建议",
-        minutes="全班讨论了十月奖金分配方案，收集合理化建议三条。",
-        decisions="十月奖金按考核得分分配，分配结果在班组公开栏公示三天。",
+        agenda=f"一、{team_on.month}月奖金分配方案\n二、安全生产合理化建议",
+        minutes=f"全班讨论了{team_on.month}月奖金分配方案，收集合理化建议三条。",
+        decisions=f"{team_on.month}月奖金按考核得分分配，分配结果在班组公开栏公示三天。",
         concerns_employees=True,
     )
     disclosure = records.meeting_publish(actor=teamlead, meeting=team)
@@ -482,19 +482,21 @@ def _meetings(company: OrgUnit, union: User, today: date) -> int:
         actor=teamlead,
         unit=boiler_team,
         kind="team_democratic",
-        title="锅炉运行一班十一月班组民主管理会",
-        held_on=today - timedelta(days=2),
+        title=f"锅炉运行一班{next_on.month}月第二次班组民主管理会"
+        if next_on.month == team_on.month
+        else f"锅炉运行一班{next_on.month}月班组民主管理会",
+        held_on=next_on,
         attendees_text="全班12人",
-        minutes="讨论十一月排班和冬季防寒措施。",
-        decisions="冬季夜班增发防寒服。",
+        minutes="讨论下月排班和安全生产措施。",
+        decisions="夜班增配劳保用品。",
         concerns_employees=True,
     )  # not yet published: shows in the "must be published" list
     records.meeting_record(
         actor=union,
         unit=company,
         kind="economic_analysis",
-        title=f"{today.year}年十月经济活动分析会",
-        held_on=today - timedelta(days=15),
+        title=f"{analysis_on.year}年{analysis_on.month}月经济活动分析会",
+        held_on=analysis_on,
         minutes="发电量完成计划的102%，供热量完成计划的98%，燃料成本同比下降3%。",
     )
     return 4

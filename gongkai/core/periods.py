@@ -8,9 +8,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from gongkai.core.workdays import WorkingCalendar
 
 
 class Frequency(models.TextChoices):
@@ -100,6 +104,11 @@ class Period:
             return Period(self.year + 1, self.kind, 1)
         return Period(self.year, self.kind, self.index + 1)
 
+    def previous(self) -> Period:
+        if self.index == 1:
+            return Period(self.year - 1, self.kind, 12 // MONTHS_IN[self.kind])
+        return Period(self.year, self.kind, self.index - 1)
+
     def label(self) -> str:
         values = {"year": self.year, "index": self.index, "month": f"{self.index:02d}"}
         if self.kind == PeriodKind.MONTH:
@@ -123,6 +132,9 @@ def periods_between(kind: PeriodKind, first: date, last: date) -> list[Period]:
     return periods
 
 
-def deadline(end: date, days_after: int) -> date:
-    """The last day on which publishing still counts as on time."""
-    return end + timedelta(days=days_after)
+def deadline(end: date, days_after: int, calendar: WorkingCalendar) -> date:
+    """The last day on which publishing still counts as on time: ``days_after`` calendar days
+    after the period's last day, moved to the next working day when it falls on a weekend
+    or public holiday (民法典 第二百零三条: a time limit whose last day is a statutory rest
+    day ends on the first day after it). ``calendar`` must hold the year after ``end``'s."""
+    return calendar.on_or_after(end + timedelta(days=days_after))

@@ -7,7 +7,8 @@ disclosures: one for the catalog's rules, one aggregate over the disclosures.
 
 An obligation exists for each period of a year, up to today, whose rule in force at the
 period's start applies to the unit's kind and is calendar-based (not per event). The rule in
-force at the period's start also sets its deadline (period end + ``deadline_days``): a rule
+force at the period's start also sets its deadline (period end + ``deadline_days``, moved to
+the next working day when it falls on a rest day: ``gongkai.core.periods.deadline``): a rule
 added mid-period decides only the periods that begin after it, so history is never rewritten.
 What counts is the earliest first publication (local date, Asia/Shanghai) of a disclosure of
 that unit, entry and period that is not withdrawn; "nothing to report" attestations count.
@@ -33,6 +34,7 @@ from gongkai.core.periods import (
     deadline,
     periods_between,
 )
+from gongkai.core.workdays import calendar_spanning
 from gongkai.disclosure.catalog import rule_in_force
 from gongkai.disclosure.models import CatalogEntry, CatalogRule, Disclosure, DisclosureStatus
 from gongkai.org.models import OrgUnit
@@ -210,6 +212,7 @@ def obligations_for(
     first_day, last_day = date(year, 1, 1), min(date(year, 12, 31), today)
     kinds = {unit.kind for unit in units}
     windows = calendar_windows(catalog, first_day, last_day, kinds)
+    workdays = calendar_spanning(first_day, date(year + 1, 12, 31))  # deadlines up to a year on
     for unit in units:
         compliance = result[unit.pk]
         for entry_id, (entry, rules) in catalog.items():
@@ -218,7 +221,7 @@ def obligations_for(
                     continue
                 found = published.get((unit.pk, entry_id, period.key))
                 published_on = timezone.localdate(found[0]) if found else None
-                due = deadline(period.end, rule.deadline_days)
+                due = deadline(period.end, rule.deadline_days, workdays)
                 compliance.obligations.append(
                     Obligation(
                         unit_id=unit.pk,

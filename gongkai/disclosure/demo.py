@@ -1,5 +1,8 @@
-"""A lived-in year of disclosures for the demo company: every level, some late, some
-overdue (simply missing), some corrected, one withdrawn, a few public, and the rules library.
+"""Disclosures of the demo company from the start of its history (1 January last year, or
+the start of the earlier inspection round if that is earlier; see
+``gongkai.core.demo_calendar``) to today, so that last year is complete on whatever day the
+demo is loaded: every level, some late, some overdue (simply missing), one corrected, one
+withdrawn, a few public, and the rules library.
 
 Deterministic; past publication dates are entered with the services' ``at`` (the way records
 from the paper boards would be entered), so the ledger and the audit log stay consistent.
@@ -9,13 +12,21 @@ from __future__ import annotations
 
 import functools
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
 from gongkai.accounts.models import User
-from gongkai.core.periods import KIND_BY_FREQUENCY, Frequency, Period, periods_between
+from gongkai.core.demo_calendar import at_day, demo_calendar
+from gongkai.core.periods import (
+    KIND_BY_FREQUENCY,
+    Frequency,
+    Period,
+    deadline,
+    periods_between,
+)
+from gongkai.core.workdays import calendar_spanning
 from gongkai.disclosure.catalog import entries_for_unit
 from gongkai.disclosure.models import CatalogEntry, Disclosure
 from gongkai.disclosure.regulations import regulation_create
@@ -45,10 +56,6 @@ REGULATIONS = [
     ("team-rules", "班务公开规定"),
     ("team-content", "班务公开内容"),
 ]
-
-
-def at_day(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour, 0), tzinfo=timezone.get_current_timezone())
 
 
 def expense_table(rng: random.Random, code: str, period: Period) -> dict[str, object]:
@@ -177,7 +184,7 @@ def seed_disclosures(*, today: date | None = None) -> dict[str, int]:
     for cached in (officer_for, head_for, login):
         cached.cache_clear()
     today = today or timezone.localdate()
-    start = date(today.year - 1, today.month, 1)
+    start = demo_calendar(today).history_start
     company = OrgUnit.objects.get(code="rd")
     boiler = OrgUnit.objects.get(code="rd-boiler")
     # Every level is lived in: the company, all departments, and the boiler teams in full;
@@ -186,6 +193,7 @@ def seed_disclosures(*, today: date | None = None) -> dict[str, int]:
     units += list(OrgUnit.objects.filter(parent=boiler))
     recent_teams = OrgUnit.objects.filter(kind=UnitKind.TEAM).exclude(parent=boiler)
     published = late = attested = 0
+    workdays = calendar_spanning(start, date(today.year + 1, 12, 31))
     for unit in [*units, *recent_teams]:
         first = start if unit in units else today - timedelta(days=75)
         for entry, rule in entries_for_unit(unit, today):
@@ -193,7 +201,7 @@ def seed_disclosures(*, today: date | None = None) -> dict[str, int]:
                 continue
             kind = KIND_BY_FREQUENCY[Frequency(rule.frequency)]
             for period in periods_between(kind, first, today):
-                due = period.end + timedelta(days=rule.deadline_days)
+                due = deadline(period.end, rule.deadline_days, workdays)
                 if period.end >= today:
                     continue  # not over yet
                 roll = rng.random()

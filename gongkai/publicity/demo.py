@@ -5,27 +5,25 @@ outcome; and a department one open today, to which the "employee" login can obje
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 
 from gongkai.accounts.models import User
+from gongkai.core.demo_calendar import at_day
+from gongkai.core.holidays import load_year
+from gongkai.core.models import CalendarDay
+from gongkai.core.workdays import add_working_days
 from gongkai.disclosure.models import CatalogEntry, Disclosure
 from gongkai.disclosure.services import Transition, disclosure_create, disclosure_transition
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
-from gongkai.publicity.calendar import add_working_days
-from gongkai.publicity.holidays import load_year
-from gongkai.publicity.models import CalendarDay, Finding, Outcome, PublicityKind
+from gongkai.publicity.models import Finding, Outcome, PublicityKind
 from gongkai.publicity.services import (
     objection_file,
     objection_finding_record,
     publicity_open,
     publicity_outcome_publish,
 )
-
-
-def at_day(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour, 0), tzinfo=timezone.get_current_timezone())
 
 
 def login(employee_no: str) -> User:
@@ -126,7 +124,7 @@ def seed(*, today: date | None = None) -> dict[str, int]:
         actor=filer,
         publicity=window,
         text=(
-            "拟任人选在2025年锅炉检修期间曾有一次违章作业被通报，公示材料中"
+            f"拟任人选在{start.year - 1}年锅炉检修期间曾有一次违章作业被通报，公示材料中"
             "“无违章记录”的表述与事实不符，请核实。"
         ),
         anonymous=True,
@@ -138,7 +136,7 @@ def seed(*, today: date | None = None) -> dict[str, int]:
         objection=objection,
         finding=Finding.UNFOUNDED,
         text=(
-            "经查阅安全监察部记录，2025年的通报对象为同班组另一名职工，拟任人选无违章"
+            f"经查阅安全监察部记录，{start.year - 1}年的通报对象为同班组另一名职工，拟任人选无违章"
             "记录。异议不属实。"
         ),
         at=at_day(found_on, 16),

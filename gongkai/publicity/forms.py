@@ -8,7 +8,8 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.publicity.models import DayKind, Finding, Outcome, PublicityKind
+from gongkai.core.models import DayKind
+from gongkai.publicity.models import Finding, Outcome, PublicityKind
 from gongkai.publicity.services import (
     FINDING_MAX_CHARS,
     OBJECTION_MAX_CHARS,

@@ -1,4 +1,4 @@
-"""Models of the publicity app: the working-day calendar, publicity windows (公示) on
+"""Models of the publicity app: publicity windows (公示) on
 published disclosures, objections (异议) with their evidence and findings, and outcomes.
 
 Open, closed and upcoming are derived from the dates and today's date (server local date);
@@ -15,37 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 from gongkai.core.models import TimeStampedModel
 from gongkai.disclosure.models import Disclosure
-
-
-class DayKind(models.TextChoices):
-    HOLIDAY = "holiday", _("Public holiday (non-working day)")
-    WORKDAY = "workday", _("Adjusted working day (调休)")
-
-
-class CalendarDay(models.Model):
-    """An exception to the Monday–Friday week: a public holiday (not worked) or an adjusted
-    working day (a Saturday or Sunday that is worked, 调休). One row per date."""
-
-    day = models.DateField(_("date"), unique=True)
-    kind = models.CharField(_("kind"), max_length=10, choices=DayKind.choices)
-    name = models.CharField(_("name"), max_length=60, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("calendar exception")
-        verbose_name_plural = _("calendar exceptions")
-        ordering = ["day"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(kind__in=DayKind.values), name="calendarday_kind_valid"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.day.isoformat()} {self.get_kind_display()}"
 
 
 class PublicityKind(models.TextChoices):

@@ -11,9 +11,9 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from gongkai.core.workdays import calendar_for, years_for
 from gongkai.disclosure.models import DisclosureStatus
 from gongkai.policy.disclosure import readable_disclosures_q
-from gongkai.publicity.calendar import calendar_for, years_for
 from gongkai.publicity.models import Objection, Publicity
 
 # Findings are due this many working days after the window's last day.

@@ -21,17 +21,16 @@ from django.utils.translation import gettext as _
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
+from gongkai.core.models import CalendarDay, DayKind
 from gongkai.core.notifications import notify
+from gongkai.core.workdays import add_working_days, working_days_between
 from gongkai.disclosure.attachments import PreparedFile, prepare_upload
 from gongkai.disclosure.models import Disclosure
 from gongkai.disclosure.services import holders
 from gongkai.org.models import Role
 from gongkai.policy import Action, can
 from gongkai.policy import publicity as policy
-from gongkai.publicity.calendar import add_working_days, working_days_between
 from gongkai.publicity.models import (
-    CalendarDay,
-    DayKind,
     Finding,
     Objection,
     ObjectionEvidence,

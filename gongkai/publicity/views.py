@@ -20,7 +20,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from gongkai.accounts.models import User
 from gongkai.core.errors import ServiceError
+from gongkai.core.models import CalendarDay
 from gongkai.core.uploads import declared_body_too_large, too_large_message
+from gongkai.core.workdays import calendar_for
 from gongkai.disclosure import selectors as disclosure_selectors
 from gongkai.disclosure.attachment_views import stored_file_response
 from gongkai.disclosure.models import Disclosure
@@ -28,7 +30,6 @@ from gongkai.policy import Action, can
 from gongkai.policy import disclosure as disclosure_policy
 from gongkai.policy import publicity as policy
 from gongkai.publicity import selectors, services
-from gongkai.publicity.calendar import calendar_for
 from gongkai.publicity.forms import (
     CalendarDayForm,
     FindingForm,
@@ -36,7 +37,7 @@ from gongkai.publicity.forms import (
     OutcomeForm,
     PublicityOpenForm,
 )
-from gongkai.publicity.models import CalendarDay, Objection, ObjectionEvidence, Publicity
+from gongkai.publicity.models import Objection, ObjectionEvidence, Publicity
 
 PER_PAGE = 20
 FIRST_YEAR, LAST_YEAR = 2000, 2100

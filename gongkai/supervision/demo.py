@@ -1,8 +1,9 @@
-"""Demo data of this app, loaded by ``seed_demo`` after the org and disclosures: last year's
-two inspection rounds (first and second half) of six departments, with findings (one a repeat
-of the first half's), rectifications in every state (pending, overdue, reported, accepted,
-sent back), the first half's circular issued and published as a disclosure, the second half's
-circular as a draft to review, and an accountability decision for the repeat finding.
+"""Demo data of this app, loaded by ``seed_demo`` after the org and disclosures: the two
+latest settled half-year inspection rounds (see ``gongkai.core.demo_calendar``) of six
+departments, with findings (one a repeat of the earlier round's), rectifications in every
+state (pending, overdue, reported, accepted, sent back), the earlier round's circular issued
+and published as a disclosure, the later round's circular as a draft to review, and an
+accountability decision for the repeat finding.
 
 Deterministic; past steps are entered with the services' ``at`` (the way records from the
 paper files would be entered), so the audit log and the derived states stay consistent.
@@ -11,11 +12,11 @@ paper files would be entered), so the audit log and the derived states stay cons
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
-
-from django.utils import timezone
+from datetime import date, timedelta
 
 from gongkai.accounts.models import User
+from gongkai.core.demo_calendar import at_day, demo_calendar
+from gongkai.core.periods import Period
 from gongkai.org.models import OrgUnit, Role, RoleAssignment
 from gongkai.supervision.accountability import accountability_record
 from gongkai.supervision.circulars import circular_draft, circular_issue, circular_update
@@ -60,10 +61,6 @@ NOTES = [
 ]
 
 
-def at_day(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour, 0), tzinfo=timezone.get_current_timezone())
-
-
 def head_of(unit: OrgUnit) -> User:
     return (
         RoleAssignment.objects.filter(unit=unit, role=Role.UNIT_HEAD)
@@ -99,34 +96,43 @@ def inspect(
     return done
 
 
+def half_label(period: Period) -> str:
+    return f"{period.year}年{'上' if period.index == 1 else '下'}半年"
+
+
 def seed() -> dict[str, int]:
     rng = random.Random(20251231)  # noqa: S311 - demo data
-    today = timezone.localdate()
-    year = today.year - 1
+    calendar = demo_calendar()
+    today = calendar.today
+    p1, p2 = calendar.rounds
+    # Every step is dated from the end of its round's half-year; the later round ended at
+    # least ROUND_SETTLED_DAYS ago, so all of them lie in the past.
+    e1, e2 = p1.end, p2.end
+
+    def after(end: date, days: int) -> date:
+        return end + timedelta(days=days)
+
     company = OrgUnit.objects.get(code="rd")
     supervisor = User.objects.get(employee_no="supervisor")
     units = [OrgUnit.objects.get(code=f"rd-{code}") for code in DEPARTMENTS]
 
-    def clamp(day: date) -> date:
-        return min(day, today)
-
-    # --- First half: every finding rectified; the circular issued. ------------------------
+    # --- The earlier round: every finding rectified; the circular issued. -----------------
     first = round_open(
         actor=supervisor,
         company=company,
-        title=f"{year}年上半年司务公开监督检查",
-        period_start=date(year, 1, 1),
-        period_end=date(year, 6, 30),
+        title=f"{half_label(p1)}司务公开监督检查",
+        period_start=p1.start,
+        period_end=p1.end,
         departments=units,
         checklist=CHECKLIST,
     )
-    h1 = inspect(first, units, clamp(date(year, 7, 10)), rng, supervisor)
+    h1 = inspect(first, units, after(e1, 10), rng, supervisor)
     found_h1 = {
         "boiler": ("材料费公开明细不全，未列明审批人和收款单位。", "major"),
         "turbine": ("汽机检修班公开栏连续两个月未更新。", "minor"),
         "fuel": ("职工合理化建议未在规定期限内答复。", "major"),
     }
-    due_h1 = date(year, 8, 31)
+    due_h1 = after(e1, 62)
     findings_h1: dict[str, Finding] = {}
     for code, (text, severity) in found_h1.items():
         findings_h1[code] = finding_record(
@@ -142,68 +148,60 @@ def seed() -> dict[str, int]:
             actor=head_of(finding.inspected.department),
             rectification=rect(finding),
             report=text,
-            at=at_day(clamp(day)),
+            at=at_day(day),
         )
 
     report(
         "boiler",
         findings_h1["boiler"],
         "已按要求补充材料费明细，列明审批人和收款单位。",
-        date(year, 8, 20),
+        after(e1, 51),
     )
     rectification_accept(
-        actor=supervisor,
-        rectification=rect(findings_h1["boiler"]),
-        at=at_day(clamp(date(year, 8, 25))),
+        actor=supervisor, rectification=rect(findings_h1["boiler"]), at=at_day(after(e1, 56))
     )
-    report(
-        "turbine", findings_h1["turbine"], "已指定专人每月更新公开栏并拍照留存。", date(year, 9, 10)
-    )
+    report("turbine", findings_h1["turbine"], "已指定专人每月更新公开栏并拍照留存。", after(e1, 72))
     rectification_accept(
-        actor=supervisor,
-        rectification=rect(findings_h1["turbine"]),
-        at=at_day(clamp(date(year, 9, 12))),
+        actor=supervisor, rectification=rect(findings_h1["turbine"]), at=at_day(after(e1, 74))
     )
-    report("fuel", findings_h1["fuel"], "已答复全部建议。", date(year, 8, 15))
+    report("fuel", findings_h1["fuel"], "已答复全部建议。", after(e1, 46))
     rectification_send_back(
         actor=supervisor,
         rectification=rect(findings_h1["fuel"]),
         reasons="答复情况未在公开栏公开，请补充公开并附照片。",
-        at=at_day(clamp(date(year, 8, 18))),
+        at=at_day(after(e1, 49)),
     )
-    report("fuel", findings_h1["fuel"], "已在公开栏公开答复情况，附公开栏照片。", date(year, 8, 28))
+    report("fuel", findings_h1["fuel"], "已在公开栏公开答复情况，附公开栏照片。", after(e1, 59))
     rectification_accept(
-        actor=supervisor,
-        rectification=rect(findings_h1["fuel"]),
-        at=at_day(clamp(date(year, 8, 30))),
+        actor=supervisor, rectification=rect(findings_h1["fuel"]), at=at_day(after(e1, 61))
     )
     circular = circular_draft(actor=supervisor, round=first)
     circular_update(
         actor=supervisor,
         circular=circular,
-        title=f"关于{year}年上半年司务公开监督检查情况的通报",
-        number=f"监督通报〔{year}〕1号",
+        title=f"关于{half_label(p1)}司务公开监督检查情况的通报",
+        number=f"监督通报〔{after(e1, 25).year}〕{p1.index}号",
         sections=circular.sections,
     )
-    circular_issue(actor=supervisor, circular=circular, at=at_day(clamp(date(year, 7, 25))))
+    circular_issue(actor=supervisor, circular=circular, at=at_day(after(e1, 25)))
 
-    # --- Second half: a repeat finding, and rectifications in every open state. ------------
+    # --- The later round: a repeat finding, and rectifications in every open state. -------
     second = round_open(
         actor=supervisor,
         company=company,
-        title=f"{year}年下半年司务公开监督检查",
-        period_start=date(year, 7, 1),
-        period_end=date(year, 12, 31),
+        title=f"{half_label(p2)}司务公开监督检查",
+        period_start=p2.start,
+        period_end=p2.end,
         departments=units,
         checklist=CHECKLIST,
     )
-    h2 = inspect(second, units, clamp(date(year + 1, 1, 12)), rng, supervisor)
+    h2 = inspect(second, units, after(e2, 12), rng, supervisor)
     repeat = finding_record(
         actor=supervisor,
         inspected=h2["boiler"],
-        text="材料费公开仍未列明审批人，上半年检查指出的问题没有整改到位。",
+        text=f"材料费公开仍未列明审批人，{half_label(p1)}检查指出的问题没有整改到位。",
         severity="serious",
-        due_on=clamp(date(year + 1, 2, 28)),
+        due_on=after(e2, 40),
         repeat_of=findings_h1["boiler"],
     )  # pending and overdue
     finding_record(
@@ -218,42 +216,39 @@ def seed() -> dict[str, int]:
         inspected=h2["fuel"],
         text="班组公开栏照片未按月上传，夜班职工无法查看。",
         severity="minor",
-        due_on=clamp(date(year + 1, 3, 31)),
+        due_on=after(e2, 90),
     )
-    report(
-        "fuel", reported, "已补传全部班组公开栏照片，并建立每月上传制度。", date(year + 1, 3, 20)
-    )
+    report("fuel", reported, "已补传全部班组公开栏照片，并建立每月上传制度。", after(e2, 50))
     sent_back = finding_record(
         actor=supervisor,
         inspected=h2["electric"],
         text="职代会提案办理情况未在部门公开栏公开。",
         severity="major",
-        due_on=clamp(date(year + 1, 3, 31)),
+        due_on=after(e2, 90),
     )
-    report("electric", sent_back, "已公开。", date(year + 1, 3, 15))
+    report("electric", sent_back, "已公开。", after(e2, 45))
     rectification_send_back(
         actor=supervisor,
         rectification=rect(sent_back),
         reasons="只写“已公开”不够：请说明公开的时间、内容，并附公开栏照片。",
-        at=at_day(clamp(date(year + 1, 3, 18))),
+        at=at_day(after(e2, 48)),
     )
     round_close(actor=supervisor, round=second)
     circular_draft(actor=supervisor, round=second)  # a draft for the group to review
 
     # Opening and closing dates as they happened (these rows are not frozen).
     InspectionRound.objects.filter(pk=first.pk).update(
-        opened_at=at_day(clamp(date(year, 7, 1))), closed_at=at_day(clamp(date(year, 7, 20)))
+        opened_at=at_day(after(e1, 1)), closed_at=at_day(after(e1, 20))
     )
     InspectionRound.objects.filter(pk=second.pk).update(
-        opened_at=at_day(clamp(date(year + 1, 1, 5))),
-        closed_at=at_day(clamp(date(year + 1, 1, 20))),
+        opened_at=at_day(after(e2, 5)), closed_at=at_day(after(e2, 20))
     )
 
     accountability_record(
         actor=supervisor,
         person=head_of(repeat.inspected.department),
         measure=Measure.ADMONITION,
-        decided_on=clamp(date(year + 1, 3, 5)),
+        decided_on=after(e2, 55),
         finding=repeat,
         details="对同一问题整改不到位，由监督小组组长进行诫勉谈话，限期整改。",
     )

@@ -14,7 +14,7 @@ Deterministic content (a fixed random seed); only the sealed rows' order is rand
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -123,8 +123,8 @@ def seed() -> dict[str, int]:
         union,
         company,
         f"{year}年度厂务公开工作满意度测评",
-        today.replace(year=year, month=12, day=1),
-        today.replace(year=year, month=12, day=15),
+        date(year, 12, 1),
+        date(year, 12, 15),
     )
     Survey.objects.filter(pk=past.pk).update(status=SurveyStatus.OPEN)
     past.status = SurveyStatus.OPEN
@@ -159,7 +159,7 @@ def seed() -> dict[str, int]:
         union,
         company,
         f"{today.year}年度厂务公开工作满意度测评",
-        today - timedelta(days=3),
+        max(today - timedelta(days=3), date(today.year, 1, 1)),  # this year's, even on 1 January
         today + timedelta(days=14),
     )
     services.survey_open(actor=union, survey=current)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
 from gongkai.accounts.models import User
+from gongkai.core.demo_calendar import at_day
 from gongkai.disclosure.models import Satisfaction
 from gongkai.org.models import OrgUnit, Role, RoleAssignment
 from gongkai.voice import services
@@ -187,8 +188,7 @@ SCENARIOS = [
 
 
 def _at(today: date, days_ago: float, hour: int = 9) -> datetime:
-    day = today - timedelta(days=int(days_ago))
-    return datetime.combine(day, time(hour, 0), tzinfo=timezone.get_current_timezone())
+    return at_day(today - timedelta(days=int(days_ago)), hour)
 
 
 def _holder(unit: OrgUnit, roles: list[str]) -> User | None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from gongkai.publicity.holidays import load_year
-from gongkai.publicity.models import CalendarDay, Finding, Objection
+from gongkai.core.holidays import load_year
+from gongkai.core.models import CalendarDay
+from gongkai.publicity.models import Finding, Objection
 from gongkai.publicity.services import publicity_open
 from tests.browser.test_shell import log_in
 from tests.factories import published_disclosure

@@ -80,8 +80,8 @@ def evidence(o: Org):
 def holiday_pk(o: Org) -> int:
     from datetime import date
 
-    from gongkai.publicity.holidays import load_year
-    from gongkai.publicity.models import CalendarDay
+    from gongkai.core.holidays import load_year
+    from gongkai.core.models import CalendarDay
 
     load_year(CalendarDay, 2026)
     return CalendarDay.objects.get(day=date(2026, 10, 1)).pk

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from gongkai.publicity.holidays import load_year
+from gongkai.core.holidays import load_year
 
 
 def load(apps, schema_editor):

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from gongkai.publicity.models import CalendarDay, DayKind
+from gongkai.core.models import CalendarDay, DayKind
 
 # How many calendar years n working days can span at most (about 250 working days a year).
 WORKING_DAYS_PER_YEAR_AT_LEAST = 200
@@ -43,6 +43,12 @@ class WorkingCalendar:
         if day in self.workdays:
             return True
         return day.weekday() < 5
+
+    def on_or_after(self, day: date) -> date:
+        """``day`` if it is a working day, else the next working day."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
 
     def add_working_days(self, start: date, n: int) -> date:
         if n < 0:
@@ -74,6 +80,12 @@ def calendar_for(years: Iterable[int]) -> WorkingCalendar:
             (holidays if kind == DayKind.HOLIDAY else workdays).add(day)
     full = frozenset(range(min(wanted), max(wanted) + 1)) if wanted else wanted
     return WorkingCalendar(years=full, holidays=frozenset(holidays), workdays=frozenset(workdays))
+
+
+def calendar_spanning(first: date, last: date) -> WorkingCalendar:
+    """The calendar from ``first``'s year to the year after ``last``'s (a day near the end
+    of a year can move into the next), in one query."""
+    return calendar_for(range(first.year, last.year + 2))
 
 
 def years_for(start: date, n: int) -> range:

@@ -1,0 +1,68 @@
+"""The demo company's calendar: every date the demo seeders use is derived here from the day
+the demo is loaded, so the demo tells the same story on any day of the year (1 January, the
+last day of June, 1 July, 31 December, 29 February …).
+
+The story, for a demo loaded on ``today``:
+- **last year is complete**: disclosures from 1 January last year (or earlier, see below) to
+  today, last year's congress session, evaluation and resolution, last year's survey, and
+  the published rankings of last year's second half and of the whole year;
+- **two supervision rounds**: the two latest half-years that ended at least
+  ``ROUND_SETTLED_DAYS`` days ago, so that the later round's inspection, its findings, their
+  (overdue) deadlines and the reports on them all lie in the past;
+- **today**: the open congress session held today, an open vote, an open survey, an open
+  publicity window, suggestions and motions waiting for someone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from gongkai.core.periods import Period, PeriodKind
+
+# Days after a half-year ends by which its inspection round has run its course: inspected
+# on day 12, findings due on day 40, reports on days 45-50, one sent back on day 48.
+ROUND_SETTLED_DAYS = 61
+
+
+@dataclass(frozen=True)
+class DemoCalendar:
+    today: date
+
+    @property
+    def this_year(self) -> int:
+        return self.today.year
+
+    @property
+    def last_year(self) -> int:
+        return self.today.year - 1
+
+    @property
+    def rounds(self) -> tuple[Period, Period]:
+        """The half-years of the demo's two inspection rounds, the earlier first."""
+        settled = self.today - timedelta(days=ROUND_SETTLED_DAYS)
+        later = Period.containing(settled, PeriodKind.HALF)
+        if later.end >= settled:
+            later = later.previous()
+        return later.previous(), later
+
+    @property
+    def history_start(self) -> date:
+        """The first day of the demo's disclosure history: it covers last year and both
+        inspection rounds."""
+        return min(date(self.last_year, 1, 1), self.rounds[0].start)
+
+
+def demo_calendar(today: date | None = None) -> DemoCalendar:
+    """The calendar of a demo loaded today (the date in Asia/Shanghai, not the server's UTC
+    date)."""
+    return DemoCalendar(today or timezone.localdate())
+
+
+def at_day(day: date, hour: int = 10) -> datetime:
+    """``hour`` o'clock (Asia/Shanghai) on ``day``, but never later than now: a step the
+    demo dates "today at 16:00" happens now when the demo is loaded at 00:30."""
+    moment = datetime.combine(day, time(hour, 0), tzinfo=timezone.get_current_timezone())
+    return min(moment, timezone.now())
