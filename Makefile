@@ -54,7 +54,8 @@ checks: install-dev
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-deploy-$$(printf '%064d' 0) \
-		ALLOWED_HOSTS=gongkai.example $(PY) manage.py check --deploy --fail-level WARNING
+		ALLOWED_HOSTS=gongkai.example DATABASE_URL=postgres://gongkai@127.0.0.1:9/gongkai \
+		REDIS_URL=redis://127.0.0.1:9/0 $(PY) manage.py check --deploy --fail-level WARNING
 
 pytest-sqlite: install-dev
 	@echo "== pytest on SQLite =="

@@ -613,9 +613,11 @@ def verify(poll_id: int, expected_status: str) -> dict[str, object]:
     if expected_status == "open":  # a fingerprint of the pending ballots' contents
         import hashlib
 
+        from gongkai.ballots.boxes import open_ballot
+
         contents = sorted(
-            json.dumps(c, sort_keys=True)
-            for c in PendingBallot.objects.filter(poll=poll).values_list("choices", flat=True)
+            json.dumps(open_ballot(poll.pk, bytes(box))[1], sort_keys=True)
+            for box in PendingBallot.objects.filter(poll=poll).values_list("box", flat=True)
         )
         state["fingerprint"] = hashlib.sha256("\n".join(contents).encode()).hexdigest()
     return state

@@ -19,24 +19,29 @@ from django.urls import reverse
 from PIL import Image
 
 from gongkai.audit.models import AuditEvent
+from gongkai.core import limits
 from gongkai.core.errors import ServiceError
 from gongkai.core.models import Notification
 from gongkai.policy import Action, can
-from gongkai.reporting import receipts
+from gongkai.reporting import receipts, release, tokens
 from gongkai.reporting.board import section
 from gongkai.reporting.models import (
     Evidence,
+    HeldSubmission,
     Report,
     ReportingChannel,
     ReportMessage,
     ReportSource,
+    SpentToken,
 )
 from gongkai.reporting.services import (
     BODY_MAX,
+    Filed,
     channel_save,
     report_add_information,
     report_enter,
     report_find,
+    report_mark_duplicate,
     report_reply,
     report_submit,
     report_transition,
@@ -54,8 +59,10 @@ CODE_RE = re.compile(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}")
 @pytest.fixture(autouse=True)
 def fresh_cache():
     cache.clear()
+    limits.store().clear()
     yield
     cache.clear()
+    limits.store().clear()
 
 
 def english(client: Client) -> Client:
@@ -64,7 +71,19 @@ def english(client: Client) -> Client:
 
 
 def form(**extra):
-    return {"company": "rd", "subject": SUBJECT, "body": BODY, **extra}
+    """The report form as the page sends it, with a fresh one-time token."""
+    return {
+        "company": "rd",
+        "subject": SUBJECT,
+        "body": BODY,
+        tokens.FIELD: tokens.issue(),
+        **extra,
+    }
+
+
+def deliver() -> release.Released:
+    """What the release timer does at the end of the window (here: everything held now)."""
+    return release.deliver(everything=True)
 
 
 def code_in(response) -> str:
@@ -73,8 +92,17 @@ def code_in(response) -> str:
     return found[0]
 
 
-def filed(org: Org, subject: str = SUBJECT):
-    return report_submit(company=org.company, subject=subject, body=BODY)
+def sent(org: Org, subject: str = SUBJECT, body: str = BODY, **kwargs) -> Filed:
+    """A report sent online and released to the inspectors: (report, code)."""
+    code = report_submit(company=org.company, subject=subject, body=body, **kwargs).code
+    deliver()
+    report = report_find(code=code)
+    assert report is not None
+    return Filed(report=report, code=code)
+
+
+def filed(org: Org, subject: str = SUBJECT) -> Filed:
+    return sent(org, subject)
 
 
 def without_csrf(html: bytes) -> str:
@@ -94,6 +122,9 @@ def test_anonymous_reporter_gets_a_code_once_and_no_session_cookie(org: Org, cli
     assert settings.SESSION_COOKIE_NAME not in response.cookies
     assert "messages" not in response.cookies
     assert not Session.objects.exists()
+    assert not Report.objects.exists() and HeldSubmission.objects.count() == 1  # held
+    deliver()
+    assert not HeldSubmission.objects.exists()
     report = Report.objects.get()
     assert (report.subject, report.body, report.status) == (SUBJECT, BODY, "received")
     assert report.source == ReportSource.ONLINE
@@ -108,8 +139,12 @@ def test_a_report_has_no_field_that_could_hold_who_or_when():
     names = {f.name for f in Report._meta.get_fields()}
     assert names == {
         "id", "company", "source", "subject", "body", "status", "summary", "received_on",
-        "updated_on", "concluded_on", "receipt_digest", "messages", "evidence",
+        "updated_on", "concluded_on", "receipt_digest", "duplicate_of", "messages", "evidence",
     }  # fmt: skip
+    # The holding table: a box, two digests and the end of the release window.
+    held = {f.name for f in HeldSubmission._meta.get_fields()}
+    assert held == {"id", "lookup", "token", "release_after", "box"}
+    assert {f.name for f in SpentToken._meta.get_fields()} == {"digest", "expires_on"}
     for model in (Report, ReportMessage, Evidence):
         for f in model._meta.concrete_fields:
             assert f.get_internal_type() != "DateTimeField", (model, f.name)
@@ -136,8 +171,12 @@ def test_a_signed_in_reporter_leaves_no_trace(org: Org, login, caplog, debug_sql
     finally:
         connection.force_debug_cursor = False
     assert response.status_code == 200
+    held = " ".join(str(v) for v in HeldSubmission.objects.values().get().values())
+    deliver()
     report = Report.objects.get()
     forbidden = {IP, UA, employee.employee_no, employee.name, "张三"}
+    for needle in (*forbidden, SUBJECT, BODY):
+        assert needle not in held  # the held row: a sealed box and digests
     row = " ".join(str(v) for v in Report.objects.values().get().values())
     evidence = Evidence.objects.values("content_type", "extension", "size", "sha256").get()
     for needle in forbidden:
@@ -147,7 +186,8 @@ def test_a_signed_in_reporter_leaves_no_trace(org: Org, login, caplog, debug_sql
     # Every log line of the submission: nothing about the person, their address or browser.
     lines = [f"{r.name} {r.getMessage()} {r.__dict__}" for r in caplog.records]
     if debug_sql:
-        assert any("reporting_report" in line for line in lines), "SQL was captured"
+        assert any("reporting_heldsubmission" in line for line in lines), "SQL was captured"
+        assert not any("reporting_report" in line for line in lines), "held, not filed"
         assert not any("accounts_user" in line for line in lines), "the user was not loaded"
         assert not any("django_session" in line for line in lines), "the session was not read"
     for line in lines:
@@ -171,14 +211,14 @@ def test_a_user_who_must_change_password_can_still_report(org: Org, login):
     sessions = list(Session.objects.values_list("session_key", "session_data"))
     assert client.get(reverse("reporting:submit")).status_code == 200
     assert client.post(reverse("reporting:submit"), form()).status_code == 200
-    assert Report.objects.count() == 1
+    assert HeldSubmission.objects.count() == 1
     assert list(Session.objects.values_list("session_key", "session_data")) == sessions
     assert client.get(reverse("core:home")).status_code == 302  # elsewhere the rule holds
 
 
 def test_evidence_is_stored_without_metadata_or_file_name(org: Org):
     upload = SimpleUploadedFile("IMG_张三_home.jpg", jpeg_with_gps_and_orientation())
-    result = report_submit(company=org.company, subject=SUBJECT, body=BODY, uploads=[upload])
+    result = sent(org, uploads=[upload])
     item = Evidence.objects.get(report=result.report)
     data = bytes(item.data)
     with Image.open(io.BytesIO(data)) as image:
@@ -214,6 +254,7 @@ def test_bad_input_is_refused_keeps_the_text_and_changes_nothing(
     assert 'class="field invalid"' in html or 'class="errors"' in html
     assert not CODE_RE.search(html)
     assert Report.objects.count() == 0 and Evidence.objects.count() == 0
+    assert not HeldSubmission.objects.exists()
     if data["subject"] and field != "subject":
         assert data["subject"] in html  # what was typed is kept
 
@@ -223,7 +264,7 @@ def test_a_huge_upload_is_refused_before_it_is_read(org: Org, client: Client):
         reverse("reporting:submit"), form(), CONTENT_LENGTH=str(200 * 1024 * 1024)
     )
     assert response.status_code == 413
-    assert Report.objects.count() == 0
+    assert Report.objects.count() == 0 and not HeldSubmission.objects.exists()
 
 
 def test_submissions_are_rate_limited_per_client(org: Org, settings):
@@ -233,10 +274,10 @@ def test_submissions_are_rate_limited_per_client(org: Org, settings):
         assert one.post(reverse("reporting:submit"), form()).status_code == 200
     refused = one.post(reverse("reporting:submit"), form())
     assert refused.status_code == 429
-    assert Report.objects.count() == 2
+    assert HeldSubmission.objects.count() == 2
     assert other.post(reverse("reporting:submit"), form()).status_code == 200
-    # Nothing in the cache names the address.
-    keys = list(cache._cache.keys())  # type: ignore[attr-defined]
+    # Nothing in the shared limits store names the address.
+    keys = limits.store().keys()
     assert keys and not any("198.51.100" in k for k in keys)
 
 
@@ -253,7 +294,7 @@ def test_submissions_are_rate_limited_in_all(org: Org, settings):
         Client(REMOTE_ADDR="198.51.100.9").post(reverse("reporting:submit"), form()).status_code
         == 429
     )
-    assert Report.objects.count() == 3
+    assert HeldSubmission.objects.count() == 3
 
 
 # --- Receipt codes ----------------------------------------------------------------------------
@@ -357,10 +398,15 @@ def test_the_reporter_adds_information_and_reads_the_answer(org: Org, client: Cl
             "code": result.code,
             "body": "补充：经手人为采购员。",
             "evidence": [SimpleUploadedFile("x.png", _png())],
+            tokens.FIELD: tokens.issue(),
         },
     )
     assert response.status_code == 200
-    assert "补充：经手人为采购员。" in response.content.decode()
+    assert not ReportMessage.objects.exists()  # held until the release, like a report
+    assert release.window_end().strftime("%M") in response.content.decode()
+    deliver()
+    page = client.post(reverse("reporting:receipt"), {"code": result.code}).content.decode()
+    assert "补充：经手人为采购员。" in page
     message = ReportMessage.objects.get(report=result.report)
     assert message.side == "reporter"
     assert Evidence.objects.filter(report=result.report).count() == 1
@@ -555,7 +601,7 @@ def test_inbox_filters_and_paginates(org: Org, login, client: Client):
 
 def test_inspector_downloads_evidence_under_a_generic_name(org: Org, login, client: Client):
     upload = SimpleUploadedFile("张三.png", _png())
-    result = report_submit(company=org.company, subject="s", body="b", uploads=[upload])
+    result = sent(org, subject="s", body="b", uploads=[upload])
     item = Evidence.objects.get()
     login(org["discipline"])
     response = client.get(reverse("reporting:evidence", args=[result.report.pk, item.pk]))
@@ -633,6 +679,8 @@ PAGES = [
     ("reporting:detail", "get", "union"),
     ("reporting:transition", "get", "discipline"),
     ("reporting:reply", "post", "discipline"),
+    ("reporting:duplicate", "post", "discipline"),
+    ("reporting:duplicate", "post", "employee"),
     ("reporting:evidence", "get", "discipline"),
 ]
 
@@ -641,14 +689,14 @@ PAGES = [
 def test_every_reporting_page_is_no_store_and_no_referrer(
     org: Org, login, client: Client, name: str, method: str, who: str | None
 ):
-    result = report_submit(
-        company=org.company,
-        subject="s",
-        body="b",
-        uploads=[SimpleUploadedFile("a.png", _png())],
-    )
+    result = sent(org, subject="s", body="b", uploads=[SimpleUploadedFile("a.png", _png())])
     args: list = []
-    if name in ("reporting:detail", "reporting:transition", "reporting:reply"):
+    if name in (
+        "reporting:detail",
+        "reporting:transition",
+        "reporting:reply",
+        "reporting:duplicate",
+    ):
         args = [result.report.pk]
     if name == "reporting:evidence":
         args = [result.report.pk, Evidence.objects.get().pk]
@@ -703,31 +751,7 @@ def test_csrf_accepts_a_null_origin_only_from_this_site(
         reverse("reporting:submit"), form(csrfmiddlewaretoken=token), **headers
     )
     assert (response.status_code == 200) is accepted
-    assert Report.objects.count() == (1 if accepted else 0)
-
-
-# --- Database stamps ----------------------------------------------------------------------------
-
-
-@pytest.mark.django_db(transaction=True)
-def test_blurring_replaces_the_transaction_stamps(org_tx):
-    """On PostgreSQL a row's xmin dates it; reporting_blur gives recent rows a new one."""
-    from django.core.management import call_command
-
-    result = report_submit(company=org_tx.company, subject=SUBJECT, body=BODY)
-    report_add_information(report=result.report, body="补充")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT xmin::text FROM reporting_report")
-            before = cursor.fetchone()[0]
-    out = io.StringIO()
-    call_command("reporting_blur", stdout=out)
-    assert "Rewrote 1 reports, 1 messages, 0 files." in out.getvalue()
-    assert Report.objects.get().subject == SUBJECT
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT xmin::text FROM reporting_report")
-            assert cursor.fetchone()[0] != before
+    assert HeldSubmission.objects.count() == (1 if accepted else 0)
 
 
 @pytest.fixture
@@ -762,3 +786,477 @@ def test_the_language_switch_of_the_reporting_pages_sets_only_the_language(clien
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     assert settings.SESSION_COOKIE_NAME not in response.cookies
     assert response["Referrer-Policy"] == "no-referrer"
+
+
+# --- One report per form: the one-time submission token ---------------------------------------
+
+TOKEN_RE = re.compile(r'name="submission" value="([^"]+)"')
+
+
+def token_in(response) -> str:
+    found = TOKEN_RE.findall(response.content.decode())
+    assert len(found) == 1
+    return found[0]
+
+
+def test_sending_the_same_form_twice_files_one_report(org: Org, client: Client):
+    english(client)
+    data = {**form(), tokens.FIELD: token_in(client.get(reverse("reporting:submit")))}
+    first = client.post(reverse("reporting:submit"), data)
+    assert first.status_code == 200
+    code = code_in(first)
+    # The browser refreshes the page that shows the code: it sends the same form again.
+    again = client.post(reverse("reporting:submit"), data)
+    assert again.status_code == 409
+    assert not CODE_RE.search(again.content.decode())  # no new code, and not the old one
+    assert b"This form was sent already" in again.content
+    assert HeldSubmission.objects.count() == 1
+    # Still refused after the release (the token is remembered, not the report).
+    deliver()
+    later = client.post(reverse("reporting:submit"), data)
+    assert later.status_code == 409 and not CODE_RE.search(later.content.decode())
+    assert Report.objects.count() == 1 and not HeldSubmission.objects.exists()
+    assert report_find(code=code) == Report.objects.get()
+    # The token is remembered only as a keyed digest, by the release; not linked to the report.
+    spent = SpentToken.objects.get()
+    assert spent.digest == tokens.digest_of(data[tokens.FIELD])
+    assert data[tokens.FIELD] not in spent.digest
+    assert spent.digest not in str(list(Report.objects.values_list()))
+
+
+@pytest.mark.parametrize("token", ["missing", "", "forged", "tampered", "expired"])
+def test_a_missing_forged_or_expired_token_is_refused_and_nothing_is_stored(
+    org: Org, client: Client, settings, token: str
+):
+    english(client)
+    valid = tokens.issue()
+    data = form()
+    if token == "missing":
+        del data[tokens.FIELD]
+    elif token == "forged":
+        data[tokens.FIELD] = "x" * 30 + ":1abcde:" + "y" * 43
+    elif token == "tampered":
+        data[tokens.FIELD] = valid[:-1] + ("A" if valid[-1] != "A" else "B")
+    elif token == "expired":
+        data[tokens.FIELD] = valid
+        settings.REPORTING_FORM_TOKEN_MAX_AGE = -1
+    else:
+        data[tokens.FIELD] = token
+    response = client.post(reverse("reporting:submit"), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This form has expired or did not come from this site" in html
+    assert not CODE_RE.search(html)
+    assert SUBJECT in html and BODY in html  # what was typed is kept
+    assert token_in(response) not in (data.get(tokens.FIELD), "")  # a fresh token to send it
+    assert not HeldSubmission.objects.exists() and not Report.objects.exists()
+    assert not SpentToken.objects.exists()
+
+
+def test_showing_the_form_stores_nothing_and_each_form_gets_its_own_token(
+    org: Org, login, client: Client
+):
+    login(org["employee"])
+    sessions = list(Session.objects.values_list("session_key", "session_data"))
+    first = token_in(client.get(reverse("reporting:submit")))
+    second = token_in(Client(REMOTE_ADDR=IP).get(reverse("reporting:submit")))
+    assert first != second
+    assert not HeldSubmission.objects.exists() and not SpentToken.objects.exists()
+    assert list(Session.objects.values_list("session_key", "session_data")) == sessions
+    for value in (IP, org["employee"].employee_no, org["employee"].name):
+        assert value not in first and value not in second
+
+
+def test_the_same_addition_sent_twice_is_added_once(org: Org, client: Client):
+    english(client)
+    result = filed(org)
+    page = client.post(reverse("reporting:receipt"), {"code": result.code})
+    data = {"code": result.code, "body": "补充一次", tokens.FIELD: token_in(page)}
+    assert client.post(reverse("reporting:receipt_add"), data).status_code == 200
+    again = client.post(reverse("reporting:receipt_add"), data)
+    assert again.status_code == 409 and b"sent already" in again.content
+    deliver()
+    assert client.post(reverse("reporting:receipt_add"), data).status_code == 409
+    assert list(ReportMessage.objects.values_list("body", flat=True)) == ["补充一次"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_sent_twice_at_once_files_one_report(org):
+    import threading
+
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("real concurrent transactions: PostgreSQL (SQLite admits one writer)")
+    token = tokens.issue()
+    barrier = threading.Barrier(6)
+    outcomes: list[str] = []
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            report_submit(company=org.company, subject=SUBJECT, body=BODY, token=token)
+            outcomes.append("filed")
+        except tokens.AlreadySent:
+            outcomes.append("already")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["already"] * 5 + ["filed"]
+    assert HeldSubmission.objects.count() == 1
+
+
+# --- Duplicates ---------------------------------------------------------------------------------
+
+
+def test_an_inspector_marks_a_duplicate_and_the_reporter_sees_it(org: Org, login, client: Client):
+    earlier = filed(org, "食堂采购虚报（第一次）")
+    later = filed(org, "食堂采购虚报（第二次）")
+    login(org["discipline"])
+    detail = client.get(reverse("reporting:detail", args=[later.report.pk]))
+    assert reverse("reporting:duplicate", args=[later.report.pk]).encode() in detail.content
+    url = reverse("reporting:duplicate", args=[later.report.pk])
+    assert client.post(url, {"of": earlier.report.reference.lower()}).status_code == 302
+    later.report.refresh_from_db()
+    assert later.report.duplicate_of == earlier.report
+    event = AuditEvent.objects.get(action="report.duplicate_marked")
+    assert event.actor == org["discipline"]
+    assert (event.before, event.after) == (
+        {"duplicate_of": ""},
+        {"duplicate_of": earlier.report.reference},
+    )
+    assert "食堂" not in f"{event.target_label} {event.before} {event.after}"
+    page = client.get(reverse("reporting:detail", args=[earlier.report.pk])).content.decode()
+    assert later.report.reference in page  # listed as a duplicate of the earlier one
+    # The reporter of the later report sees it with the code.
+    reporter = english(Client())
+    status = reporter.post(reverse("reporting:receipt"), {"code": later.code}).content.decode()
+    assert f"Duplicate of report {earlier.report.reference}" in status
+    assert "第一次" not in status  # not the other report's content
+    other = reporter.post(reverse("reporting:receipt"), {"code": earlier.code}).content.decode()
+    assert "Duplicate of report" not in other
+    # Removing the mark is audited too.
+    assert client.post(url, {"of": ""}).status_code == 302
+    later.report.refresh_from_db()
+    assert later.report.duplicate_of is None
+    assert AuditEvent.objects.filter(action="report.duplicate_marked").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("of", "message"),
+    [
+        ("nonsense", "8 characters"),
+        ("00000000", "No other report of this company"),
+        ("self", "No other report of this company"),
+        ("cycle", "itself a duplicate of this one"),
+        ("foreign", "No other report of this company"),
+    ],
+)
+def test_a_wrong_duplicate_reference_is_refused(
+    org: Org, login, client: Client, of: str, message: str
+):
+    first, second = filed(org, "一"), filed(org, "二")
+    references = {
+        "self": second.report.reference,
+        "cycle": first.report.reference,
+    }
+    if of == "cycle":
+        report_mark_duplicate(
+            actor=org["discipline"], report=first.report, of=second.report.reference
+        )
+    if of == "foreign":
+        foreign = Report.objects.create(
+            company=org.other_company,
+            subject="别家",
+            body="b",
+            received_on=first.report.received_on,
+            updated_on=first.report.received_on,
+            receipt_digest="f" * 64,
+        )
+        references["foreign"] = foreign.reference
+    login(org["discipline"])
+    english(client)
+    response = client.post(
+        reverse("reporting:duplicate", args=[second.report.pk]), {"of": references.get(of, of)}
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    second.report.refresh_from_db()
+    assert second.report.duplicate_of is None
+
+
+@pytest.mark.parametrize("who", [*PERSONAS, "outsider", "foreign"])
+def test_only_discipline_inspectors_mark_duplicates(org: Org, login, client: Client, who: str):
+    earlier, later = filed(org, "一"), filed(org, "二")
+    url = reverse("reporting:duplicate", args=[later.report.pk])
+    if who == "foreign":
+        from gongkai.org.models import Role
+        from gongkai.org.services import role_grant
+        from tests.factories import UserFactory
+
+        user = UserFactory(employee_no="foreign", unit=org.other_dept)
+        role_grant(actor=None, user=user, role=Role.DISCIPLINE, unit=org.other_company)
+    else:
+        user = org[who]
+    login(user)
+    response = client.post(url, {"of": earlier.report.reference})
+    later.report.refresh_from_db()
+    if who == "discipline":
+        assert response.status_code == 302 and later.report.duplicate_of == earlier.report
+        return
+    assert response.status_code == (404 if who == "foreign" else 403)
+    assert later.report.duplicate_of is None
+    assert not AuditEvent.objects.filter(action="report.duplicate_marked").exists()
+    with pytest.raises(ServiceError):
+        report_mark_duplicate(actor=user, report=later.report, of=earlier.report.reference)
+
+
+def test_anonymous_visitors_cannot_mark_duplicates(org: Org, client: Client):
+    earlier, later = filed(org, "一"), filed(org, "二")
+    url = reverse("reporting:duplicate", args=[later.report.pk])
+    assert client.post(url, {"of": earlier.report.reference}).status_code == 302
+    later.report.refresh_from_db()
+    assert later.report.duplicate_of is None
+
+
+# --- Held until the release: what the reporter sees, and the order --------------------------------
+
+
+def test_a_held_report_opens_with_its_code_and_takes_additions(org: Org, client: Client):
+    english(client)
+    code = report_submit(company=org.company, subject=SUBJECT, body=BODY).code
+    page = client.post(reverse("reporting:receipt"), {"code": code})
+    html = page.content.decode()
+    assert page.status_code == 200 and SUBJECT in html and "Waiting for delivery" in html
+    add = client.post(
+        reverse("reporting:receipt_add"),
+        {"code": code, "body": "再补充", tokens.FIELD: token_in(page)},
+    )
+    assert add.status_code == 200 and b"reaches the inspectors at" in add.content
+    assert HeldSubmission.objects.count() == 2 and not Report.objects.exists()
+    assert deliver().reports == 1
+    report = Report.objects.get()
+    assert list(report.messages.values_list("body", flat=True)) == ["再补充"]
+    assert (
+        "Waiting for delivery"
+        not in client.post(reverse("reporting:receipt"), {"code": code}).content.decode()
+    )
+
+
+def test_reports_wait_for_the_end_of_their_window(org: Org, login, client: Client, settings):
+    from datetime import timedelta
+
+    settings.REPORTING_RELEASE_SECONDS = 3600
+    report_submit(company=org.company, subject=SUBJECT, body=BODY)
+    held = HeldSubmission.objects.get()
+    end = held.release_after
+    assert end.minute == end.second == 0 and end.microsecond == 0  # on the hour
+    assert release.deliver(now=end - timedelta(seconds=1)).reports == 0
+    assert not Report.objects.exists()
+    assert release.deliver(now=end).reports == 1
+    assert Report.objects.count() == 1 and not HeldSubmission.objects.exists()
+    # The inspectors' inbox releases what is due when it is opened.
+    report_submit(company=org.company, subject="第二件", body=BODY)
+    HeldSubmission.objects.update(release_after=end - timedelta(hours=1))
+    login(org["discipline"])
+    assert "第二件" in client.get(reverse("reporting:inbox")).content.decode()
+
+
+def test_a_windows_reports_are_written_in_a_random_order(org: Org):
+    subjects = [f"举报{i:02d}" for i in range(12)]
+    for subject in subjects:
+        report_submit(company=org.company, subject=subject, body=BODY)
+    deliver()
+    column = "ctid" if connection.vendor == "postgresql" else "rowid"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT subject FROM reporting_report ORDER BY {column}")  # noqa: S608
+        physical = [row[0] for row in cursor.fetchall()]
+    assert sorted(physical) == subjects
+    assert physical != subjects  # 1 chance in 12! of failing by luck
+    by_id = list(Report.objects.order_by("id").values_list("subject", flat=True))
+    assert by_id != subjects
+
+
+# --- Every row version on PostgreSQL's pages (pageinspect) --------------------------------------
+#
+# The attack of the security issue: a signed-in reporter's report written by their own
+# transaction sits, by transaction id, next to their own session and account rows. Read the
+# pages — dead row versions included — right after sending, after the release, and after a
+# release that failed and was retried.
+
+REPORT_TABLES = (
+    "reporting_report",
+    "reporting_reportmessage",
+    "reporting_evidence",
+    "reporting_spenttoken",
+    "reporting_heldsubmission",
+)
+
+
+def signed_in_sender(user, subject: str, *, evidence: bytes | None = None) -> str:
+    """``user`` signs in (their session row and user row are written) and sends a report
+    from the page; returns the receipt code."""
+    from tests.factories import PASSWORD
+
+    client = Client(REMOTE_ADDR=IP, HTTP_USER_AGENT=UA)
+    signed_in = client.post(
+        "/accounts/login/", {"username": user.employee_no, "password": PASSWORD}
+    )
+    assert signed_in.status_code == 302
+    page = client.get(reverse("reporting:submit"))
+    data = {**form(subject=subject), tokens.FIELD: token_in(page)}
+    if evidence is not None:
+        data["evidence"] = [SimpleUploadedFile("张三.png", evidence)]
+    response = client.post(reverse("reporting:submit"), data)
+    assert response.status_code == 200
+    return code_in(response)
+
+
+def readable(text: str) -> list[bytes]:
+    return [text.encode(), text[:6].encode()]
+
+
+def assert_held_only(subjects: list[str]) -> set[int]:
+    """Right after sending: only held boxes, nothing readable, nothing in the report tables.
+    Returns the senders' transaction ids (the held rows' xmin)."""
+    from tests import pageinspect
+
+    held = [v for v in pageinspect.versions("reporting_heldsubmission") if v.has_data]
+    assert len(held) == len(subjects)
+    content = pageinspect.bytes_of("reporting_heldsubmission")
+    for needle in [*readable(BODY), *(n for s in subjects for n in readable(s))]:
+        assert needle not in content
+    for table in ("reporting_report", "reporting_reportmessage", "reporting_evidence"):
+        assert pageinspect.all_versions(table) == [], table
+    return {v.xmin for v in held if v.xmin}
+
+
+def assert_released_unlinkably(senders: set[int], reports: int) -> int:
+    """After the release: no version of a box is left; every row version of the report
+    tables carries the release's transaction id, which is on no page of the person tables;
+    no sender's transaction id is on any page of the report tables. Returns the release's."""
+    from tests import pageinspect
+
+    assert pageinspect.all_versions("reporting_heldsubmission") == []
+    written = [
+        v
+        for table in ("reporting_report", "reporting_evidence")
+        for v in pageinspect.all_versions(table)
+        if v.has_data
+    ]
+    assert len([v for v in pageinspect.versions("reporting_report") if v.has_data]) == reports
+    releasers = {v.xmin for v in written}
+    assert len(releasers) == 1
+    (releaser,) = releasers
+    # Never updated or deleted since (a report row is only key-share locked by the release's
+    # own evidence rows).
+    assert all(v.xmax in (None, 0, releaser) for v in written)
+    assert releaser not in senders
+    assert releaser not in pageinspect.stamps(pageinspect.PERSON_TABLES)
+    assert not senders & pageinspect.stamps(REPORT_TABLES)
+    return releaser
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_row_version_links_a_report_to_its_signed_in_sender(org):
+    from tests import pageinspect
+
+    pageinspect.enable()
+    codes = [
+        signed_in_sender(org["employee"], "第一件", evidence=_png()),
+        signed_in_sender(org["turbine_worker"], "第二件"),
+    ]
+    senders = assert_held_only(["第一件", "第二件"])
+    # The sender's transaction wrote the box only: not their session, not their user row.
+    assert not senders & pageinspect.stamps(pageinspect.PERSON_TABLES)
+
+    # The timer, at the end of the window: both reports in one release.
+    call_command_at(HeldSubmission.objects.order_by("release_after").last().release_after)
+    releaser = assert_released_unlinkably(senders, reports=2)
+    assert {r.subject for r in Report.objects.all()} == {"第一件", "第二件"}
+    assert Evidence.objects.count() == 1
+
+    # An addition from the first reporter: held, then released the same way.
+    client = Client()
+    page = client.post(reverse("reporting:receipt"), {"code": codes[0]})
+    added = client.post(
+        reverse("reporting:receipt_add"),
+        {"code": codes[0], "body": "补充材料一份", tokens.FIELD: token_in(page)},
+    )
+    assert added.status_code == 200
+    later = assert_held_only_additions("补充材料一份")
+    call_command_at(HeldSubmission.objects.get().release_after)
+    message = pageinspect.versions("reporting_reportmessage")
+    assert len(message) == 1 and message[0].xmin not in later | senders | {releaser}
+    assert message[0].xmin not in pageinspect.stamps(pageinspect.PERSON_TABLES)
+    assert pageinspect.all_versions("reporting_heldsubmission") == []
+
+
+def assert_held_only_additions(text: str) -> set[int]:
+    from tests import pageinspect
+
+    held = [v for v in pageinspect.versions("reporting_heldsubmission") if v.has_data]
+    assert len(held) == 1
+    assert text.encode() not in pageinspect.bytes_of("reporting_heldsubmission")
+    return {v.xmin for v in held if v.xmin}
+
+
+def call_command_at(moment) -> str:
+    """``manage.py reporting_release`` as the timer runs it, at ``moment`` (window end)."""
+    import time_machine
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    with time_machine.travel(moment, tick=True):
+        call_command("reporting_release", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_release_is_logged_shown_and_retried_and_links_nothing_meanwhile(
+    org, settings, caplog
+):
+    import psycopg
+    import time_machine
+    from django.core.management import CommandError
+
+    from tests import pageinspect
+
+    pageinspect.enable()
+    settings.HOLDING_LOCK_TIMEOUT_MS = 200
+    settings.HOLDING_ATTEMPTS = 2
+    settings.HOLDING_RETRY_PAUSE_SECONDS = 0
+    caplog.set_level(logging.WARNING)
+    signed_in_sender(org["employee"], "第一件")
+    senders = assert_held_only(["第一件"])
+    due = HeldSubmission.objects.get().release_after
+    params = connection.get_connection_params()
+    blocker = psycopg.connect(
+        **{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")}
+    )
+    blocker.execute("SELECT count(*) FROM reporting_heldsubmission").fetchone()
+    try:
+        with pytest.raises(CommandError, match="The release failed"):
+            call_command_at(due)
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert errors and "Releasing the held reports failed" in errors[0].getMessage()
+        assert "55P03" in errors[0].getMessage()
+        for record in caplog.records:
+            assert "第一件" not in record.getMessage() and BODY not in record.getMessage()
+        assert assert_held_only(["第一件"]) == senders  # meanwhile: still a box only
+        # The inspectors see that delivery failed (the inbox tries, fails, says so).
+        inspector = english(Client())
+        inspector.force_login(org["discipline"])
+        with time_machine.travel(due, tick=True):
+            inbox = inspector.get(reverse("reporting:inbox")).content.decode()
+        assert "could not be delivered to this inbox just now" in inbox
+        assert not Report.objects.exists()
+    finally:
+        blocker.close()
+    assert "Released 1 reports" in call_command_at(due)
+    assert_released_unlinkably(senders, reports=1)

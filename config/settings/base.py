@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gongkai.core.security.RefuseNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "gongkai.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -124,6 +125,10 @@ def database_from_env(default_sqlite: Path) -> dict[str, Any]:
 
 DATABASES = {"default": database_from_env(VAR_DIR / "gongkai.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# manage.py flush may empty the append-only tables (audit log, ledger, published records)
+# only where this is on: the test settings, whose transactional tests flush between tests
+# (gongkai.core.immutable). Never in production.
+FLUSH_APPEND_ONLY_TABLES = False
 
 # --- Cache ------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -137,6 +142,16 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Rate limits (gongkai.core.limits): atomic counters every worker shares. Redis when REDIS_URL
+# is set; otherwise a small SQLite file of their own in var/ (not the main database; nothing
+# in it needs a backup). LIMITS_URL names another store (redis://… or sqlite:///path).
+LIMITS_URL = os.environ.get("LIMITS_URL") or REDIS_URL or f"sqlite:///{VAR_DIR / 'limits.sqlite3'}"
+# Which request.META key holds the client's address (behind a proxy the header it sets, e.g.
+# HTTP_X_REAL_IP) for the per-client login limit; the address itself is never stored.
+CLIENT_ADDRESS_META = os.environ.get(
+    "CLIENT_ADDRESS_META", os.environ.get("REPORTING_CLIENT_ADDRESS_META", "REMOTE_ADDR")
+)
 
 # --- Accounts ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -159,10 +174,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Per-account lockout (never per IP, never site-wide): this many failures in a row lock the
-# account for the cool-off below.
+# Login throttling (gongkai.accounts.services; docs/SECURITY.md). Per account: this many
+# guesses, counted before the password is checked; then a pause before each further guess,
+# LOGIN_DELAY_SECONDS doubling up to LOGIN_LOCKOUT_SECONDS; the count starts again after a
+# success, the union office's unlock, or LOGIN_FAILURE_RESET_SECONDS without a guess.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_DELAY_SECONDS = int(os.environ.get("LOGIN_DELAY_SECONDS", "60"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+LOGIN_FAILURE_RESET_SECONDS = int(os.environ.get("LOGIN_FAILURE_RESET_SECONDS", "86400"))
+# Per client address, across all accounts: wrong passwords per window (never on /report/).
+LOGIN_CLIENT_FAILURE_LIMIT = int(os.environ.get("LOGIN_CLIENT_FAILURE_LIMIT", "30"))
+LOGIN_CLIENT_WINDOW_SECONDS = int(os.environ.get("LOGIN_CLIENT_WINDOW_SECONDS", "3600"))
+# A browser that has signed in to an account keeps a signed cookie for it (path
+# /accounts/login/ only): there the account's pauses and the per-client limit do not apply,
+# only the same schedule counted for that browser alone.
+LOGIN_DEVICE_COOKIE_NAME = "gongkai_device"
+LOGIN_DEVICE_COOKIE_AGE = int(os.environ.get("LOGIN_DEVICE_COOKIE_AGE", str(180 * 24 * 3600)))
+# A new password may not be the current one (e.g. the union office's temporary password)
+# nor one of this many before it (their hashes are kept, never the passwords).
+PASSWORD_HISTORY_COUNT = int(os.environ.get("PASSWORD_HISTORY_COUNT", "5"))
 
 SESSION_COOKIE_AGE = 12 * 60 * 60  # one shift plus handover
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -216,11 +246,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Refused requests (403, 400) are logged as one line, never with a traceback
+    # (gongkai.core.logs): on the loggers that write them, and on the handler for the
+    # django.security.* loggers below them.
+    "filters": {"refusals": {"()": "gongkai.core.logs.RefusalsWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["refusals"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Request lines carry client addresses; gongkai never writes them itself.
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.request": {"filters": ["refusals"]},
+        "django.security": {"filters": ["refusals"]},
     },
 }
 

@@ -5,11 +5,26 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, env_bool
+from .base import DATABASES, REDIS_URL, SECRET_KEY, env_bool
 
 DEBUG = False
 if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of 50+ characters.")
+# Several workers (and servers) must share one database and one set of rate-limit counters:
+# SQLite in var/ and per-process caches are for one machine's demo, not for production.
+if not os.environ.get("DATABASE_URL") or DATABASES["default"]["ENGINE"] != (
+    "django.db.backends.postgresql"
+):
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be set to the PostgreSQL database "
+        "(postgres://user:password@host:5432/name); production does not run on SQLite."
+    )
+if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set (redis://host:6379/0): the cache and the rate limits of "
+        "logins and anonymous reports are shared by every worker through Redis."
+    )
+LIMITS_URL = REDIS_URL  # never a per-machine file in production
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

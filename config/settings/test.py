@@ -1,7 +1,19 @@
 """Test settings: fast hasher, in-memory e-mail. DATABASE_URL selects PostgreSQL."""
 
+import atexit
+import os
+import shutil
+import tempfile
+
 from .base import *  # noqa: F403
 from .base import VAR_DIR, database_from_env
+
+
+def _limits_dir() -> str:
+    path = tempfile.mkdtemp(prefix="gongkai-test-limits-")
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
 
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789abcdef"  # noqa: S105
 DEBUG = False
@@ -14,6 +26,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate limits: the real SQLite store in a file of this test process's own (so parallel runs
+# in one checkout never share counters). Never the LIMITS_URL or REDIS_URL of the machine
+# (tests empty the store); GONGKAI_TEST_LIMITS_URL names another one for a child process.
+LIMITS_URL = (
+    os.environ.get("GONGKAI_TEST_LIMITS_URL") or f"sqlite:///{_limits_dir()}/limits.sqlite3"
+)
+# Transactional tests flush the database between tests (gongkai.core.immutable).
+FLUSH_APPEND_ONLY_TABLES = True
 # Serve static files from the app folders (no collectstatic before tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True

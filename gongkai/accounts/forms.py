@@ -3,15 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.accounts.services import LoginRefused, login_attempt
+from gongkai.accounts.services import LoginRefused, login_attempt, password_reuse_error
 
 
 class LoginForm(AuthenticationForm):
-    """Employee number (工号) and password, with per-account lockout."""
+    """Employee number (工号) and password, with login throttling (accounts.services)."""
 
     username = forms.CharField(
         label=_("Employee number"),
@@ -29,9 +30,15 @@ class LoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _("Employee number or password is wrong."),
         "inactive": _("This account is inactive."),
+        # The same words for every employee number, existing or not.
         "locked": _(
             "Too many failed attempts: this account is locked until %(until)s. "
             "Ask the union office if you need it sooner."
+        ),
+        "busy": _(
+            "Too many wrong passwords were tried from this network: logins from here are "
+            "paused until %(until)s, except on a browser that has signed in to the account "
+            "before."
         ),
     }
 
@@ -44,13 +51,26 @@ class LoginForm(AuthenticationForm):
                     request=self.request, employee_no=employee_no, password=password
                 )
             except LoginRefused as refused:
-                if refused.locked_until is not None:
-                    until = formats.date_format(
-                        timezone.localtime(refused.locked_until), "DATETIME_FORMAT"
-                    )
-                    raise forms.ValidationError(
-                        self.error_messages["locked"], code="locked", params={"until": until}
-                    ) from None
+                for code, until in (("busy", refused.busy_until), ("locked", refused.locked_until)):
+                    if until is not None:
+                        shown = formats.date_format(timezone.localtime(until), "DATETIME_FORMAT")
+                        raise forms.ValidationError(
+                            self.error_messages[code], code=code, params={"until": shown}
+                        ) from None
                 raise self.get_invalid_login_error() from None
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's form, refusing the current password (the temporary one, when the union
+    office issued it) and the recent ones."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        new = self.cleaned_data.get("new_password2")
+        if new and "new_password2" not in self.errors:
+            error = password_reuse_error(user=self.user, new_password=new)
+            if error:
+                self.add_error("new_password2", forms.ValidationError(error, code="reused"))
+        return cleaned

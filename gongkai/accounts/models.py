@@ -45,8 +45,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
-    # Per-account login throttling: consecutive failures and the end of the cool-off.
+    # Per-account login throttling (accounts.services.login_attempt): guesses counted since
+    # the last success, when the last one was counted, and no guess is checked before
+    # ``locked_until``.
     failed_logins = models.PositiveSmallIntegerField(_("failed logins"), default=0)
+    failed_login_at = models.DateTimeField(_("last failed login"), null=True, blank=True)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     # Set when the union office issues a temporary password: the next login must change it.
     must_change_password = models.BooleanField(_("must change password"), default=False)
@@ -73,3 +76,23 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_locked(self, now: Any = None) -> bool:
         now = now or timezone.now()
         return self.locked_until is not None and self.locked_until > now
+
+
+class PasswordHistory(models.Model):
+    """A password the account had before its current one: only the hash (the same hasher
+    as ``User.password``), so that a new password can be refused when it is an old one."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="password_history", verbose_name=_("user")
+    )
+    password = models.CharField(_("password hash"), max_length=128)
+    replaced_at = models.DateTimeField(_("replaced at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("former password")
+        verbose_name_plural = _("former passwords")
+        ordering = ["-replaced_at", "-id"]
+        indexes = [models.Index(fields=["user", "-replaced_at"], name="accounts_pwhist_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.replaced_at:%Y-%m-%d}"

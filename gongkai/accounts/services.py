@@ -1,79 +1,275 @@
-"""Login with per-account lockout, and account changes of consequence."""
+"""Login throttling, and account changes of consequence.
+
+Login throttling (docs/SECURITY.md) counts every guess *before* the password is checked, so
+that however many guesses arrive at once, at most ``LOGIN_FAILURE_LIMIT`` of them are ever
+checked before the account pauses:
+
+- **per account** — the first ``LOGIN_FAILURE_LIMIT`` guesses since the last success are
+  checked at once; after that each further guess waits for a pause, ``LOGIN_DELAY_SECONDS``
+  doubling up to ``LOGIN_LOCKOUT_SECONDS``. The count is taken under a row lock on the
+  account (``SELECT … FOR UPDATE``; on SQLite the IMMEDIATE transaction holds the write
+  lock), before the slow hash. Unknown employee numbers get exactly the same schedule, kept
+  in the shared limits store under an HMAC of the number (never in the database), so the
+  answers never tell whether an account exists;
+- **per client address** — at most ``LOGIN_CLIENT_FAILURE_LIMIT`` wrong passwords per
+  ``LOGIN_CLIENT_WINDOW_SECONDS`` across all accounts, counted in the limits store under an
+  HMAC of the address with a key that expires (:mod:`gongkai.core.limits`); never stored
+  otherwise, never logged, never applied to the anonymous reporting pages;
+- **known browsers** — a browser that has signed in to an account keeps a signed cookie for
+  it (path ``/accounts/login/`` only). Its guesses for that account are counted for that
+  browser alone, on the same schedule, and neither the account's pauses nor the per-client
+  limit apply: a stranger can slow down new browsers, never the owner's own.
+"""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import check_password
+from django.core import signing
 from django.db import transaction
-from django.db.models import F
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongkai.accounts.models import User
+from gongkai.accounts.models import PasswordHistory, User
 from gongkai.audit.services import record_event
+from gongkai.core import limits
 from gongkai.core.errors import ServiceError
 
 
 class LoginRefused(Exception):
-    """Wrong credentials, or the account is locked until ``locked_until``."""
+    """Wrong credentials; or no guess is checked for this account until ``locked_until``;
+    or none from this client until ``busy_until``."""
 
-    def __init__(self, locked_until: datetime | None = None) -> None:
+    def __init__(
+        self, locked_until: datetime | None = None, *, busy_until: datetime | None = None
+    ) -> None:
         super().__init__("login refused")
         self.locked_until = locked_until
+        self.busy_until = busy_until
+
+
+# --- The schedule -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One pass through an account's (or a browser's) gate: ``allowed`` means this guess is
+    counted and may be checked; ``failures``, ``at`` and ``until`` are the state after it."""
+
+    allowed: bool
+    failures: int
+    at: datetime | None
+    until: datetime | None
+
+
+MAX_COUNTED = 10_000  # far below the column's limit; the pause stops growing long before
+
+
+def pause_after(failures: int) -> int:
+    """Seconds before the next guess once ``failures`` guesses have been counted."""
+    over = failures - settings.LOGIN_FAILURE_LIMIT
+    if over < 0:
+        return 0
+    growing = settings.LOGIN_DELAY_SECONDS * 2 ** min(over, 30)
+    return int(min(settings.LOGIN_LOCKOUT_SECONDS, growing))
+
+
+def gate(failures: int, at: datetime | None, until: datetime | None, now: datetime) -> Gate:
+    """The one schedule, for accounts, unknown numbers and known browsers alike."""
+    if until is not None and until > now:
+        return Gate(False, failures, at, until)
+    if at is not None and (now - at).total_seconds() >= settings.LOGIN_FAILURE_RESET_SECONDS:
+        failures = 0  # a day without a guess: start again
+    failures = min(failures + 1, MAX_COUNTED)
+    pause = pause_after(failures)
+    return Gate(True, failures, now, now + timedelta(seconds=pause) if pause else None)
+
+
+def _account_gate(account_pk: int, now: datetime) -> Gate:
+    """Count one guess on the account's row, under its lock, before any password check."""
+    with transaction.atomic():
+        row = (
+            User.objects.select_for_update()
+            .filter(pk=account_pk)
+            .values_list("failed_logins", "failed_login_at", "locked_until")
+            .first()
+        )
+        if row is None:
+            return Gate(False, 0, None, None)
+        passed = gate(row[0], row[1], row[2], now)
+        if passed.allowed:
+            User.objects.filter(pk=account_pk).update(
+                failed_logins=passed.failures,
+                failed_login_at=passed.at,
+                locked_until=passed.until,
+            )
+    return passed
+
+
+def _stamp(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment is not None else None
+
+
+def _moment(stamp: Any) -> datetime | None:
+    return datetime.fromtimestamp(float(stamp), tz=UTC) if stamp is not None else None
+
+
+def _store_gate(key: str, now: datetime) -> Gate:
+    """The same count in the limits store (unknown numbers, known browsers). The state
+    expires after LOGIN_FAILURE_RESET_SECONDS without a guess, as the schedule says."""
+
+    def change(state: dict[str, Any] | None) -> tuple[dict[str, Any] | None, Gate]:
+        state = state or {}
+        passed = gate(
+            int(state.get("n", 0)), _moment(state.get("at")), _moment(state.get("until")), now
+        )
+        if not passed.allowed:
+            return state or None, passed
+        counted = {"n": passed.failures, "at": _stamp(passed.at), "until": _stamp(passed.until)}
+        return counted, passed
+
+    return limits.store().update(key, change, ttl=settings.LOGIN_FAILURE_RESET_SECONDS)
+
+
+def _unknown_key(employee_no: str) -> str:
+    return "login-account:" + limits.digest("login.account", employee_no)
+
+
+def _device_key(nonce: str) -> str:
+    return "login-device:" + limits.digest("login.device", nonce)
+
+
+def _client_take(request: HttpRequest) -> limits.Taken:
+    window = limits.Window.now(settings.LOGIN_CLIENT_WINDOW_SECONDS)
+    client = limits.pseudonym("login.client", limits.client_address(request), window)
+    return limits.take(
+        f"login-client:{window.index}:{client}", settings.LOGIN_CLIENT_FAILURE_LIMIT, window.length
+    )
+
+
+# --- Known browsers ---------------------------------------------------------------------------
+
+DEVICE_SALT = "gongkai.accounts.device"
+DEVICE_ACCOUNTS = 10  # accounts remembered per browser (a team's shared computer)
+
+
+def _devices(request: HttpRequest | None) -> list[tuple[int, str]]:
+    """The (account id, browser token) pairs of the request's signed device cookie."""
+    raw = request.COOKIES.get(settings.LOGIN_DEVICE_COOKIE_NAME) if request else None
+    if not raw:
+        return []
+    try:
+        entries = signing.loads(raw, salt=DEVICE_SALT, max_age=settings.LOGIN_DEVICE_COOKIE_AGE)
+    except signing.BadSignature:
+        return []
+    if not isinstance(entries, list):
+        return []
+    return [
+        (e[0], e[1])
+        for e in entries
+        if isinstance(e, list) and len(e) == 2 and isinstance(e[0], int) and isinstance(e[1], str)
+    ]
+
+
+def _device_token(request: HttpRequest | None, account: User | None) -> str | None:
+    if account is None:
+        return None
+    return next((token for pk, token in _devices(request) if pk == account.pk), None)
+
+
+def remember_device(*, request: HttpRequest, response: HttpResponse, user: User) -> None:
+    """After a successful login: the browser keeps (or renews) its signed token for ``user``.
+    Sent back only to the login page; it says nothing the server stores."""
+    entries = _devices(request)
+    token = next((t for pk, t in entries if pk == user.pk), None) or secrets.token_urlsafe(16)
+    kept = [[user.pk, token]] + [[pk, t] for pk, t in entries if pk != user.pk]
+    response.set_cookie(
+        settings.LOGIN_DEVICE_COOKIE_NAME,
+        signing.dumps(kept[:DEVICE_ACCOUNTS], salt=DEVICE_SALT),
+        max_age=settings.LOGIN_DEVICE_COOKIE_AGE,
+        path=reverse("accounts:login"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+# --- Login ------------------------------------------------------------------------------------
 
 
 def login_attempt(*, request: HttpRequest | None, employee_no: str, password: str) -> User:
-    """Authenticate, counting consecutive failures per account.
-
-    After ``LOGIN_FAILURE_LIMIT`` failures in a row the account is locked for
-    ``LOGIN_LOCKOUT_SECONDS``; while locked even the right password is refused. Nothing is
-    recorded for unknown employee numbers, and nothing about the client (no IP address).
-    """
+    """Authenticate, counting the guess before the password is checked (see the module's
+    docstring). Refusals say nothing about whether the account exists."""
     now = timezone.now()
     account = User.objects.filter(employee_no=employee_no).first()
-    if account is not None and account.is_locked(now):
-        raise LoginRefused(locked_until=account.locked_until)
+    token = _device_token(request, account)
+    if account is not None and token is not None:
+        return _attempt_from_known_browser(request, account, token, password, now)
+
+    client = _client_take(request) if request is not None else None
+    if client is not None and not client.granted:
+        raise LoginRefused(busy_until=_moment(client.resets_at))
+    passed = (
+        _account_gate(account.pk, now)
+        if account is not None
+        else _store_gate(_unknown_key(employee_no), now)
+    )
+    if not passed.allowed:
+        if client is not None:
+            limits.give_back(client)  # no password was checked
+        raise LoginRefused(locked_until=passed.until)
     user = authenticate(request, username=employee_no, password=password)
     if user is None:
-        if account is not None and account.is_active:
-            login_failure_record(user=account, now=now)
-            account.refresh_from_db(fields=["locked_until"])
-            if account.is_locked(now):
-                raise LoginRefused(locked_until=account.locked_until)
-        raise LoginRefused()
+        if account is not None and passed.failures == settings.LOGIN_FAILURE_LIMIT:
+            record_event(
+                actor=None,
+                action="accounts.locked",
+                target=account,
+                unit=account.unit,
+                after={"locked_until": passed.until},
+            )
+        raise LoginRefused(locked_until=passed.until)
     assert isinstance(user, User)  # noqa: S101 - our only user model
-    if user.failed_logins or user.locked_until:
-        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+    if client is not None:
+        limits.give_back(client)  # a right password is not a guess against anyone
+    # A success starts the count again, unless guesses were counted after this one (a burst
+    # in flight): those stay counted, so a burst never gets more than the limit checked.
+    User.objects.filter(pk=user.pk, failed_logins__lte=passed.failures).update(
+        failed_logins=0, failed_login_at=None, locked_until=None
+    )
+    return user
+
+
+def _attempt_from_known_browser(
+    request: HttpRequest | None, account: User, token: str, password: str, now: datetime
+) -> User:
+    key = _device_key(token)
+    passed = _store_gate(key, now)
+    if not passed.allowed:
+        raise LoginRefused(locked_until=passed.until)
+    user = authenticate(request, username=account.employee_no, password=password)
+    if user is None:
+        raise LoginRefused(locked_until=passed.until)
+    assert isinstance(user, User)  # noqa: S101 - our only user model
+    limits.store().delete(key)
     return user
 
 
 @transaction.atomic
-def login_failure_record(*, user: User, now: datetime) -> None:
-    """Count one failure atomically; the failure that reaches the limit locks the account."""
-    User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
-    locked_until = now + timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
-    locked = User.objects.filter(
-        pk=user.pk, failed_logins__gte=settings.LOGIN_FAILURE_LIMIT
-    ).update(failed_logins=0, locked_until=locked_until)
-    if locked:
-        record_event(
-            actor=None,
-            action="accounts.locked",
-            target=user,
-            unit=user.unit,
-            after={"locked_until": locked_until},
-        )
-
-
-@transaction.atomic
 def account_unlock(*, actor: User, user: User) -> None:
+    """The union office lifts the account's pauses: its count starts again. (Known browsers
+    have their own counts and were never paused by strangers.)"""
     if not user.locked_until and not user.failed_logins:
         return
-    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+    User.objects.filter(pk=user.pk).update(failed_logins=0, failed_login_at=None, locked_until=None)
     record_event(
         actor=actor,
         action="accounts.unlocked",
@@ -81,11 +277,59 @@ def account_unlock(*, actor: User, user: User) -> None:
         unit=user.unit,
         before={"locked_until": user.locked_until},
     )
-    user.failed_logins, user.locked_until = 0, None
+    user.failed_logins, user.failed_login_at, user.locked_until = 0, None, None
+
+
+# --- Passwords --------------------------------------------------------------------------------
+
+
+def password_reuse_error(*, user: User, new_password: str) -> str | None:
+    """Why ``new_password`` may not replace the account's password, or None. The current
+    password (the union office's temporary one, when a change is forced) and the
+    ``PASSWORD_HISTORY_COUNT`` before it are refused; only their hashes are compared."""
+    current = User.objects.filter(pk=user.pk).values_list("password", flat=True).first()
+    if current and check_password(new_password, current):  # no re-hashing side effect
+        if user.must_change_password:
+            return _(
+                "This is the temporary password the union office gave you. Choose a "
+                "password of your own, which the union office does not know."
+            )
+        return _("This is your current password. Choose a new one.")
+    former = PasswordHistory.objects.filter(user_id=user.pk).values_list("password", flat=True)
+    if any(check_password(new_password, encoded) for encoded in former[: _history_count()]):
+        return _("You have used this password before. Choose one you have not used recently.")
+    return None
+
+
+def _history_count() -> int:
+    return max(0, int(settings.PASSWORD_HISTORY_COUNT))
+
+
+def _remember_password(user: User) -> None:
+    """Keep the hash of the password that is being replaced, and only the last few."""
+    current = (
+        User.objects.select_for_update()
+        .filter(pk=user.pk)
+        .values_list("password", flat=True)
+        .first()
+    )
+    if not current or current.startswith("!"):  # unusable: nothing to remember
+        return
+    PasswordHistory.objects.create(user_id=user.pk, password=current)
+    stale = PasswordHistory.objects.filter(user_id=user.pk).values_list("pk", flat=True)[
+        _history_count() :
+    ]
+    PasswordHistory.objects.filter(pk__in=list(stale)).delete()
 
 
 @transaction.atomic
 def password_change(*, user: User, new_password: str) -> None:
+    """The person's own new password: never the current or a recent one (see
+    :func:`password_reuse_error`); the old one's hash joins the history."""
+    error = password_reuse_error(user=user, new_password=new_password)
+    if error:
+        raise ServiceError(error, field="new_password2")
+    _remember_password(user)
     user.set_password(new_password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
@@ -98,17 +342,28 @@ TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - 
 @transaction.atomic
 def temporary_password_issue(*, actor: User, user: User) -> str:
     """Give ``user`` a random one-time password (shown once to the union office, never
-    stored in clear); the next login must replace it. Also lifts a lockout."""
+    stored in clear); the next login must replace it with one the union office does not
+    know (neither this one nor an earlier one). Also lifts the account's pauses."""
     if not user.is_active:
         raise ServiceError(_("This account is inactive."))
     password = "-".join(
         "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(3)
     )
+    _remember_password(user)
     user.set_password(password)
     user.must_change_password = True
     user.failed_logins = 0
+    user.failed_login_at = None
     user.locked_until = None
-    user.save(update_fields=["password", "must_change_password", "failed_logins", "locked_until"])
+    user.save(
+        update_fields=[
+            "password",
+            "must_change_password",
+            "failed_logins",
+            "failed_login_at",
+            "locked_until",
+        ]
+    )
     record_event(
         actor=actor, action="accounts.temporary_password_issued", target=user, unit=user.unit
     )

@@ -25,6 +25,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "disclosure.correct": _("Correction started"),
     "disclosure.withdraw": _("Withdrawn"),
     "disclosure.attested": _("Nothing to report attested"),
+    "disclosure.rated": _("Disclosure rated"),
     "catalog.rule_added": _("Catalog rule changed"),
     "regulation.published": _("Regulation version published"),
     "search.reindexed": _("Search index rebuilt"),
@@ -49,6 +50,13 @@ for _app in (
     "assessment",
 ):
     ACTION_LABELS.update(import_module(f"gongkai.{_app}.labels").AUDIT_LABELS)
+
+
+# Events that never say who acted: a satisfaction rating is private to the rater. Their
+# events carry no actor (and only counts); events of these kinds written before that rule, with
+# an actor and the rating itself, are shown without the actor and without the data, and the
+# "who" filter does not match them.
+ANONYMOUS_ACTIONS = frozenset({"disclosure.rated"})
 
 
 def action_label(code: str) -> str:

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from gongkai.audit.actions import action_label
+from gongkai.audit.actions import ANONYMOUS_ACTIONS, action_label
 from gongkai.audit.models import AuditEvent
+from gongkai.core.formatting import pairs
 from gongkai.policy import Action, visible_scope_paths
 
 
@@ -33,7 +37,8 @@ def audit_events_for(
     if action:
         events = events.filter(action=action)
     if q:
-        events = events.filter(Q(actor_label__icontains=q) | Q(target_label__icontains=q))
+        named = Q(actor_label__icontains=q) & ~Q(action__in=ANONYMOUS_ACTIONS)
+        events = events.filter(named | Q(target_label__icontains=q))
     tz = timezone.get_current_timezone()
     if since:
         events = events.filter(at__gte=datetime.combine(since, time.min, tzinfo=tz))
@@ -48,3 +53,34 @@ def audit_actions() -> list[tuple[str, str]]:
     """(code, label) of every action that occurs in the log, for the filter."""
     codes = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
     return [(code, action_label(code)) for code in codes]
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One line of the audit page: who (empty for the system), and before/after as
+    (label, value) text pairs (``core.formatting.pairs``: no template looks up their keys)."""
+
+    event: AuditEvent
+    who: str
+    before: list[tuple[str, str]]
+    after: list[tuple[str, str]]
+
+
+def event_rows(events: Iterable[AuditEvent]) -> list[EventRow]:
+    rows = []
+    for event in events:
+        if event.action in ANONYMOUS_ACTIONS:
+            # Never who; and an event written before the rule (it has an actor) shows no data.
+            legacy = event.actor_id is not None
+            rows.append(
+                EventRow(
+                    event,
+                    _("not recorded"),
+                    [] if legacy else pairs(event.before),
+                    [] if legacy else pairs(event.after),
+                )
+            )
+        else:
+            who = event.actor_label if event.actor_id else ""
+            rows.append(EventRow(event, who, pairs(event.before), pairs(event.after)))
+    return rows

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from gongkai.audit.forms import AuditFilterForm
-from gongkai.audit.selectors import audit_actions, audit_events_for
+from gongkai.audit.selectors import audit_actions, audit_events_for, event_rows
 from gongkai.policy import Action, require
 
 EVENTS_PER_PAGE = 50
@@ -22,5 +22,10 @@ def event_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/event_list.html",
-        {"form": form, "page": page, "actions": audit_actions()},
+        {
+            "form": form,
+            "page": page,
+            "rows": event_rows(page.object_list),
+            "actions": audit_actions(),
+        },
     )

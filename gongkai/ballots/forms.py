@@ -88,7 +88,10 @@ class EvaluationForm(PollForm):
         required=False,
     )
     min_ballots = forms.IntegerField(
-        label=_("Minimum ballots before results are shown"), min_value=1, initial=1
+        label=_("Minimum ballots before results are shown"),
+        min_value=1,
+        max_value=1_000_000,
+        initial=1,
     )
     incompetent_threshold_percent = forms.IntegerField(
         label=_("Flag when the incompetent rate passes (%)"), min_value=0, max_value=100, initial=30

@@ -1,18 +1,20 @@
 """Secret ballots: resolution votes (表决) and democratic evaluations (民主评议).
 
-Secrecy by construction (see /tmp/frag/ballots-security.md):
+Secrecy by construction (docs/SECURITY.md, "Secret ballots"):
 
 * ``Elector`` is the electorate snapshotted at opening (who may vote, in which rater group).
 * ``Participation`` is "has voted": one row per (poll, user), a database UNIQUE constraint is
   what stops a second ballot. It carries no timestamp and no link to the ballot.
-* ``PendingBallot`` holds a cast ballot while the poll is open: no user, no timestamp, a random
-  UUID key. It is written in the same transaction as the participation row (so a crash never
-  leaves one without the other), which links the two through PostgreSQL's ``xmin`` and
-  SQLite's ``rowid`` order *while the poll is open*.
-* At close, in one transaction, every pending ballot is copied in a random order into
-  ``SealedBallot`` with fresh random keys, the pending rows are deleted, and every participation
-  row is rewritten; afterwards all sealed ballots share one ``xmin``, their physical order is
-  random, and the participation rows share one ``xmin`` too.
+* ``PendingBallot`` is the holding area while the poll is open: written in the voter's own
+  transaction together with the participation row (so a crash never leaves one without the
+  other), and therefore sharing its PostgreSQL ``xmin`` and its SQLite ``rowid`` order. So it
+  holds no readable choice: only a sealed box (gongkai.core.secretbox: the rater group and
+  the choices, encrypted under a key derived from SECRET_KEY, which is not in the database,
+  and padded to one length for every ballot of the poll).
+* ``SealedBallot`` is the ballot table. After the close, a separate transaction that touches
+  nothing else opens the boxes, writes the ballots in a random order with fresh random keys
+  (all stamped with that transaction's id, never a voter's) and empties the holding table
+  with TRUNCATE (a new file: no row version of a box survives, whatever VACUUM could do).
 """
 
 from __future__ import annotations
@@ -235,8 +237,6 @@ class Participation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="participations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    # Rewritten for every row when the poll closes, so that all rows share one transaction id.
-    sealed = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -248,21 +248,21 @@ class Participation(models.Model):
 
 
 class PendingBallot(models.Model):
-    """A ballot cast while the poll is open: no voter, no time, a random key."""
+    """A ballot cast while the poll is open, sealed in a box (gongkai.ballots.boxes): no
+    voter, no time, no readable choice or group, a random key, one length per poll."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="+")
-    group = models.ForeignKey(RaterGroup, on_delete=models.PROTECT, null=True, related_name="+")
-    # {"<item id>": "for" | "against" | "abstain" | grade}
-    choices = models.JSONField()
+    box = models.BinaryField()
 
     def __str__(self) -> str:
         return f"{self._meta.verbose_name} {self.poll_id}"
 
 
 class SealedBallot(models.Model):
-    """A ballot after close: copied in a random order with a fresh random key in one
-    transaction; the stored ballots every tally and recount is computed from."""
+    """A ballot after close: moved out of its box in a random order with a fresh random key
+    by one transaction that writes nothing else; every tally and recount is computed from
+    these rows."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="+")

@@ -2,6 +2,13 @@
 
 Casting is never audited (the participation row already records who voted; an audit row per
 cast would be orderable against the ballots). Nothing here logs a choice.
+
+Secrecy on the database (docs/SECURITY.md): the voter's transaction writes the participation
+row and a *sealed box* (gongkai.ballots.boxes) — never a readable choice. After the close, a
+transaction of its own (:func:`seal`) opens the boxes, writes the ballots in a random order
+and empties the holding table with TRUNCATE; :func:`finish_close` verifies the result, retries
+and, when it still fails, logs it and raises :class:`SealingFailed` (the vote stays closed,
+uncounted, until ``manage.py ballots_seal`` or the close button finishes it).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
+from gongkai.ballots import boxes
 from gongkai.ballots.models import (
     Choice,
     Elector,
@@ -35,6 +43,7 @@ from gongkai.ballots.models import (
     SealedBallot,
 )
 from gongkai.ballots.tally import tally
+from gongkai.core import holding
 from gongkai.core.errors import ServiceError
 from gongkai.org.models import OrgUnit
 from gongkai.policy import Action, can
@@ -47,6 +56,11 @@ MAX_DESCRIPTION = 5000
 
 class AlreadyVoted(ServiceError):
     """The voter's ballot is already recorded; nothing changed."""
+
+
+class SealingFailed(ServiceError):
+    """The vote is closed but its ballots are not yet sealed and counted (logged; retried by
+    ``manage.py ballots_seal`` and by the close button)."""
 
 
 @dataclass(frozen=True)
@@ -430,7 +444,11 @@ def ballot_cast(*, actor: User, poll: Poll, choices: Mapping[str, str]) -> None:
             raise AlreadyVoted(
                 _("You have already voted; your ballot is recorded. Nothing was changed.")
             )
-        PendingBallot.objects.create(poll_id=poll.pk, group_id=elector.group_id, choices=clean)
+        # The only row of this transaction besides "has voted": a box nobody can read from the
+        # database (no readable choice or group; one length for every ballot of the poll).
+        PendingBallot.objects.create(
+            poll_id=poll.pk, box=boxes.seal(poll.pk, poll.kind, elector.group_id, clean)
+        )
 
 
 def insert_participation(poll_id: int, user_id: int) -> bool:
@@ -443,9 +461,9 @@ def insert_participation(poll_id: int, user_id: int) -> bool:
     table = Participation._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (id, poll_id, user_id, sealed) VALUES (%s, %s, %s, %s) "  # noqa: S608
+            f"INSERT INTO {table} (id, poll_id, user_id) VALUES (%s, %s, %s) "  # noqa: S608
             "ON CONFLICT (poll_id, user_id) DO NOTHING RETURNING id",
-            [key, poll_id, user_id, False],
+            [key, poll_id, user_id],
         )
         return cursor.fetchone() is not None
 
@@ -489,41 +507,87 @@ def sealed_ballots(poll: Poll) -> list[tuple[int | None, dict[str, str]]]:
     return list(SealedBallot.objects.filter(poll=poll).values_list("group_id", "choices"))
 
 
-def seal(poll: Poll) -> None:
-    """Copy the pending ballots in a random order into SealedBallot (fresh random keys, one
-    transaction, so one xmin and a random rowid order), delete the originals (SQLite overwrites
-    them: secure_delete) and rewrite every participation row in the same transaction."""
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA secure_delete = ON")
-    pending = list(PendingBallot.objects.filter(poll=poll).values_list("group_id", "choices"))
-    random.SystemRandom().shuffle(pending)
-    SealedBallot.objects.bulk_create(
-        [SealedBallot(poll=poll, group_id=g, choices=c) for g, c in pending], batch_size=500
+def seal(poll_id: int) -> tuple[int, ...]:
+    """Move the poll's ballots out of their boxes, in **one transaction of its own that writes
+    nothing but the holding table and the ballot table**: open every box of the poll, write
+    the ballots in a random order (``random.SystemRandom``) with fresh random keys — all
+    stamped with this transaction's id, shared by every ballot and equal to no voter's — and
+    empty the holding table (gongkai.core.holding: TRUNCATE on PostgreSQL, writing back the
+    boxes of other open votes; secure DELETE on SQLite). Returns the holding table's files
+    before the move, for :func:`verify_sealed`. Idempotent: nothing left to move, nothing
+    moved."""
+    with transaction.atomic():
+        holding.lock(PendingBallot)
+        before = holding.storage(PendingBallot)
+        moved: list[Any] = []
+        ballots: list[SealedBallot] = []
+        for key, box in PendingBallot.objects.filter(poll_id=poll_id).values_list("id", "box"):
+            group, choices = boxes.open_ballot(poll_id, bytes(box))
+            moved.append(key)
+            ballots.append(SealedBallot(poll_id=poll_id, group_id=group, choices=choices))
+        random.SystemRandom().shuffle(ballots)
+        SealedBallot.objects.bulk_create(ballots, batch_size=500)
+        holding.empty(PendingBallot, moved=moved)
+    return before
+
+
+def count(poll_id: int) -> Poll:
+    """Count the sealed ballots and store the result (once). Refuses when boxes are left or
+    the ballots do not match the participation rows one for one."""
+    with transaction.atomic():
+        poll = Poll.objects.select_for_update().get(pk=poll_id)
+        if poll.result is not None:
+            return poll
+        if PendingBallot.objects.filter(poll_id=poll_id).exists():
+            raise holding.HoldingError("ballots of a closed vote are still in their boxes")
+        ballots = sealed_ballots(poll)
+        voters = Participation.objects.filter(poll_id=poll_id).count()
+        if len(ballots) != voters:
+            raise holding.HoldingError(f"{len(ballots)} ballots for {voters} voters")
+        poll.result = result_of(poll, ballots)
+        Poll.objects.filter(pk=poll_id, result__isnull=True).update(result=poll.result)
+    return poll
+
+
+def verify_sealed(poll_id: int, before: tuple[int, ...]) -> None:
+    """No box of the poll is left, and on PostgreSQL the holding table's files were replaced
+    (every earlier row version, live or dead, went with the old file); SQLite: the write-ahead
+    log is checkpointed (holding.after_move). Raises holding.HoldingError."""
+    holding.after_move()
+    checked = holding.verify(
+        PendingBallot,
+        before=before,
+        remaining=PendingBallot.objects.filter(poll_id=poll_id).count(),
+        what="boxes",
     )
-    PendingBallot.objects.filter(poll=poll).delete()
-    Participation.objects.filter(poll=poll).update(sealed=True)
+    if not checked.ok:
+        raise holding.HoldingError("; ".join(checked.problems))
 
 
-def scrub_after_close() -> None:
-    """After the closing transaction commits: remove the dead row versions that still link
-    ballots to voters (PostgreSQL: VACUUM FULL rewrites the pending table, VACUUM the
-    participation table; SQLite: checkpoint the WAL). Best effort: never fails the close."""
-    if connection.in_atomic_block:
-        return
+def finish_close(poll_id: int) -> Poll:
+    """Seal, verify and count a closed poll, each step retried (gongkai.core.holding); a step
+    that still fails is logged and raised as :class:`SealingFailed`. Safe to call again."""
+
+    def seal_and_verify() -> None:
+        verify_sealed(poll_id, seal(poll_id))
+
     try:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("VACUUM FULL ballots_pendingballot")
-                cursor.execute("VACUUM ballots_participation")
-            elif connection.vendor == "sqlite":
-                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except Exception:  # noqa: S110 - best effort; documented in the security notes
-        pass
+        holding.with_retries(f"Sealing the ballots of vote {poll_id}", seal_and_verify)
+        return holding.with_retries(f"Counting vote {poll_id}", lambda: count(poll_id))
+    except holding.HoldingError:
+        raise SealingFailed(
+            _(
+                "The vote is closed, but its ballots could not be sealed and counted yet "
+                "(the error is in the server log). Nobody can vote any more and no ballot is "
+                "lost; press the button again, or run manage.py ballots_seal."
+            )
+        ) from None
 
 
 def poll_close(*, actor: User, poll: Poll, at: datetime | None = None) -> Poll:
-    """Close once: seal the ballots, count them and store the result. (``at``: as above.)"""
+    """Close once, then seal and count (:func:`finish_close`, separate transactions).
+    (``at``: as above.) Raises :class:`SealingFailed` when the vote closed but sealing or
+    counting failed."""
     with transaction.atomic():
         current = Poll.objects.get(pk=poll.pk)
         require_manager(actor, current.company)
@@ -536,19 +600,43 @@ def poll_close(*, actor: User, poll: Poll, at: datetime | None = None) -> Poll:
         if not won:
             raise ServiceError(_("Only an open vote can be closed; this one is not open."))
         current.refresh_from_db()
-        seal(current)
-        current.result = result_of(current, sealed_ballots(current))
-        current.save(update_fields=["result"])
         record_event(
             actor=actor,
             action="ballots.closed",
             target=current,
             unit=current.company,
             before={"status": PollStatus.OPEN},
-            after={"status": PollStatus.CLOSED, "ballots": current.result["ballots"]},
+            after={
+                "status": PollStatus.CLOSED,
+                "ballots": Participation.objects.filter(poll=current).count(),
+            },
         )
-        transaction.on_commit(scrub_after_close)
-    return current
+    return finish_close(current.pk)
+
+
+def poll_finish(*, actor: User, poll: Poll) -> Poll:
+    """The close button again, on a vote closed but not yet counted: seal and count."""
+    require_manager(actor, poll.company)
+    current = Poll.objects.get(pk=poll.pk)
+    if current.status != PollStatus.CLOSED:
+        raise ServiceError(_("Only an open vote can be closed; this one is not open."))
+    return finish_close(current.pk)
+
+
+def unfinished_polls() -> list[int]:
+    """Votes closed (or later) whose ballots are not sealed and counted, or which still have
+    boxes in the holding table."""
+    ids = set(
+        Poll.objects.filter(
+            status__in=[PollStatus.CLOSED, PollStatus.PUBLISHED], result__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    ids |= set(
+        PendingBallot.objects.exclude(poll__status=PollStatus.OPEN)
+        .values_list("poll_id", flat=True)
+        .distinct()
+    )
+    return sorted(ids)
 
 
 @dataclass(frozen=True)
@@ -569,6 +657,8 @@ def poll_recount(*, actor: User, poll: Poll) -> Recount:
     current = Poll.objects.get(pk=poll.pk)
     if current.status not in (PollStatus.CLOSED, PollStatus.PUBLISHED):
         raise ServiceError(_("A vote is counted only after it closes."))
+    if current.result is None:
+        raise ServiceError(_("The ballots of this vote are not sealed and counted yet."))
     recount = Recount(stored=current.result, recounted=result_of(current, sealed_ballots(current)))
     record_event(
         actor=actor,
@@ -589,6 +679,8 @@ def poll_publish(*, actor: User, poll: Poll, at: datetime | None = None) -> Poll
     require_manager(actor, current.company)
     if current.status != PollStatus.CLOSED:
         raise ServiceError(_("Only a closed vote's result can be published."))
+    if current.result is None:
+        raise ServiceError(_("The ballots of this vote are not sealed and counted yet."))
     now = at or timezone.now()
     disclosure = publish_result(actor=actor, poll=current, at=now)
     Poll.objects.filter(pk=current.pk, status=PollStatus.CLOSED).update(

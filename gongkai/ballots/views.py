@@ -27,6 +27,7 @@ from gongkai.ballots.services import (
     clean_ballot,
     poll_close,
     poll_create,
+    poll_finish,
     poll_open,
     poll_publish,
     poll_recount,
@@ -203,6 +204,20 @@ def poll_open_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def poll_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     poll = poll_for(request, pk)
+    if poll.status == PollStatus.CLOSED and poll.result is None:
+        # Closed, but sealing and counting failed (logged): the same button tries again.
+        return confirm_step(
+            request,
+            pk,
+            allowed=policy.may_manage(request.user, poll),
+            service=poll_finish,
+            template_title=_("Seal and count the ballots"),
+            question=_(
+                "The vote is closed, but its ballots are not sealed and counted yet. Try again now?"
+            ),
+            button=_("Seal and count"),
+            done=_("The ballots are sealed and counted."),
+        )
     return confirm_step(
         request,
         pk,

@@ -17,6 +17,7 @@ from gongkai.congress.models import (
     MotionStatus,
     SessionKind,
 )
+from gongkai.core.form_fields import IdMultipleChoiceField
 from gongkai.disclosure.models import Satisfaction
 from gongkai.org.models import OrgUnit
 from gongkai.voice.models import SuggestionCategory
@@ -33,7 +34,7 @@ class UnitChoiceField(forms.ModelChoiceField):
         return _unit_label(obj)
 
 
-class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+class UnitMultipleChoiceField(IdMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return _unit_label(obj)
 

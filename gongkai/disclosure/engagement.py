@@ -86,7 +86,10 @@ def tallies_by_disclosure(ids: Iterable[int]) -> dict[int, Tally]:
 
 @transaction.atomic
 def rating_submit(*, actor: User, disclosure: Disclosure, value: str, comment: str = "") -> Rating:
-    """Rate a published disclosure. One rating per employee: a second one is refused."""
+    """Rate a published disclosure. One rating per employee: a second one is refused.
+
+    Ratings are private: the audit event records that the disclosure was rated and how many
+    ratings it has, not by whom; everyone but the rater sees only the counts."""
     if not can_rate(actor, disclosure):
         raise ServiceError(_("You may not rate this disclosure."))
     if value not in Satisfaction.values:
@@ -106,12 +109,15 @@ def rating_submit(*, actor: User, disclosure: Disclosure, value: str, comment: s
             )
     except IntegrityError:  # a concurrent second rating: the unique constraint decides
         raise ServiceError(already_rated()) from None
+    # That a rating happened, never who gave which: no actor, no value, no comment, no tally
+    # by value (consecutive events' tallies would show each rating's value, and the time and
+    # the list of raters would name them). Only the rater sees their own rating.
     record_event(
-        actor=actor,
+        actor=None,
         action="disclosure.rated",
         target=disclosure,
         unit=disclosure.unit,
-        after={"value": value, **({"comment": comment} if comment else {})},
+        after={"ratings": Rating.objects.filter(disclosure=disclosure).count()},
     )
     from gongkai.disclosure.boards import board_changed
 

@@ -66,21 +66,32 @@ class DisclosureFeed(Feed):
     def items(self, obj: FeedSource) -> list[Disclosure]:
         return obj.items
 
+    # Escaping: the feed generator escapes every text it writes into the XML once. Titles,
+    # the feed's title and subtitle and the categories are plain text (Atom ``type="text"``),
+    # so they are handed over unescaped; the summary is ``type="html"``, so it is HTML text:
+    # plain text escaped once here, the rich text's own entities kept as they are.
+
     def item_title(self, item: Disclosure) -> str:
         title = revision_of(item).title
         if item.status == DisclosureStatus.WITHDRAWN:
             title = _("Withdrawn: %(title)s") % {"title": title}
-        return escape(title)
+        return title
 
     def item_description(self, item: Disclosure) -> str:
         if item.status == DisclosureStatus.WITHDRAWN:
-            return _("Withdrawn on %(date)s. Reason: %(reason)s") % {
-                "date": date_format(item.withdrawn_at, "DATE_FORMAT") if item.withdrawn_at else "",
-                "reason": item.withdrawal_reason,
-            }
+            return escape(
+                _("Withdrawn on %(date)s. Reason: %(reason)s")
+                % {
+                    "date": date_format(item.withdrawn_at, "DATE_FORMAT")
+                    if item.withdrawn_at
+                    else "",
+                    "reason": item.withdrawal_reason,
+                }
+            )
         revision = revision_of(item)
+        # Sanitised rich text without its tags is HTML text: entities such as &amp; stay.
         text = " ".join(strip_tags(f"{revision.procedure} {revision.result}").split())
-        return Truncator(text).chars(SUMMARY_CHARS)
+        return Truncator(text).chars(SUMMARY_CHARS, html=True)
 
     def item_link(self, item: Disclosure) -> str:
         if is_public_record(item):

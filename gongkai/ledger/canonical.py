@@ -2,8 +2,15 @@
 
 This is the one place that decides what is hashed: the ledger hashes a record when it is
 published, and ``verify_ledger`` recomputes the same hash from the record as it is in the
-database now. A change here changes every hash; never edit a function below without a
-new record type (old entries must keep verifying).
+database now. A change here changes every hash; never edit a function below: add a canonical
+version instead (old entries must keep verifying). Each entry stores the version it was
+hashed with (``LedgerEntry.canonical_version``); new entries use :data:`CURRENT_VERSION`.
+
+- Version 1: the revision's fields (:func:`revision_content`), the withdrawal tombstone, and
+  an entry hash over the entry's fields.
+- Version 2: the same, plus the files published with the revision — each one's id, name,
+  type and the SHA-256 of its bytes (:func:`revision_content_v2`) — and the version itself in
+  the entry hash, so that an entry cannot be passed off as one of version 1.
 
 Canonical JSON: keys sorted, separators ``(",", ":")``, ``ensure_ascii=False``, UTF-8;
 times in UTC, ISO 8601 with microseconds. The functions read attributes only, so they work
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,6 +29,11 @@ GENESIS_HASH = "0" * 64  # the "previous hash" of entry 1
 
 REVISION = "disclosure.revision"
 WITHDRAWAL = "disclosure.withdrawal"
+
+FIRST_VERSION = 1
+FILES_VERSION = 2  # the files published with a revision are part of its content
+CURRENT_VERSION = FILES_VERSION
+VERSIONS = (FIRST_VERSION, FILES_VERSION)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -71,6 +84,26 @@ def revision_content(revision: Any) -> dict[str, Any]:
     }
 
 
+def file_manifest(attachments: Iterable[Any]) -> list[dict[str, Any]]:
+    """The files published with a revision, in id order: what a reader downloads (name, type
+    and the SHA-256 of the bytes, computed when the file was stored)."""
+    return [
+        {
+            "id": attachment.pk,
+            "name": attachment.original_name,
+            "type": attachment.content_type,
+            "sha256": attachment.sha256,
+        }
+        for attachment in sorted(attachments, key=lambda attachment: attachment.pk)
+    ]
+
+
+def revision_content_v2(revision: Any, files: list[dict[str, Any]]) -> dict[str, Any]:
+    """Version 2: :func:`revision_content` and the :func:`file_manifest` of the files
+    published with the revision (``Attachment.published_in``)."""
+    return {**revision_content(revision), "files": files}
+
+
 def withdrawal_content(disclosure: Any) -> dict[str, Any]:
     """The tombstone of a withdrawn disclosure: when, and the public reason."""
     return {
@@ -89,19 +122,20 @@ def entry_hash(
     content_hash: str,
     prev_hash: str,
     recorded_at: datetime,
+    version: int = FIRST_VERSION,
 ) -> str:
     """The hash of one ledger entry; it covers the previous entry's hash, so changing any
-    entry changes every hash after it. These are the leaves of a future Merkle tree."""
-    return sha256_hex(
-        canonical_json(
-            {
-                "sequence": sequence,
-                "record_type": record_type,
-                "record_id": record_id,
-                "event": event,
-                "content_hash": content_hash,
-                "prev_hash": prev_hash,
-                "recorded_at": iso_time(recorded_at),
-            }
-        )
-    )
+    entry changes every hash after it. These are the leaves of a future Merkle tree. From
+    version 2 on it covers the canonical version too (version 1 entries keep their hash)."""
+    fields: dict[str, Any] = {
+        "sequence": sequence,
+        "record_type": record_type,
+        "record_id": record_id,
+        "event": event,
+        "content_hash": content_hash,
+        "prev_hash": prev_hash,
+        "recorded_at": iso_time(recorded_at),
+    }
+    if version != FIRST_VERSION:
+        fields["canonical_version"] = version
+    return sha256_hex(canonical_json(fields))

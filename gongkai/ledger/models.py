@@ -40,6 +40,10 @@ class ProblemKind(models.TextChoices):
     NOT_RECORDED = "not_recorded", _("published but not in the ledger")
     HEAD_MISMATCH = "head_mismatch", _("head does not match the chain")
     HEAD_REWRITTEN = "head_rewritten", _("a head written down earlier has changed")
+    FILE_CHANGED = "file_changed", _("file changed")
+    FILE_RENAMED = "file_renamed", _("file renamed")
+    FILE_MISSING = "file_missing", _("file missing")
+    FILE_ADDED = "file_added", _("file added after publication")
 
 
 class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
@@ -52,10 +56,11 @@ class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
 
 class LedgerEntry(models.Model):
     """Entry ``sequence`` of the chain. ``entry_hash`` covers the sequence, the record, the
-    event, ``content_hash`` (the record's canonical content), ``prev_hash`` and the time.
-    Rows are only ever inserted: the model refuses save-over and delete, a database trigger
-    refuses UPDATE (and DELETE on PostgreSQL), and unique sequence and previous hash make a
-    fork impossible even for a writer that skipped the lock."""
+    event, ``content_hash`` (the record's canonical content), ``prev_hash``, the time and,
+    from canonical version 2 on, the version.
+    Rows are only ever inserted: the model refuses save-over and delete, database triggers
+    refuse UPDATE, DELETE and TRUNCATE (gongkai.core.immutable), and unique sequence and
+    previous hash make a fork impossible even for a writer that skipped the lock."""
 
     sequence = models.PositiveBigIntegerField(_("sequence"))
     record_type = models.CharField(_("record type"), max_length=40, choices=RecordType.choices)
@@ -73,6 +78,14 @@ class LedgerEntry(models.Model):
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     entry_hash = models.CharField(_("entry hash"), max_length=64)
     recorded_at = models.DateTimeField(_("recorded at"))
+    # Which canonical form the hashes follow (gongkai.ledger.canonical): 1 for the entries
+    # written before files were part of the record, CURRENT_VERSION for new ones. Hashed into
+    # the entry from version 2 on.
+    canonical_version = models.PositiveSmallIntegerField(_("canonical version"), default=1)
+    # Revision entries from version 2 on: the files published with the revision, exactly as
+    # hashed into the content (id, name, type, SHA-256). Verification compares the files with
+    # it to name the one that changed; the content hash vouches for it.
+    files = models.JSONField(_("files"), null=True, blank=True)
 
     objects = LedgerEntryQuerySet.as_manager()
 
@@ -119,6 +132,7 @@ class LedgerEntry(models.Model):
             content_hash=self.content_hash,
             prev_hash=self.prev_hash,
             recorded_at=self.recorded_at,
+            version=self.canonical_version,
         )
 
 

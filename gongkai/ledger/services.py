@@ -18,7 +18,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gongkai.disclosure.models import Disclosure, Revision
+from gongkai.disclosure.models import Attachment, Disclosure, Revision
 from gongkai.ledger import canonical
 from gongkai.ledger.models import HEAD_ID, Event, LedgerEntry, LedgerHead, RecordType
 
@@ -51,8 +51,11 @@ def ledger_append(
     event: Event,
     disclosure_id: int,
     content: dict[str, Any],
+    files: list[dict[str, Any]] | None = None,
+    version: int = canonical.CURRENT_VERSION,
 ) -> LedgerEntry:
-    """Append one record to the chain and move the head."""
+    """Append one record to the chain and move the head. ``content`` is the record's
+    canonical content of ``version``; ``files``, for a revision, the manifest it contains."""
     head = locked_head()
     entry = LedgerEntry(
         sequence=head.sequence + 1,
@@ -63,6 +66,8 @@ def ledger_append(
         content_hash=canonical.content_hash(content),
         prev_hash=head.entry_hash,
         recorded_at=timezone.now(),
+        canonical_version=version,
+        files=files,
     )
     entry.entry_hash = entry.computed_hash()
     entry.save(force_insert=True)
@@ -73,9 +78,10 @@ def ledger_append(
 
 
 def ledger_record_publication(*, disclosure: Disclosure, event: str) -> LedgerEntry:
-    """Record a publication, correction or attestation (its published revision) or a
-    withdrawal (its tombstone). The record is read back from the database so that the hash
-    covers exactly what is stored, as verification will read it."""
+    """Record a publication, correction or attestation (its published revision, with the
+    files published with it) or a withdrawal (its tombstone). The record is read back from
+    the database so that the hash covers exactly what is stored, as verification will read
+    it. Called after the revision's files were marked published (publish_revision)."""
     kind = Event(event)
     if kind == Event.WITHDRAW:
         withdrawn = Disclosure.objects.get(pk=disclosure.pk)
@@ -98,10 +104,12 @@ def ledger_record_publication(*, disclosure: Disclosure, event: str) -> LedgerEn
     revision = Revision.objects.select_related(
         "disclosure__unit", "disclosure__entry", "published_by"
     ).get(pk=revision_id)
+    files = canonical.file_manifest(Attachment.objects.filter(published_in=revision))
     return ledger_append(
         record_type=RecordType.REVISION,
         record_id=revision.pk,
         event=kind,
         disclosure_id=revision.disclosure_id,
-        content=canonical.revision_content(revision),
+        content=canonical.revision_content_v2(revision, files),
+        files=files,
     )

@@ -3,11 +3,16 @@
 :func:`ledger_verify` walks the whole chain in sequence order (in batches, so memory stays
 flat), recomputes every entry hash and every record's content hash, and names each record
 whose stored content no longer matches what was published, each broken link, each missing
-entry, and each published record that never reached the ledger.
+entry, and each published record that never reached the ledger. It reads every stored file
+of a published revision and hashes it again: a file whose bytes changed or that is gone is
+named, and (for entries of canonical version 2, which list the files) each file renamed,
+deleted from the database or added to the revision since.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,11 +20,12 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
-from gongkai.disclosure.models import Disclosure, DisclosureStatus, Revision
+from gongkai.disclosure.models import Attachment, Disclosure, DisclosureStatus, Revision
 from gongkai.ledger import canonical
 from gongkai.ledger.models import HEAD_ID, LedgerEntry, LedgerHead, ProblemKind, RecordType
 
 BATCH = 500
+READ_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,15 +58,31 @@ class Problem:
 
 @dataclass(frozen=True)
 class Record:
-    """A ledgered record as it is now."""
+    """A ledgered record as it is now: a revision (with the files published with it) or a
+    withdrawn disclosure."""
 
-    content: dict[str, Any]
     disclosure_id: int
     title: str
+    revision: Revision | None = None
+    withdrawn: Disclosure | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        return canonical.file_manifest(self.attachments)
+
+    def content(self, version: int, files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The canonical content of ``version``; for a revision from version 2 on, with
+        ``files`` as its file list (by default the files as they are now)."""
+        if self.revision is None:
+            return canonical.withdrawal_content(self.withdrawn)
+        if version == canonical.FIRST_VERSION:
+            return canonical.revision_content(self.revision)
+        return canonical.revision_content_v2(self.revision, self.files if files is None else files)
 
 
 def load_records(entries: Iterable[LedgerEntry]) -> dict[tuple[str, int], Record]:
-    """The current records of the entries, two queries for any number of entries."""
+    """The current records of the entries, three queries for any number of entries."""
     revision_ids: list[int] = []
     disclosure_ids: list[int] = []
     for entry in entries:
@@ -69,25 +91,37 @@ def load_records(entries: Iterable[LedgerEntry]) -> dict[tuple[str, int], Record
         elif entry.record_type == RecordType.WITHDRAWAL:
             disclosure_ids.append(entry.record_id)
     records: dict[tuple[str, int], Record] = {}
+    files: dict[int, list[Attachment]] = defaultdict(list)
+    if revision_ids:
+        for attachment in Attachment.objects.filter(published_in_id__in=revision_ids):
+            files[attachment.published_in_id].append(attachment)  # type: ignore[index]
     revisions = Revision.objects.filter(pk__in=revision_ids).select_related(
         "disclosure__unit", "disclosure__entry", "published_by"
     )
     for revision in revisions:
         records[(RecordType.REVISION, revision.pk)] = Record(
-            canonical.revision_content(revision), revision.disclosure_id, revision.disclosure.title
+            disclosure_id=revision.disclosure_id,
+            title=revision.disclosure.title,
+            revision=revision,
+            attachments=tuple(files.get(revision.pk, ())),
         )
     for disclosure in Disclosure.objects.filter(pk__in=disclosure_ids):
         records[(RecordType.WITHDRAWAL, disclosure.pk)] = Record(
-            canonical.withdrawal_content(disclosure), disclosure.pk, disclosure.title
+            disclosure_id=disclosure.pk, title=disclosure.title, withdrawn=disclosure
         )
     return records
 
 
 def check_entry(
-    entry: LedgerEntry, *, previous_hash: str | None, record: Record | None
+    entry: LedgerEntry,
+    *,
+    previous_hash: str | None,
+    record: Record | None,
+    read_files: bool = False,
 ) -> list[Problem]:
     """The problems of one entry. ``previous_hash`` is the stored hash of the entry before
-    (the genesis hash for entry 1), or None when that entry is missing."""
+    (the genesis hash for entry 1), or None when that entry is missing. With ``read_files``
+    the stored bytes of the revision's files are hashed again too."""
     problems: list[Problem] = []
 
     def problem(kind: ProblemKind, detail: str) -> None:
@@ -124,26 +158,171 @@ def check_entry(
     if record is None:
         problem(ProblemKind.RECORD_MISSING, _("the record is no longer in the database"))
         return problems
-    now = canonical.content_hash(record.content)
-    if now != entry.content_hash:
+    version = entry.canonical_version
+    if version not in canonical.VERSIONS:
         problem(
-            ProblemKind.CONTENT_CHANGED,
-            _("the record now hashes to %(now)s, but %(recorded)s was published")
-            % {"now": now, "recorded": entry.content_hash},
+            ProblemKind.ENTRY_ALTERED,
+            _("canonical version %(version)s does not exist") % {"version": version},
+        )
+        return problems
+    published: list[dict[str, Any]] | None = None
+    now = canonical.content_hash(record.content(version))
+    if now != entry.content_hash:
+        if record.revision is not None and version >= canonical.FILES_VERSION:
+            # Name the files that differ from the list the entry hashed; the revision's own
+            # fields changed too unless that list with them gives the published hash.
+            published = entry.files if isinstance(entry.files, list) else []
+            for kind, detail in compare_files(published, record.files):
+                problem(kind, detail)
+            intact = canonical.content_hash(record.content(version, published))
+            if intact != entry.content_hash:
+                problem(
+                    ProblemKind.CONTENT_CHANGED,
+                    _("the record now hashes to %(now)s, but %(recorded)s was published")
+                    % {"now": now, "recorded": entry.content_hash},
+                )
+        else:
+            problem(
+                ProblemKind.CONTENT_CHANGED,
+                _("the record now hashes to %(now)s, but %(recorded)s was published")
+                % {"now": now, "recorded": entry.content_hash},
+            )
+    elif (
+        record.revision is not None
+        and version >= canonical.FILES_VERSION
+        and entry.files != record.files
+    ):
+        problem(
+            ProblemKind.ENTRY_ALTERED,
+            _("the entry's list of files is not the one its content hash covers"),
         )
     if record.disclosure_id != entry.disclosure_id:
         problem(
             ProblemKind.WRONG_DISCLOSURE,
             _("the entry is filed under disclosure %(filed)s") % {"filed": entry.disclosure_id},
         )
+    if read_files and record.revision is not None:
+        # The bytes are compared with the checksum that was published (the row's own when
+        # the entry does not list the file: version 1, or a file added since).
+        recorded = {f.get("id"): f for f in (published or []) if isinstance(f, dict)}
+        for attachment in record.attachments:
+            listed = recorded.get(attachment.pk, {})
+            for kind, detail in check_stored_file(
+                attachment,
+                expected=listed.get("sha256", attachment.sha256),
+                name=listed.get("name", attachment.original_name),
+            ):
+                problem(kind, detail)
     return problems
 
 
+def file_label(name: Any, pk: Any) -> str:
+    return _("“%(name)s” (file %(id)s)") % {"name": name, "id": pk}
+
+
+def compare_files(
+    published: list[dict[str, Any]], current: list[dict[str, Any]]
+) -> list[tuple[ProblemKind, str]]:
+    """How the files of a revision now differ from the list that was published: each one
+    gone from the database, renamed, with another checksum or type, or added since."""
+    found: list[tuple[ProblemKind, str]] = []
+    now = {f["id"]: f for f in current}
+    listed = set()
+    for was in published:
+        if not isinstance(was, dict):
+            continue
+        pk, name = was.get("id"), was.get("name")
+        listed.add(pk)
+        file = now.get(pk)
+        if file is None:
+            found.append(
+                (
+                    ProblemKind.FILE_MISSING,
+                    _("%(file)s is no longer in the database") % {"file": file_label(name, pk)},
+                )
+            )
+            continue
+        if file["name"] != name:
+            found.append(
+                (
+                    ProblemKind.FILE_RENAMED,
+                    _("%(file)s is now named “%(now)s”")
+                    % {"file": file_label(name, pk), "now": file["name"]},
+                )
+            )
+        if file["sha256"] != was.get("sha256"):
+            found.append(
+                (
+                    ProblemKind.FILE_CHANGED,
+                    _("%(file)s: its recorded SHA-256 is now %(now)s, but %(was)s was published")
+                    % {
+                        "file": file_label(name, pk),
+                        "now": file["sha256"],
+                        "was": was.get("sha256"),
+                    },
+                )
+            )
+        if file["type"] != was.get("type"):
+            found.append(
+                (
+                    ProblemKind.FILE_CHANGED,
+                    _("%(file)s: its type is now %(now)s, but %(was)s was published")
+                    % {"file": file_label(name, pk), "now": file["type"], "was": was.get("type")},
+                )
+            )
+    for pk, file in now.items():
+        if pk not in listed:
+            found.append(
+                (
+                    ProblemKind.FILE_ADDED,
+                    _("%(file)s was not among the files published with this revision")
+                    % {"file": file_label(file["name"], pk)},
+                )
+            )
+    return found
+
+
+def check_stored_file(
+    attachment: Attachment, *, expected: str, name: str
+) -> list[tuple[ProblemKind, str]]:
+    """Hash the stored bytes of a published file again; ``expected`` is the SHA-256 that was
+    published, ``name`` the name it was published under."""
+    label = file_label(name, attachment.pk)
+    path = attachment.file.name or ""
+    digest = hashlib.sha256()
+    try:
+        if not path:
+            raise FileNotFoundError(path)
+        with attachment.file.storage.open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(READ_CHUNK), b""):
+                digest.update(chunk)
+    except (OSError, ValueError):
+        return [
+            (
+                ProblemKind.FILE_MISSING,
+                _("%(file)s: the stored file %(path)s is gone") % {"file": label, "path": path},
+            )
+        ]
+    if digest.hexdigest() != expected:
+        return [
+            (
+                ProblemKind.FILE_CHANGED,
+                _("%(file)s: the stored bytes now hash to %(now)s, but %(was)s was published")
+                % {"file": label, "now": digest.hexdigest(), "was": expected},
+            )
+        ]
+    return []
+
+
 def ledger_verify(
-    *, expected_heads: Sequence[tuple[int, str]] = (), batch_size: int = BATCH
+    *,
+    expected_heads: Sequence[tuple[int, str]] = (),
+    batch_size: int = BATCH,
+    read_files: bool = True,
 ) -> list[Problem]:
     """Every problem of the chain, in sequence order; an empty list when it is intact.
-    ``expected_heads`` are (sequence, entry hash) pairs written down earlier.
+    ``expected_heads`` are (sequence, entry hash) pairs written down earlier. Every stored
+    file of a published revision is read and hashed again (unless ``read_files`` is off).
 
     The walk stops at the head read first, so publications committed meanwhile (each moves
     the head in the transaction that adds its entry) are neither missed nor misreported."""
@@ -160,7 +339,10 @@ def ledger_verify(
             if link is None and entry.sequence - 1 > expected:
                 problems.append(missing_range(expected, entry.sequence - 2))
             problems += check_entry(
-                entry, previous_hash=link, record=records.get((entry.record_type, entry.record_id))
+                entry,
+                previous_hash=link,
+                record=records.get((entry.record_type, entry.record_id)),
+                read_files=read_files,
             )
             previous, expected, last = entry.entry_hash, entry.sequence + 1, entry
     problems += check_head(head, last)

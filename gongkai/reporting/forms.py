@@ -151,6 +151,20 @@ class ReplyForm(forms.Form):
     )
 
 
+class DuplicateForm(forms.Form):
+    of = forms.CharField(
+        label=_("Duplicate of report (reference)"),
+        required=False,
+        max_length=20,
+        help_text=_(
+            "The 8-character reference of the earlier report on the same matter, e.g. "
+            "3F9A0C12. Leave it empty to remove the mark. The reporter sees it with the "
+            "receipt code."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
 class ChannelForm(forms.Form):
     hotline = forms.CharField(label=_("Reporting hotline"), max_length=40)
     postal_address = forms.CharField(label=_("Postal address"), max_length=300)

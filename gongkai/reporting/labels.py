@@ -8,4 +8,5 @@ AUDIT_LABELS: dict[str, Promise] = {
     "report.status_changed": _("Report status changed"),
     "report.replied": _("Answer sent to a reporter"),
     "report.channel_changed": _("Reporting hotline and address changed"),
+    "report.duplicate_marked": _("Report marked as a duplicate (or the mark removed)"),
 }

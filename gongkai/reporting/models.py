@@ -7,6 +7,13 @@ changed (days only: no time of day), and the keyed digest of its receipt code. T
 user, no IP address, no user agent, no file name and no precise timestamp, and the model
 does not inherit TimeStampedModel. Primary keys are random UUIDs, so that neither the id
 nor the order of ids tells in which order reports arrived within a day.
+
+Nor does the database's own bookkeeping date a report or tie it to the reporter: what the
+reporter's transaction writes is a ``HeldSubmission`` — a sealed box (gongkai.core.secretbox)
+that nobody can read from the database — and reports, messages and files are written from
+the boxes by a separate release transaction, at the end of a release window, in a random
+order (gongkai.reporting.release). ``SpentToken`` remembers the one-time tokens of the forms
+whose submission was released, so that a form sent twice files one report.
 """
 
 from __future__ import annotations
@@ -72,6 +79,15 @@ class Report(models.Model):
     concluded_on = models.DateField(_("concluded on"), null=True, blank=True)
     # HMAC-SHA256 of the receipt code (hex); the code itself is never stored.
     receipt_digest = models.CharField(_("receipt digest"), max_length=64, unique=True)
+    # Marked by the inspectors: the same matter as another report, handled with it.
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("report")
@@ -158,3 +174,37 @@ class Evidence(models.Model):
     @property
     def name(self) -> str:
         return f"evidence-{self.number}{self.extension}"
+
+
+class HeldSubmission(models.Model):
+    """A report or an addition sent online, until its release window ends.
+
+    Written by the reporter's own transaction, so its row versions carry that transaction's
+    id — next to the ids of whatever else the reporter did at that moment. So it holds nothing
+    readable: the content (kind, company, subject, text, files, day, receipt digest) is a
+    sealed box, padded to one of a few lengths. ``lookup`` is another keyed digest of the
+    receipt code than ``Report.receipt_digest`` (so the reporter can read a report still
+    held; a random one for an addition); ``token`` the keyed digest of the form's one-time
+    token (UNIQUE: the same form sent twice while held fails here); ``release_after`` the end
+    of the release window, no finer than the window. The release (gongkai.reporting.release)
+    empties this table with TRUNCATE, so no version of a box outlives its release."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    lookup = models.CharField(max_length=64, db_index=True)
+    token = models.CharField(max_length=64, unique=True)
+    release_after = models.DateTimeField(db_index=True)
+    box = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"held {self.id.hex[:8]}"
+
+
+class SpentToken(models.Model):
+    """The keyed digest of a one-time form token whose submission was released (written by the
+    release, never by the reporter's transaction), kept until the token has expired anyway."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    expires_on = models.DateField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.digest[:8]

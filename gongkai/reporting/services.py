@@ -2,13 +2,16 @@
 
 Services used by the reporter (:func:`report_submit`, :func:`report_add_information`) have
 no ``actor`` and write no audit event: an audit event carries a precise time and, for a
-signed-in person, who they are. Audit events about reports are written only for the
-inspectors' own actions, with the inspector as actor, and carry no content of the report
-(the audit log is read by others than the inspectors).
+signed-in person, who they are. They do not write a report either: they *hold* it, sealed,
+until the end of the release window (gongkai.reporting.release), so that no row version of a
+report carries the reporter's transaction id. Audit events about reports are written only
+for the inspectors' own actions, with the inspector as actor, and carry no content of the
+report (the audit log is read by others than the inspectors).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -27,7 +30,7 @@ from gongkai.core.errors import ServiceError
 from gongkai.disclosure.attachments import PreparedFile, prepare_upload
 from gongkai.org.models import OrgUnit, UnitKind
 from gongkai.policy.reporting import can_handle
-from gongkai.reporting import receipts
+from gongkai.reporting import receipts, release
 from gongkai.reporting.models import (
     Evidence,
     MessageSide,
@@ -136,7 +139,7 @@ def _add_message(report: Report, *, side: str, body: str) -> ReportMessage:
 
 @dataclass(frozen=True)
 class Filed:
-    report: Report
+    report: Report | None  # None: sent online, held until the release (see release.py)
     code: str  # shown once, never stored
 
 
@@ -158,18 +161,40 @@ def _create(
     return Filed(report=report, code=code)
 
 
+def _held_files(files: list[PreparedFile]) -> list[release.HeldFile]:
+    return [
+        release.HeldFile(f.kind.content_type, f.kind.extension, f.sha256, f.data) for f in files
+    ]
+
+
 def report_submit(
-    *, company: OrgUnit | None, subject: str, body: str, uploads: Sequence[UploadedFile] = ()
+    *,
+    company: OrgUnit | None,
+    subject: str,
+    body: str,
+    uploads: Sequence[UploadedFile] = (),
+    token: str | None = None,
 ) -> Filed:
-    """A report sent through the online form. There is deliberately no ``actor``."""
+    """A report sent through the online form. There is deliberately no ``actor``. The report
+    is held, sealed, until the end of the release window (``Filed.report`` is None);
+    ``token`` is the form's one-time token (tokens.BadToken, tokens.AlreadySent: nothing
+    stored)."""
     company = _company(company)
     subject = _text(subject, field="subject", limit=SUBJECT_MAX, label=_("the subject"))
     body = _text(body, field="body", limit=BODY_MAX, label=_("what happened"))
     files = prepare_evidence(uploads)
-    with transaction.atomic():
-        return _create(
-            company=company, source=ReportSource.ONLINE, subject=subject, body=body, files=files
-        )
+    code = receipts.new_code()
+    held = release.Held(
+        kind=release.REPORT,
+        digest=receipts.digest(code),
+        body=body,
+        day=_today(),
+        company_id=company.pk,
+        subject=subject,
+        files=_held_files(files),
+    )
+    release.hold(held, lookup=receipts.digest(code, salt=receipts.HELD_SALT), token=token)
+    return Filed(report=None, code=code)
 
 
 def report_enter(
@@ -216,21 +241,41 @@ def report_find(*, code: str) -> Report | None:
 
 
 def report_add_information(
-    *, report: Report, body: str, uploads: Sequence[UploadedFile] = ()
-) -> ReportMessage:
-    """More information from the reporter (who proved it by the receipt code)."""
+    *,
+    report: Report | release.HeldReport,
+    body: str,
+    uploads: Sequence[UploadedFile] = (),
+    token: str | None = None,
+) -> None:
+    """More information from the reporter (who proved it by the receipt code), to a report
+    released or still held. Held like a report, and added at the release."""
     body = _text(body, field="body", limit=MESSAGE_MAX, label=_("the information"))
     files = prepare_evidence(uploads)
-    with transaction.atomic():
-        locked = Report.objects.select_for_update().get(pk=report.pk)
-        if locked.status == ReportStatus.CONCLUDED:
+    if isinstance(report, Report):
+        current = Report.objects.get(pk=report.pk)
+        if current.status == ReportStatus.CONCLUDED:
             raise ServiceError(
                 _("This report is concluded. To report something new, send a new report.")
             )
-        message = _add_message(locked, side=MessageSide.REPORTER, body=body)
-        _store_evidence(locked, files)
-        Report.objects.filter(pk=locked.pk).update(updated_on=_today())
-    return message
+        if current.evidence.count() + len(files) > EVIDENCE_PER_REPORT:
+            raise ServiceError(
+                _("A report can have at most %(max)s files.") % {"max": EVIDENCE_PER_REPORT},
+                field="evidence",
+            )
+    elif len(report.files) + len(files) > EVIDENCE_PER_REPORT:
+        raise ServiceError(
+            _("A report can have at most %(max)s files.") % {"max": EVIDENCE_PER_REPORT},
+            field="evidence",
+        )
+    held = release.Held(
+        kind=release.ADDITION,
+        digest=report.receipt_digest,
+        body=body,
+        day=_today(),
+        files=_held_files(files),
+        order=release.now_order(),
+    )
+    release.hold(held, lookup=release.new_lookup(), token=token)
 
 
 def _locked_for(actor: User, report: Report) -> Report:
@@ -291,6 +336,66 @@ def report_reply(*, actor: User, report: Report, body: str) -> ReportMessage:
         after={"message": message.seq},
     )
     return message
+
+
+REFERENCE = re.compile(r"[0-9A-F]{8}")
+
+
+def _reference_label(report: Report | None) -> str:
+    return report.reference if report is not None else ""
+
+
+@transaction.atomic
+def report_mark_duplicate(*, actor: User, report: Report, of: str) -> Report:
+    """Mark ``report`` as a duplicate of the report of the company whose reference (the 8
+    characters the inspectors see) is ``of``; an empty ``of`` removes the mark. The reporter
+    sees it with the receipt code. Audited with the inspector as actor, references only."""
+    locked = _locked_for(actor, report)
+    typed = (of or "").strip().upper()
+    target: Report | None = None
+    if typed:
+        if not REFERENCE.fullmatch(typed):
+            raise ServiceError(
+                _("Type the other report's reference: 8 characters such as 3F9A0C12."),
+                field="of",
+            )
+        matches = list(
+            Report.objects.filter(company=locked.company, id__startswith=typed.lower())
+            .exclude(pk=locked.pk)
+            .select_related("duplicate_of")[:2]
+        )
+        if not matches:
+            raise ServiceError(
+                _("No other report of this company has the reference %(ref)s.") % {"ref": typed},
+                field="of",
+            )
+        if len(matches) > 1:  # pragma: no cover - 32 bits; would need a longer reference
+            raise ServiceError(_("Several reports have this reference."), field="of")
+        target = matches[0]
+        seen = {locked.pk}
+        while target.duplicate_of_id is not None and target.pk not in seen:  # to the first one
+            seen.add(target.pk)
+            target = Report.objects.get(pk=target.duplicate_of_id)
+        if target.pk in seen:
+            raise ServiceError(_("That report is itself a duplicate of this one."), field="of")
+    previous = (
+        Report.objects.filter(pk=locked.duplicate_of_id).first() if locked.duplicate_of_id else None
+    )
+    if (target.pk if target else None) == locked.duplicate_of_id:
+        return locked
+    locked.duplicate_of = target
+    locked.updated_on = _today()
+    locked.save(update_fields=["duplicate_of", "updated_on"])
+    record_event(
+        actor=actor,
+        action="report.duplicate_marked",
+        target=locked,
+        unit=locked.company,
+        target_label=str(locked),
+        before={"duplicate_of": _reference_label(previous)},
+        after={"duplicate_of": _reference_label(target)},
+    )
+    return locked
 
 
 # --- The channel (hotline, address) -----------------------------------------------------------

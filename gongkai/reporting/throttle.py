@@ -1,10 +1,11 @@
 """Rate limits that do not learn who is sending.
 
-Counters live in the Django cache only (Redis in production, shared by every worker), for
-the current clock hour, and are never written to the database or a log. A client's counter
+Counters live in the shared limits store (:mod:`gongkai.core.limits`: Redis in production, a
+SQLite file of its own on the embedded default — shared by every worker either way), for the
+current clock hour, and are never written to the main database or a log. A client's counter
 is keyed by HMAC-SHA256 of its address under a random key that is made for each hour and
-kept in the cache for two hours only: once that key has expired, nobody — not even someone
-holding SECRET_KEY and a copy of the cache — can tell which address a counter belonged to.
+kept in the store for two hours only: once that key has expired, nobody — not even someone
+holding SECRET_KEY and a copy of the store — can tell which address a counter belonged to.
 No counter mentions a report.
 
 Limits per clock hour (settings override them):
@@ -16,22 +17,26 @@ Limits per clock hour (settings override them):
   checked at all for the rest of the hour (a right code is refused too), so guessing costs
   the guesser the whole hour.
 
+Concurrency: :func:`exhausted` does not merely look at the counters, it *takes* one unit
+of the limit atomically (an increment that returns the new count); :func:`spend` keeps it,
+and :func:`settle` — called when the page is done — gives back every unit the request took
+but did not spend (a right receipt code, a form with a mistake). So sixteen requests at once
+can never all pass a limit of five: the store hands out the numbers 1 to 16 once each.
+
 The client address is ``REMOTE_ADDR`` unless ``REPORTING_CLIENT_ADDRESS_META`` names another
 ``request.META`` key (behind a proxy, the header the proxy sets, e.g.
 ``HTTP_X_REAL_IP``). Behind a proxy without it, every client shares one address and the
-per-client limit acts as a second global one.
+per-client limit acts as a second global one. Login throttling never runs here.
 """
 
 from __future__ import annotations
 
-import secrets
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
-from django.utils.crypto import salted_hmac
+
+from gongkai.core import limits
 
 HOUR = 3600
 
@@ -62,52 +67,49 @@ RECEIPT_FAILURE = Limit(
     200,
 )
 
-
-def _hour() -> int:
-    return int(time.time() // HOUR)
-
-
-def _hour_key(hour: int) -> str:
-    """This hour's random key, shared through the cache by every worker."""
-    name = f"reporting:key:{hour}"
-    key = cache.get(name)
-    if key is None:
-        cache.add(name, secrets.token_hex(32), timeout=2 * HOUR)
-        key = cache.get(name)
-    return str(key)
-
-
-def _client(request: HttpRequest, hour: int) -> str:
-    meta_key = getattr(settings, "REPORTING_CLIENT_ADDRESS_META", "REMOTE_ADDR")
-    address = str(request.META.get(meta_key, "")).split(",")[0].strip()
-    return salted_hmac(
-        "gongkai.reporting.client", address, secret=_hour_key(hour), algorithm="sha256"
-    ).hexdigest()[:32]
+_TAKEN = "_gongkai_reporting_taken"
 
 
 def _names(limit: Limit, request: HttpRequest) -> tuple[str, str]:
-    hour = _hour()
+    window = limits.Window.now(HOUR)
+    address = limits.client_address(request, "REPORTING_CLIENT_ADDRESS_META")
+    client = limits.pseudonym("reporting.client", address, window)
     return (
-        f"reporting:{limit.name}:{hour}:{_client(request, hour)}",
-        f"reporting:{limit.name}:{hour}:all",
+        f"reporting:{limit.name}:{window.index}:{client}",
+        f"reporting:{limit.name}:{window.index}:all",
     )
 
 
-def _count(name: str) -> int:
-    return int(cache.get(name) or 0)
-
-
 def exhausted(limit: Limit, request: HttpRequest) -> bool:
-    """Has this client, or everyone together, reached the limit this hour?"""
-    client, overall = _names(limit, request)
-    return _count(client) >= limit.per_client or _count(overall) >= limit.overall
+    """Has this client, or everyone together, reached the limit this hour? When not, one
+    unit is taken for this request (see :func:`spend` and :func:`settle`)."""
+    client_name, overall_name = _names(limit, request)
+    client = limits.take(client_name, limit.per_client, HOUR)
+    if not client.granted:
+        return True
+    overall = limits.take(overall_name, limit.overall, HOUR)
+    if not overall.granted:
+        limits.give_back(client)
+        return True
+    taken: dict[str, list[limits.Taken]] = request.__dict__.setdefault(_TAKEN, {})
+    taken.setdefault(limit.name, []).extend([client, overall])
+    return False
 
 
 def spend(limit: Limit, request: HttpRequest) -> None:
-    """Count one more for this client and for everyone."""
+    """Count the unit this request took: it is not given back."""
+    taken: dict[str, list[limits.Taken]] = request.__dict__.get(_TAKEN, {})
+    if taken.get(limit.name):
+        del taken[limit.name][:2]
+        return
+    # Spent without taking a unit first: count it all the same.
     for name in _names(limit, request):
-        cache.add(name, 0, timeout=HOUR)
-        try:
-            cache.incr(name)
-        except ValueError:  # expired between add and incr
-            cache.add(name, 1, timeout=HOUR)
+        limits.store().add(name, HOUR)
+
+
+def settle(request: HttpRequest) -> None:
+    """Give back what the request took and did not spend. Called when the page is done."""
+    taken: dict[str, list[limits.Taken]] = request.__dict__.pop(_TAKEN, {})
+    for units in taken.values():
+        for unit in units:
+            limits.give_back(unit)

@@ -17,5 +17,6 @@ urlpatterns: list[URLPattern] = [
     path("inbox/<uuid:pk>/", views.detail, name="detail"),
     path("inbox/<uuid:pk>/status/", views.transition, name="transition"),
     path("inbox/<uuid:pk>/reply/", views.reply, name="reply"),
+    path("inbox/<uuid:pk>/duplicate/", views.duplicate, name="duplicate"),
     path("inbox/<uuid:pk>/evidence/<uuid:evidence_pk>/", views.evidence, name="evidence"),
 ]

@@ -26,6 +26,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.i18n import set_language
@@ -35,12 +36,13 @@ from gongkai.core.uploads import declared_body_too_large
 from gongkai.org.models import OrgUnit
 from gongkai.policy import Action, require
 from gongkai.policy.reporting import handled_companies, readable_reports_q
-from gongkai.reporting import throttle
+from gongkai.reporting import release, throttle, tokens
 from gongkai.reporting.board import channel_for
 from gongkai.reporting.csrf import csrf_protect_no_referrer
 from gongkai.reporting.forms import (
     AddInformationForm,
     ChannelForm,
+    DuplicateForm,
     EnterForm,
     InboxFilterForm,
     ReceiptForm,
@@ -58,6 +60,7 @@ from gongkai.reporting.services import (
     report_add_information,
     report_enter,
     report_find,
+    report_mark_duplicate,
     report_reply,
     report_submit,
     report_transition,
@@ -83,6 +86,7 @@ def reporting_page(view: View) -> View:
             response = protected(request, *args, **kwargs)
         except Exception as exc:
             response = response_for_exception(request, exc)
+        throttle.settle(request)  # give back the limits' units the page took but did not spend
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
         return response
@@ -118,9 +122,19 @@ def _form_page(
     return render_anonymous(
         request,
         "reporting/submit.html",
-        {"form": form, "channels": channels(list(top_companies())), "error": error},
+        {
+            "form": form,
+            "channels": channels(list(top_companies())),
+            "error": error,
+            # A fresh one-time token with every form (stored nowhere until it is used).
+            "submission": tokens.issue(),
+        },
         status=status,
     )
+
+
+def _form_token(request: HttpRequest) -> str:
+    return str(request.POST.get(tokens.FIELD, ""))
 
 
 @reporting_page
@@ -141,7 +155,14 @@ def submit(request: HttpRequest) -> HttpResponse:
             subject=form.cleaned_data["subject"],
             body=form.cleaned_data["body"],
             uploads=form.cleaned_data["evidence"],
+            token=_form_token(request),
         )
+    except tokens.AlreadySent as error:  # the page with the code, sent again: no new code
+        return render_anonymous(
+            request, "reporting/already_sent.html", {"error": error.message}, status=409
+        )
+    except tokens.BadToken as error:  # nothing stored; the text is kept, with a new token
+        return _form_page(request, form, status=400, error=error.message)
     except ServiceError as error:
         error.add_to_form(form)
         return _form_page(request, form)
@@ -150,9 +171,10 @@ def submit(request: HttpRequest) -> HttpResponse:
 
 
 def _receipt_issued(request: HttpRequest, filed: Filed, *, entered: bool) -> HttpResponse:
-    context = {"report": filed.report, "code": filed.code, "entered": entered}
+    context: dict[str, Any] = {"report": filed.report, "code": filed.code, "entered": entered}
     if entered:
         return render(request, "reporting/entered.html", context)
+    context["delivered_at"] = timezone.localtime(release.window_end())
     return render_anonymous(request, "reporting/submitted.html", context)
 
 
@@ -187,9 +209,12 @@ def _code_page(request: HttpRequest, *, error: str = "", status: int = 200) -> H
     )
 
 
+Found = Report | release.HeldReport
+
+
 def _status_page(
     request: HttpRequest,
-    report: Report,
+    report: Found,
     code: str,
     *,
     form: AddInformationForm | None = None,
@@ -197,26 +222,38 @@ def _status_page(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    context = {
+    context: dict[str, Any] = {
         "report": report,
-        "messages_list": list(report.messages.all()),
-        "evidence": list(report.evidence.defer("data")),
         "form": form or AddInformationForm(),
         "code": code,  # only into the hidden field of the POST form
+        "submission": tokens.issue(),  # the add form's one-time token
         "notice": notice,
         "error": error,
-        "open": report.status != ReportStatus.CONCLUDED,
+        "delivered_at": timezone.localtime(release.window_end()),
     }
+    if isinstance(report, Report):
+        context["messages_list"] = list(report.messages.all())
+        context["evidence"] = [e.name for e in report.evidence.defer("data")]
+        context["open"] = report.status != ReportStatus.CONCLUDED
+        context["duplicate_of"] = (
+            Report.objects.filter(pk=report.duplicate_of_id).first()
+            if report.duplicate_of_id
+            else None
+        )
+    else:  # still held: not yet with the inspectors
+        context["messages_list"] = []
+        context["evidence"] = report.file_names
+        context["open"] = True
     return render_anonymous(request, "reporting/status.html", context, status=status)
 
 
-def _lookup(request: HttpRequest) -> Report | HttpResponse:
-    """The report of the POSTed code, or the page to answer with instead. Forged and wrong
-    codes take exactly the same path and get the same page."""
+def _lookup(request: HttpRequest) -> Found | HttpResponse:
+    """The report of the POSTed code (released, or still held), or the page to answer with
+    instead. Forged and wrong codes take exactly the same path and get the same page."""
     if throttle.exhausted(throttle.RECEIPT_FAILURE, request):
         return _code_page(request, error=_locked(), status=429)
     code = str(request.POST.get("code", ""))
-    report = report_find(code=code)
+    report: Found | None = report_find(code=code) or release.held_find(code)
     if report is None:
         throttle.spend(throttle.RECEIPT_FAILURE, request)
         return _code_page(request, error=_wrong_code())
@@ -252,15 +289,36 @@ def receipt_add(request: HttpRequest) -> HttpResponse:
         return _status_page(request, report, code, form=form)
     try:
         report_add_information(
-            report=report, body=form.cleaned_data["body"], uploads=form.cleaned_data["evidence"]
+            report=report,
+            body=form.cleaned_data["body"],
+            uploads=form.cleaned_data["evidence"],
+            token=_form_token(request),
         )
+    except tokens.AlreadySent:
+        return _status_page(
+            request,
+            report,
+            code,
+            error=_("This information was sent already; it was not added again."),
+            status=409,
+        )
+    except tokens.BadToken as error:
+        return _status_page(request, report, code, form=form, error=error.message, status=400)
     except ServiceError as error:
         error.add_to_form(form)
         return _status_page(request, report, code, form=form)
     throttle.spend(throttle.SUBMIT, request)
-    report.refresh_from_db()
+    if isinstance(report, Report):
+        report.refresh_from_db()
     return _status_page(
-        request, report, code, notice=_("Your information was added to the report.")
+        request,
+        report,
+        code,
+        notice=_(
+            "Your information was received. It reaches the inspectors at %(time)s, together "
+            "with everything else sent before then, and is shown here from then on."
+        )
+        % {"time": formats.time_format(timezone.localtime(release.window_end()), "H:i")},
     )
 
 
@@ -283,11 +341,24 @@ def _report_or_404(request: HttpRequest, pk: UUID) -> Report:
     return report
 
 
+def _deliver_due() -> bool:
+    """Release the reports whose window has ended (the timer's job, done here too so that
+    inspectors never wait for it); False when that failed (logged; retried next time)."""
+    if not release.due_count():
+        return True
+    try:
+        release.deliver(attempts=1)
+    except release.ReleaseFailed:
+        return False
+    return True
+
+
 @reporting_page
 @login_required
 @require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
     require(request.user, Action.REPORT_HANDLE)
+    delivered = _deliver_due()
     companies = list(handled_companies(request.user))
     filters = InboxFilterForm(request.GET)
     reports = _readable(request)
@@ -314,6 +385,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "companies": companies,
             "received_count": counts[ReportStatus.RECEIVED],
             "review_count": counts[ReportStatus.UNDER_REVIEW],
+            "delivery_failed": not delivered,
+            "window_minutes": max(release.window_seconds() // 60, 0),
         },
     )
 
@@ -324,8 +397,14 @@ def _detail_page(
     *,
     transition_form: TransitionForm | None = None,
     reply_form: ReplyForm | None = None,
+    duplicate_form: DuplicateForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    duplicate_of = (
+        _readable(request).filter(pk=report.duplicate_of_id).first()
+        if report.duplicate_of_id
+        else None
+    )
     return render(
         request,
         "reporting/detail.html",
@@ -336,6 +415,10 @@ def _detail_page(
             "transition_form": transition_form
             or TransitionForm(initial={"to": _next_status(report)}),
             "reply_form": reply_form or ReplyForm(),
+            "duplicate_form": duplicate_form
+            or DuplicateForm(initial={"of": duplicate_of.reference if duplicate_of else ""}),
+            "duplicate_of": duplicate_of,
+            "duplicates": list(_readable(request).filter(duplicate_of=report).order_by("id")),
             "concluded": report.status == ReportStatus.CONCLUDED,
         },
         status=status,
@@ -410,6 +493,36 @@ def reply(request: HttpRequest, pk: UUID) -> HttpResponse:
             )
             return redirect("reporting:detail", pk=report.pk)
     return _detail_page(request, report, reply_form=form, status=400)
+
+
+@reporting_page
+@login_required
+@require_POST
+def duplicate(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """Mark the report as a duplicate of another one (or remove the mark)."""
+    require(request.user, Action.REPORT_HANDLE)
+    report = _report_or_404(request, pk)
+    form = DuplicateForm(request.POST)
+    if form.is_valid():
+        try:
+            marked = report_mark_duplicate(
+                actor=request.user,  # type: ignore[arg-type]
+                report=report,
+                of=form.cleaned_data["of"],
+            )
+        except ServiceError as error:
+            error.add_to_form(form)
+        else:
+            if marked.duplicate_of_id:
+                messages.success(
+                    request,
+                    _("The report is marked as a duplicate of report %(ref)s.")
+                    % {"ref": Report.objects.get(pk=marked.duplicate_of_id).reference},
+                )
+            else:
+                messages.success(request, _("The report is not marked as a duplicate."))
+            return redirect("reporting:detail", pk=report.pk)
+    return _detail_page(request, report, duplicate_form=form, status=400)
 
 
 @reporting_page

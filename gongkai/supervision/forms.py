@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gongkai.accounts.models import User
 from gongkai.core.errors import MAX_TEXT
+from gongkai.core.form_fields import IdMultipleChoiceField
 from gongkai.org.models import OrgUnit, UnitKind
 from gongkai.supervision.models import (
     Answer,
@@ -44,7 +45,7 @@ class RoundForm(forms.Form):
     )
     period_start = forms.DateField(label=_("Period start"), widget=DateInput)
     period_end = forms.DateField(label=_("Period end"), widget=DateInput)
-    departments = forms.ModelMultipleChoiceField(
+    departments = IdMultipleChoiceField(
         queryset=OrgUnit.objects.none(),
         label=_("Departments to inspect"),
         widget=forms.CheckboxSelectMultiple,

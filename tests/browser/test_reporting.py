@@ -1,5 +1,6 @@
-"""A report from a phone, without signing in: the code is shown once; an inspector answers
-and concludes; the reporter reads the conclusion with the code."""
+"""A report from a phone, without signing in: the code is shown once (reloading the page files
+nothing again); an inspector answers and concludes; the reporter reads the conclusion with
+the code."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ pytestmark = [
 ]
 
 
-def test_anonymous_report_answered_and_concluded(org, live_server, phone, browser):
+def test_anonymous_report_answered_and_concluded(org, live_server, phone, browser, settings):
+    settings.REPORTING_RELEASE_SECONDS = 0  # released as soon as the inspector opens the inbox
     base = live_server.url
     phone.goto(f"{base}/report/")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
@@ -27,6 +29,12 @@ def test_anonymous_report_answered_and_concluded(org, live_server, phone, browse
     assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){4}", code)
     assert code not in phone.url
     assert not [c for c in phone.context.cookies() if c["name"] == "sessionid"]
+    # Reloading the page with the code sends the form again: nothing is filed, no new code.
+    phone.once("dialog", lambda dialog: dialog.accept())  # "Confirm form resubmission"
+    phone.reload()
+    assert phone.locator(".secret code").count() == 0
+    assert phone.locator("[role=alert]").count() == 1
+    assert not re.search(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){4}", phone.locator("main").inner_text())
 
     context = browser.new_context()
     inspector = context.new_page()

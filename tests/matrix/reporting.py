@@ -15,10 +15,18 @@ from tests.matrix.helpers import Row, everyone, only
 INSPECTOR = {"discipline": 200}
 
 
-def a_report(o: Org):
-    from gongkai.reporting.services import report_submit
+def released(o: Org, **kwargs):
+    """A report sent online and released to the inspectors."""
+    from gongkai.reporting.release import deliver
+    from gongkai.reporting.services import report_find, report_submit
 
-    return report_submit(company=o.company, subject="举报", body="内容").report
+    code = report_submit(company=o.company, subject="举报", body="内容", **kwargs).code
+    deliver(everything=True)
+    return report_find(code=code)
+
+
+def a_report(o: Org):
+    return released(o)
 
 
 def an_evidence(o: Org):
@@ -27,16 +35,9 @@ def an_evidence(o: Org):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image
 
-    from gongkai.reporting.services import report_submit
-
     out = io.BytesIO()
     Image.new("RGB", (2, 2), "red").save(out, "PNG")
-    report = report_submit(
-        company=o.company,
-        subject="举报",
-        body="内容",
-        uploads=[SimpleUploadedFile("a.png", out.getvalue())],
-    ).report
+    report = released(o, uploads=[SimpleUploadedFile("a.png", out.getvalue())])
     return report, report.evidence.get()
 
 
@@ -62,6 +63,9 @@ ROWS: dict[str, list[Row]] = {
     ],
     "reporting:reply": [
         (lambda o: reverse("reporting:reply", args=[a_report(o).pk]), everyone(405))
+    ],
+    "reporting:duplicate": [
+        (lambda o: reverse("reporting:duplicate", args=[a_report(o).pk]), everyone(405))
     ],
     "reporting:evidence": [
         (
