@@ -38,6 +38,12 @@ def test_healthz_says_only_ok(org: Org, who: str | None):
     assert response["Cache-Control"].startswith("max-age=0")
 
 
+def test_healthz_answers_head_for_monitors(db):
+    response = Client().head(reverse("core:healthz"))
+    assert response.status_code == 200
+    assert response.content == b""
+
+
 def test_healthz_is_503_without_a_database_and_says_nothing_more(db, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise OperationalError("could not connect to server at 10.0.0.5:5432")

@@ -8,7 +8,7 @@ from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from gongkai.org.selectors import unit_chain
 from gongkai.policy import grants_for
@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe  # GET, and HEAD for the monitors and load balancers that use it
 def healthz(request: HttpRequest) -> JsonResponse:
     """For monitoring: 200 ``{"status": "ok"}`` when the database answers, else 503
     ``{"status": "unavailable"}``. Nothing about which database, engine or version, to
