@@ -64,6 +64,28 @@ def test_teamlead_drafts_submits_and_the_department_head_approves(org, client):
     assert "加班 36 小时" in page.content.decode()
 
 
+def test_the_next_page_of_drafts_shows_the_older_drafts(org, client):
+    entry = CatalogEntry.objects.get(code="attendance")
+    for i in range(23):
+        Disclosure.objects.create(
+            unit=org.boiler_team,
+            entry=entry,
+            period="2026-10",
+            title=f"草稿{i:02d}",
+            status="draft",
+            author=org["teamlead"],
+        )
+    as_(client, org["teamlead"])
+    first = client.get(reverse("disclosure:work"))
+    shown = {d.title for d in first.context["drafts"]}
+    assert len(shown) == 20
+    body = first.content.decode()
+    next_link = body.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
+    second = client.get(reverse("disclosure:work") + next_link.replace("&amp;", "&"))
+    rest = {d.title for d in second.context["drafts"]}
+    assert len(rest) == 3 and not rest & shown
+
+
 def test_bad_input_keeps_what_was_typed(org, english):
     as_(english, org["teamlead"])
     response = english.post(

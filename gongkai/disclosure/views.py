@@ -47,7 +47,7 @@ def disclosure_for(request: HttpRequest, pk: int) -> Disclosure:
 def work(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = {
-        "drafts": Paginator(selectors.my_drafts(user), PER_PAGE).get_page(request.GET.get("d")),
+        "drafts": Paginator(selectors.my_drafts(user), PER_PAGE).get_page(request.GET.get("page")),
         "awaiting": selectors.awaiting_approval(user)[:100],
         "in_review": selectors.in_review_by_me(user)[:100],
         "may_draft": can(user, Action.DISCLOSURE_DRAFT),
