@@ -27,25 +27,26 @@ measures the server and client machinery alone.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import Measurement
+from bench.harness import (
+    PG_SERVER,
+    child_json,
+    environment,
+    gunicorn,
+    on_sqlite_and_postgres,
+    pg_fresh,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 VOTERS = 2_000
 CADRES = 20
 CONNECTIONS = 200
@@ -57,85 +58,14 @@ OTHER_WORKERS = int(os.environ.get("BALLOTS_OTHER_WORKERS", "2"))
 TARGET_BURST = 10.0  # seconds for the whole burst (the issue's target)
 CSRF = "b" * 32  # a CSRF secret shared by every simulated phone (cookie and form field)
 PG_DATABASE = "gongkai_bench_ballots"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 GRADES = ["excellent", "competent", "competent", "basic", "unknown", "incompetent"]
 
 
 # --- The parent: orchestration ------------------------------------------------------------------
 
 
-def environment(database_url: str, workdir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.local",
-        DATABASE_URL=database_url,
-        GONGKAI_VAR_DIR=str(workdir),
-        SECRET_KEY="bench-only-" + "x" * 50,
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-        CONN_MAX_AGE="60",
-    )
-    env.pop("REDIS_URL", None)
-    return env
-
-
 def child(command: str, env: dict[str, str], *args: str) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.bench_ballots", command, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"{command} failed:\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(port: int, path: str = "/healthz", seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            if conn.getresponse().status == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"nothing answered on port {port}")
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int = WORKERS) -> Iterator[tuple[int, int]]:
-    """(port, process group id) of a gunicorn started in its own process group."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
-         "--backlog", "2048", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        wait_for(port)
-        yield port, process.pid
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+    return child_json("bench_ballots", env, command, *args)
 
 
 def ballot_body(items: list[int], voter: int) -> bytes:
@@ -251,7 +181,7 @@ def pctl(values: list[float], q: float) -> float:
 
 
 def one_run(label: str, database_url: str, workdir: Path) -> dict[str, object]:
-    env = environment(database_url, workdir)
+    env = environment(database_url, workdir, "config.settings.local", CONN_MAX_AGE="60")
     print(f"  {label}: preparing {VOTERS:,} representatives", flush=True)
     prepared = child("prepare", env, str(VOTERS), str(CADRES))
     poll = int(prepared["poll"])  # type: ignore[call-overload]
@@ -260,7 +190,7 @@ def one_run(label: str, database_url: str, workdir: Path) -> dict[str, object]:
     board = f"/boards/{prepared['board']}/"
     reader = str(prepared["reader"])
     union = str(prepared["union"])
-    with gunicorn(env) as (port, _pgid), gunicorn(env, OTHER_WORKERS) as (other, _pgid2):
+    with gunicorn(env, WORKERS) as (port, _), gunicorn(env, OTHER_WORKERS) as (other, _):
         for _ in range(3):  # warm every worker
             get(port, board, reader)
             get(port, "/healthz", reader)
@@ -350,25 +280,6 @@ def burst_get(port: int, path: str, session: str, n: int, connections: int) -> f
     return time.perf_counter() - started
 
 
-def postgres_url() -> str:
-    try:
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3) as db:
-            db.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-            db.execute(f"CREATE DATABASE {PG_DATABASE}")
-    except Exception:  # no server: no PostgreSQL figures
-        return ""
-    return f"{PG_SERVER}/{PG_DATABASE}"
-
-
-def drop_postgres() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
@@ -400,33 +311,21 @@ def check(run: dict[str, object]) -> list[str]:
 RUNS = int(os.environ.get("BALLOTS_RUNS", "3"))
 
 
-def repeated(
-    label: str, database_url: Callable[[int], str], workdir: Path
-) -> list[dict[str, object]]:
-    """RUNS complete runs, each on a freshly prepared database."""
-    return [one_run(label, database_url(i), workdir) for i in range(RUNS)]
+def repeated(label: str, url: str, workdir: Path) -> list[tuple[str, list[dict[str, object]]]]:
+    """RUNS complete runs, each on a freshly prepared database: a new SQLite file each, or the
+    PostgreSQL database ``url`` dropped and created again."""
+    results = []
+    for i in range(RUNS):
+        if label == "SQLite":
+            url = f"sqlite:///{workdir / f'ballots-{i}.sqlite3'}"
+        elif i and not pg_fresh(url):
+            raise RuntimeError(f"could not re-create {url}")
+        results.append(one_run(label, url, workdir))
+    return [(label, results)]
 
 
 def run() -> list[Measurement]:
-    workdir = Path(tempfile.mkdtemp(prefix="gongkai-bench-ballots-"))
-    runs: dict[str, list[dict[str, object]]] = {}
-    try:
-        runs["SQLite"] = repeated(
-            "SQLite", lambda i: f"sqlite:///{workdir / f'ballots-{i}.sqlite3'}", workdir
-        )
-        if postgres_url():
-
-            def fresh(_: int) -> str:
-                url = postgres_url()  # drops and creates the database
-                assert url
-                return url
-
-            try:
-                runs["PostgreSQL"] = repeated("PostgreSQL", fresh, workdir)
-            finally:
-                drop_postgres()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    runs = dict(on_sqlite_and_postgres("ballots", f"{PG_SERVER}/{PG_DATABASE}", repeated))
     measurements = []
     medians: dict[str, dict[str, object]] = {}
     for label, results in runs.items():

@@ -24,21 +24,26 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from bench import Measurement
+from bench.harness import (
+    PG_SERVER,
+    child_json,
+    environment,
+    free_port,
+    gunicorn,
+    on_sqlite_and_postgres,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 ITEMS = 10_000
 ABOVE_ITEMS = 200
 RATINGS = 5_000
@@ -51,60 +56,10 @@ THREADS = 8
 SECONDS = 1.5  # per slice: short slices, rotated, so that load from elsewhere hits all alike
 ROUNDS = 8
 PG_DATABASE = "gongkai_bench_board"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 TEAM_ENTRIES = ["team-bonus", "attendance", "team-materials", "safety-performance", "team-awards"]
 
 
 # --- The parent: orchestration ------------------------------------------------------------------
-
-
-def environment(database_url: str, workdir: Path, redis_url: str = "") -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="bench.board_site",
-        DATABASE_URL=database_url,
-        GONGKAI_VAR_DIR=str(workdir),
-        SECRET_KEY="bench-only-" + "x" * 50,
-        LOG_LEVEL="WARNING",
-        REDIS_URL=redis_url,
-        PYTHONPATH=str(ROOT),
-    )
-    if not redis_url:
-        env.pop("REDIS_URL")
-    return env
-
-
-def child(command: str, env: dict[str, str], *args: str) -> dict[str, object]:
-    """Run ``python -m bench.bench_board command args`` → the JSON it prints last."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.bench_board", command, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"{command} failed:\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(port: int, path: str, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            if conn.getresponse().status == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"nothing answered on port {port}")
 
 
 @contextlib.contextmanager
@@ -131,26 +86,6 @@ def redis_server(workdir: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict[str, str]) -> Iterator[int]:
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--worker-class", "sync",
-         "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for(port, "/healthz")
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def load(port: int, path: str, cookie: str, seconds: float, marker: str) -> tuple[float, int]:
@@ -194,7 +129,7 @@ def throughput(env: dict[str, str], prepared: dict[str, object]) -> dict[str, li
         "home": ("/", str(prepared["reader"])),  # reference: the simplest signed-in page
     }
     result: dict[str, list[float]] = {name: [] for name in [*targets, "errors"]}
-    with gunicorn(env) as port:
+    with gunicorn(env, WORKERS) as (port, _):
         for path, marker in targets.values():  # warm the caches and the workers
             load(port, path, cookie, 1.0, marker)
         for _ in range(ROUNDS):
@@ -205,26 +140,6 @@ def throughput(env: dict[str, str], prepared: dict[str, object]) -> dict[str, li
     return result
 
 
-def postgres_url() -> str:
-    """A fresh PostgreSQL database for the bench, or "" when the server is not reachable."""
-    try:
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3) as db:
-            db.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-            db.execute(f"CREATE DATABASE {PG_DATABASE}")
-    except Exception:  # no server: no PostgreSQL figures
-        return ""
-    return f"{PG_SERVER}/{PG_DATABASE}"
-
-
-def drop_postgres() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -232,17 +147,21 @@ def ms(seconds: float) -> str:
 def measure(label: str, database_url: str, workdir: Path) -> list[Measurement]:
     print(f"  {label}: preparing {ITEMS:,} items", flush=True)
     env = environment(database_url, workdir)
-    prepared = child("prepare", env)
+    prepared = child_json("bench_board", env, "prepare")
     print(f"  {label}: rendering", flush=True)
-    rendered = child(
-        "render", {**env, "BOARDS_CACHE": "1"}, str(prepared["unit"]), str(prepared["session"])
+    rendered = child_json(
+        "bench_board",
+        {**env, "BOARDS_CACHE": "1"},
+        "render",
+        str(prepared["unit"]),
+        str(prepared["session"]),
     )
     cold = [float(x) for x in rendered["cold"]]  # type: ignore[union-attr]
     warm = [float(x) for x in rendered["warm"]]  # type: ignore[union-attr]
     bare = [float(x) for x in rendered["bare"]]  # type: ignore[union-attr]
     with redis_server(workdir) as redis_url:
         print(f"  {label}: throughput ({WORKERS} gunicorn workers, {THREADS} clients)", flush=True)
-        rates = throughput(environment(database_url, workdir, redis_url), prepared)
+        rates = throughput(environment(database_url, workdir, REDIS_URL=redis_url), prepared)
     board_rps, bare_rps = statistics.median(rates["board"]), statistics.median(rates["bare"])
     home_rps = statistics.median(rates["home"])
     # the ratio within each round (adjacent slices), then its median: robust to load drifts
@@ -330,18 +249,7 @@ def measure(label: str, database_url: str, workdir: Path) -> list[Measurement]:
 
 
 def run() -> list[Measurement]:
-    workdir = Path(tempfile.mkdtemp(prefix="gongkai-bench-board-"))
-    try:
-        measurements = measure("SQLite", f"sqlite:///{workdir / 'board.sqlite3'}", workdir)
-        url = postgres_url()
-        if url:
-            try:
-                measurements += measure("PostgreSQL", url, workdir)
-            finally:
-                drop_postgres()
-        return measurements
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    return on_sqlite_and_postgres("board", f"{PG_SERVER}/{PG_DATABASE}", measure)
 
 
 # --- The children: Django inside -----------------------------------------------------------------

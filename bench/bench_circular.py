@@ -114,6 +114,9 @@ def main() -> None:
     from django.utils import timezone
 
     from gongkai.accounts.models import User
+    from gongkai.core.documents import Document, Heading, Para
+    from gongkai.core.documents.pdf import render_pdf
+    from gongkai.core.documents.word import render_docx
     from gongkai.org.models import Role, UnitKind
     from gongkai.org.services import role_grant, unit_create
     from gongkai.supervision.circulars import (
@@ -123,14 +126,12 @@ def main() -> None:
         circular_text,
     )
     from gongkai.supervision.models import Answer
-    from gongkai.supervision.pdf import Document, Heading, Para, render_pdf
     from gongkai.supervision.services import (
         finding_record,
         inspection_record,
         round_close,
         round_open,
     )
-    from gongkai.supervision.word import render_docx
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # the pages' manifest

@@ -18,20 +18,16 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench import Measurement
-from bench.harness import pg_fresh
+from bench.harness import ENGINES, child_json, environment, on_sqlite_and_postgres, timed
 
-ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
     "BENCH_COMPLIANCE_POSTGRES", "postgres://postgres@127.0.0.1:5432/gongkai_bench_compliance"
 )
@@ -45,7 +41,6 @@ SEED = 20261124
 FIRST, LAST = date(2023, 1, 1), date(2025, 12, 31)  # three years
 TODAY = date(2026, 1, 20)
 BATCH = 20_000
-ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 # (kind, frequency, count): 55 calendar entries and 5 per event = 60.
 CATALOG = [
     ("team", "monthly", 20),
@@ -65,35 +60,13 @@ def log(message: str) -> None:
 
 
 def run() -> list[Measurement]:
-    workdir = Path(tempfile.mkdtemp(prefix="gongkai-bench-compliance-"))
-    results = []
-    try:
-        results.append(child(f"sqlite:///{workdir / 'compliance.sqlite3'}", workdir))
-        if pg_fresh(POSTGRES_URL):
-            results.append(child(POSTGRES_URL, workdir))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return [measurement(result) for result in results]
+    return [measurement(r) for r in on_sqlite_and_postgres("compliance", POSTGRES_URL, child)]
 
 
-def child(url: str, workdir: Path) -> dict[str, Any]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.test",  # plain static files, local memory cache
-        DATABASE_URL=url,
-        GONGKAI_VAR_DIR=str(workdir),
-        SECRET_KEY="bench-only-" + "x" * 50,
-        LOG_LEVEL="WARNING",
-    )
-    completed = subprocess.run(  # stderr (progress) goes to the terminal
-        [sys.executable, "-m", "bench.bench_compliance"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-        check=True,
-    )
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+def child(label: str, url: str, workdir: Path) -> list[dict[str, Any]]:
+    # the test settings: plain static files, local memory cache
+    env = environment(url, workdir, "config.settings.test")
+    return [child_json("bench_compliance", env, progress=True)]  # progress on the terminal
 
 
 def measurement(result: dict[str, Any]) -> Measurement:
@@ -138,66 +111,51 @@ def make_org() -> dict[str, Any]:
 
     CatalogEntry.objects.update(is_active=False)
     category = Category.objects.create(code="bench", name="基准", order=99)
-    kinds: dict[str, list[int]] = {"company": [], "department": [], "team": []}
-    n = 0
-    for kind, frequency, count in CATALOG:
-        for _ in range(count):
-            n += 1
-            entry = CatalogEntry.objects.create(
-                code=f"bench-{n}", category=category, name=f"基准事项{n}", order=n
-            )
-            CatalogRule.objects.create(
-                entry=entry,
-                effective_from=date(2020, 1, 1),
-                unit_kinds=[kind],
-                frequency=frequency,
-                deadline_days=10 if frequency == "monthly" else 15,
-            )
-            kinds[kind].append(entry.pk)
-    events = []
-    for _ in range(PER_EVENT):
-        n += 1
-        entry = CatalogEntry.objects.create(
+    created = [0]
+
+    def entry(unit_kinds: list[str], frequency: str, **rule: Any) -> int:
+        """A new catalog entry, numbered on, with its rule → its pk."""
+        created[0] += 1
+        n = created[0]
+        made = CatalogEntry.objects.create(
             code=f"bench-{n}", category=category, name=f"基准事项{n}", order=n
         )
         CatalogRule.objects.create(
-            entry=entry,
+            entry=made,
             effective_from=date(2020, 1, 1),
-            unit_kinds=["company", "department", "team"],
-            frequency="per_event",
+            unit_kinds=unit_kinds,
+            frequency=frequency,
+            **rule,
         )
-        events.append(entry.pk)
+        return made.pk
+
+    kinds: dict[str, list[int]] = {"company": [], "department": [], "team": []}
+    for kind, frequency, count in CATALOG:
+        for _ in range(count):
+            days = 10 if frequency == "monthly" else 15
+            kinds[kind].append(entry([kind], frequency, deadline_days=days))
+    events = [entry(["company", "department", "team"], "per_event") for _ in range(PER_EVENT)]
     base = (OrgUnit.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     units = [OrgUnit(pk=base, code="bench", name="基准公司", kind="company", path=f"/{base}/")]
-    depts = []
-    for d in range(DEPARTMENTS):
-        pk = base + 1 + d
-        depts.append(pk)
+    depts = [base + 1 + d for d in range(DEPARTMENTS)]
+    # (code, name, kind, parent, order): the departments, then the teams spread over them
+    rows = [(f"bench-d{d}", f"部门{d:02d}", "department", base, d) for d in range(DEPARTMENTS)]
+    rows += [
+        (f"bench-t{t}", f"班组{t:03d}", "team", depts[t % DEPARTMENTS], t) for t in range(TEAMS)
+    ]
+    paths = {base: f"/{base}/"}
+    for pk, (code, name, kind, parent, order) in enumerate(rows, start=base + 1):
+        paths[pk] = f"{paths[parent]}{pk}/"
         units.append(
             OrgUnit(
                 pk=pk,
-                code=f"bench-d{d}",
-                name=f"部门{d:02d}",
-                kind="department",
-                parent_id=base,
-                path=f"/{base}/{pk}/",
-                depth=1,
-                order=d,
-            )
-        )
-    for t in range(TEAMS):
-        pk = base + 1 + DEPARTMENTS + t
-        parent = depts[t % DEPARTMENTS]
-        units.append(
-            OrgUnit(
-                pk=pk,
-                code=f"bench-t{t}",
-                name=f"班组{t:03d}",
-                kind="team",
+                code=code,
+                name=name,
+                kind=kind,
                 parent_id=parent,
-                path=f"/{base}/{parent}/{pk}/",
-                depth=2,
-                order=t,
+                path=paths[pk],
+                depth=1 if kind == "department" else 2,
+                order=order,
             )
         )
     OrgUnit.objects.bulk_create(units)
@@ -362,16 +320,6 @@ def adapt(row: tuple[Any, ...]) -> tuple[Any, ...]:
     )
 
 
-def timed(call: Callable[[], Any], runs: int) -> list[float]:
-    call()  # warm-up
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
 def main() -> None:
     import django
 
@@ -383,7 +331,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from gongkai.accounts.models import User
-    from gongkai.assessment.compliance import (
+    from gongkai.disclosure.compliance import (
         Tally,
         compliance_tree,
         iter_obligations,

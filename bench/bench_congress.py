@@ -19,17 +19,12 @@ on a fresh database, so the benchmark never touches the developer's database.
 
 from __future__ import annotations
 
-import json
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from bench import Measurement
-from bench.harness import on_each_database
+from bench import Measurement, harness
 
-ROOT = Path(__file__).resolve().parent.parent
 REPRESENTATIVES = 500
 PRESENT = 450
 MOTIONS = 2_000
@@ -71,7 +66,7 @@ PAGES = (
 
 
 def run() -> list[Measurement]:
-    results = on_each_database("bench_congress", PG_DATABASE)
+    results = harness.on_each_database("bench_congress", PG_DATABASE)
     measurements: list[Measurement] = []
     for db, r in results.items():
         notes = {
@@ -80,31 +75,32 @@ def run() -> list[Measurement]:
             "motions": f"{MOTIONS:,}",
         }
         for key, title, what, target in PAGES:
-            extra = {"queries": str(r[key + "_queries"])}
+            extra: dict[str, str] = {}
             if key == "quorum":
-                per_second = 1 / statistics.median(r[key])  # type: ignore[arg-type]
+                per_second = 1 / statistics.median(r[key])
                 extra["one worker serves"] = f"{per_second:.0f} polls/s (hall needs 50/s)"
             measurements.append(
-                Measurement(
-                    title=f"Congress: {title} ({db})",
-                    what=f"GET {r[key + '_url']}: {what}; test client, all middleware.",
-                    samples=list(r[key]),  # type: ignore[call-overload]
-                    baseline="bare view, one query, same middleware",
-                    baseline_samples=list(r["bare"]),  # type: ignore[call-overload]
-                    target_seconds=target,
-                    notes=notes | extra,
+                harness.child_measurement(
+                    f"Congress: {title} ({db})",
+                    f"GET {r[key + '_url']}: {what}; test client, all middleware.",
+                    r,
+                    key,
+                    notes,
+                    target=target,
+                    extra=extra,
                 )
             )
         measurements.append(
-            Measurement(
-                title=f"Congress: motion handling statistics for 61 units ({db})",
-                what="gongkai.congress.selectors.handling_stats for the company, 12 departments "
+            harness.child_measurement(
+                f"Congress: motion handling statistics for 61 units ({db})",
+                "gongkai.congress.selectors.handling_stats for the company, 12 departments "
                 f"and 48 teams over a year of {MOTIONS:,} motions (one query, roll-up in "
                 "Python).",
-                samples=list(r["stats"]),  # type: ignore[call-overload]
+                r,
+                "stats",
+                notes,
                 baseline="COUNT(*) of the same motions",
-                baseline_samples=list(r["count"]),  # type: ignore[call-overload]
-                notes=notes | {"queries": str(r["stats_queries"])},
+                baseline_key="count",
             )
         )
     return measurements
@@ -122,7 +118,6 @@ def build() -> dict[str, Any]:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
@@ -138,30 +133,13 @@ def build() -> dict[str, Any]:
         SessionStatus,
         Term,
     )
-    from gongkai.disclosure.models import Satisfaction
+    from gongkai.core.satisfaction import Satisfaction
     from gongkai.org.models import Role, RoleAssignment, UnitKind
-    from gongkai.org.services import unit_create
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    harness.migrated()
     rng = random.Random(20261124)
-    company = unit_create(actor=None, code="bc", name="基准公司", kind=UnitKind.COMPANY)
-    units = [company]
-    for d in range(DEPARTMENTS):
-        dept = unit_create(
-            actor=None, code=f"bc-{d}", name=f"部门{d}", kind=UnitKind.DEPARTMENT, parent=company
-        )
-        units.append(dept)
-        for t in range(TEAMS):
-            units.append(
-                unit_create(
-                    actor=None,
-                    code=f"bc-{d}-{t}",
-                    name=f"部门{d}班组{t}",
-                    kind=UnitKind.TEAM,
-                    parent=dept,
-                )
-            )
+    units = harness.company_tree(DEPARTMENTS, TEAMS)
+    company = units[0]
     teams = [u for u in units if u.kind == UnitKind.TEAM]
     depts = [u for u in units if u.kind == UnitKind.DEPARTMENT]
     people = User.objects.bulk_create(
@@ -328,26 +306,8 @@ def measure() -> dict[str, object]:
         "xlsx": (committee, "/congress/tracking.xlsx"),
         "bare": (rep, "/bench/bare/"),
     }
-    out: dict[str, object] = {}
-    for key, (client, url) in urls.items():
-        assert client.get(url).status_code == 200, url
-        with CaptureQueriesContext(connection) as queries:
-            client.get(url)
-        out[f"{key}_url"] = url
-        out[f"{key}_queries"] = len(queries)
-    order = list(urls)
-    samples: dict[str, list[float]] = {key: [] for key in order}
-    for i in range(RUNS):
-        rng.shuffle(order)
-        for key in order:
-            if key == "xlsx" and i % 3:
-                continue  # the export is long: a third as many runs
-            client, url = urls[key]
-            started = time.perf_counter()
-            response = client.get(url)
-            samples[key].append(time.perf_counter() - started)
-            assert response.status_code == 200
-    out |= samples
+    # the export is long: a third as many runs
+    out = harness.time_pages(urls, RUNS, rng, skip=lambda key, i: key == "xlsx" and bool(i % 3))
     start, end = today - timedelta(days=364), today
     stats, count = [], []
     with CaptureQueriesContext(connection) as queries:
@@ -362,12 +322,9 @@ def measure() -> dict[str, object]:
         Motion.objects.filter(lead_unit__isnull=False).count()
         count.append(time.perf_counter() - started)
     out["stats"], out["count"] = stats, count
-    out["median_quorum"] = statistics.median(samples["quorum"])
+    out["median_quorum"] = statistics.median(out["quorum"])
     return out
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["measure"]:
-        print(json.dumps(measure()))
-    else:
-        raise SystemExit("usage: python -m bench.bench_congress measure  (or: python -m bench.run)")
+    harness.child_main("bench_congress", measure)

@@ -18,10 +18,7 @@ import contextlib
 import json
 import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -29,9 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import Measurement
-from bench.harness import pg_fresh
+from bench.harness import ENGINES, child_json, environment, on_sqlite_and_postgres
 
-ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
     "BENCH_PUBLICITY_POSTGRES", "postgres://postgres@127.0.0.1:5432/gongkai_bench_publicity"
 )
@@ -45,7 +41,6 @@ SEED = 20261124
 FIRST, LAST = date(2024, 1, 1), date(2026, 10, 31)
 TODAY = date(2026, 11, 24)
 TARGET_SECONDS = 1.0
-ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 def log(message: str) -> None:
@@ -56,35 +51,12 @@ def log(message: str) -> None:
 
 
 def run() -> list[Measurement]:
-    workdir = Path(tempfile.mkdtemp(prefix="gongkai-bench-publicity-"))
-    results = []
-    try:
-        results.append(child(f"sqlite:///{workdir / 'publicity.sqlite3'}", workdir))
-        if pg_fresh(POSTGRES_URL):
-            results.append(child(POSTGRES_URL, workdir))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return [measurement(result) for result in results]
+    return [measurement(r) for r in on_sqlite_and_postgres("publicity", POSTGRES_URL, child)]
 
 
-def child(url: str, workdir: Path) -> dict[str, Any]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.local",
-        DATABASE_URL=url,
-        GONGKAI_VAR_DIR=str(workdir),
-        SECRET_KEY="bench-only-" + "x" * 50,
-        LOG_LEVEL="WARNING",
-    )
-    completed = subprocess.run(  # stderr (progress) goes to the terminal
-        [sys.executable, "-m", "bench.bench_publicity"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-        check=True,
-    )
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+def child(label: str, url: str, workdir: Path) -> list[dict[str, Any]]:
+    env = environment(url, workdir, "config.settings.local")
+    return [child_json("bench_publicity", env, progress=True)]  # progress on the terminal
 
 
 def measurement(result: dict[str, Any]) -> Measurement:

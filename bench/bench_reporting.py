@@ -18,15 +18,11 @@ guesser). Everything runs in a child process with the bench-only settings
 
 from __future__ import annotations
 
-import json
-import sys
 import time
-from pathlib import Path
 
 from bench import Measurement
-from bench.harness import on_each_database
+from bench.harness import child_main, child_measurement, migrated, on_each_database
 
-ROOT = Path(__file__).resolve().parent.parent
 REPORTS = 5_000
 RUNS = 40
 CODE_RUNS = 200
@@ -46,9 +42,9 @@ def run() -> list[Measurement]:
                 "(measured) and with forged codes (baseline: wrong alphabet, wrong length, "
                 "5,000 characters), interleaved at random in one run. Both must take the same "
                 "time: a ratio near 1.0.",
-                samples=list(r["wrong"]),  # type: ignore[call-overload]
+                samples=list(r["wrong"]),
                 baseline="forged codes, same run",
-                baseline_samples=list(r["forged"]),  # type: ignore[call-overload]
+                baseline_samples=list(r["forged"]),
                 notes=notes
                 | {
                     "right code (renders the report), median": f"{r['right_median'] * 1000:.1f} ms",
@@ -58,15 +54,14 @@ def run() -> list[Measurement]:
         )
         for key, title in (("inbox", "the inspectors' list"), ("detail", "a report's page")):
             measurements.append(
-                Measurement(
-                    title=f"Reporting: {title} ({db})",
-                    what=f"GET {r[key + '_url']} signed in as the discipline inspector, "
+                child_measurement(
+                    f"Reporting: {title} ({db})",
+                    f"GET {r[key + '_url']} signed in as the discipline inspector, "
                     f"{REPORTS:,} reports in the database; test client, all middleware.",
-                    samples=list(r[key]),  # type: ignore[call-overload]
-                    baseline="bare view, one query, same middleware",
-                    baseline_samples=list(r["bare"]),  # type: ignore[call-overload]
-                    target_seconds=TARGET_PAGE,
-                    notes=notes | {"queries": str(r[key + "_queries"])},
+                    r,
+                    key,
+                    notes,
+                    target=TARGET_PAGE,
                 )
             )
         measurements.append(
@@ -75,9 +70,9 @@ def run() -> list[Measurement]:
                 what="POST /report/ with a subject and 600 characters of text, no files, not "
                 "signed in: validation, the receipt code and its HMAC, one transaction, the "
                 "page with the code.",
-                samples=list(r["submit"]),  # type: ignore[call-overload]
+                samples=list(r["submit"]),
                 baseline="GET /report/ (the empty form)",
-                baseline_samples=list(r["form"]),  # type: ignore[call-overload]
+                baseline_samples=list(r["form"]),
                 target_seconds=TARGET_PAGE,
                 notes=notes,
             )
@@ -97,7 +92,6 @@ def measure() -> dict[str, object]:
 
     django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -109,8 +103,7 @@ def measure() -> dict[str, object]:
     from gongkai.reporting import receipts, tokens
     from gongkai.reporting.models import Report, ReportSource, ReportStatus
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    migrated()
     for name in ("REPORTING_SUBMIT_PER_CLIENT", "REPORTING_SUBMIT_GLOBAL"):
         setattr(settings, name, 10**9)
     for name in ("REPORTING_RECEIPT_FAILURES_PER_CLIENT", "REPORTING_RECEIPT_FAILURES_GLOBAL"):
@@ -205,9 +198,4 @@ def measure() -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["measure"]:
-        print(json.dumps(measure()))
-    else:
-        raise SystemExit(
-            "usage: python -m bench.bench_reporting measure  (or: python -m bench.run)"
-        )
+    child_main("bench_reporting", measure)

@@ -18,15 +18,14 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench import Measurement
+from bench.harness import ENGINES, child_json, environment, pg_fresh, timed
 from bench.search_data import (
     PHRASE,
     ROWS,
@@ -39,7 +38,6 @@ from bench.search_data import (
     postgres_index,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
     "BENCH_SEARCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/gongkai_bench_search"
 )
@@ -53,7 +51,6 @@ QUERIES = [
     ("rare", "玉璧", "a rare two-character word (玉璧, 25 disclosures)"),
     ("none", "鲲鹏", "a word found nowhere (鲲鹏)"),
 ]
-ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 # --- The parent: one child per engine ------------------------------------------------------
@@ -63,7 +60,7 @@ def run() -> list[Measurement]:
     workdir = Path(tempfile.mkdtemp(prefix="gongkai-bench-search-"))
     sqlite = f"sqlite:///{workdir / 'search.sqlite3'}"
     try:
-        postgres = postgres_ready()
+        postgres = pg_fresh(POSTGRES_URL)
         if postgres:
             child("setup", POSTGRES_URL, workdir)
         results = [child("load", sqlite, workdir, POSTGRES_URL if postgres else "")]
@@ -76,34 +73,9 @@ def run() -> list[Measurement]:
     return [m for result in results for m in measurements(result)]
 
 
-def postgres_ready() -> bool:
-    try:
-        import psycopg
-
-        server, name = POSTGRES_URL.rsplit("/", 1)
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as db:
-            db.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            db.execute(f'CREATE DATABASE "{name}"')
-        return True
-    except Exception as exc:  # any failure means: no PostgreSQL here
-        print(f"  PostgreSQL skipped: {exc}", flush=True)
-        return False
-
-
 def child(step: str, url: str, workdir: Path, *args: str) -> dict[str, Any]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.local",
-        DATABASE_URL=url,
-        GONGKAI_VAR_DIR=str(workdir),
-        SECRET_KEY="bench-only-" + "x" * 50,
-        LOG_LEVEL="WARNING",
-    )
-    command = [sys.executable, "-m", "bench.bench_search", step, *args]
-    completed = subprocess.run(  # stderr (progress) goes to the terminal
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=True
-    )
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    env = environment(url, workdir, "config.settings.local")
+    return child_json("bench_search", env, step, *args, progress=True)  # progress on the terminal
 
 
 def ms(seconds: float) -> str:
@@ -190,23 +162,13 @@ def main(step: str, *args: str) -> None:
     print(json.dumps(result, ensure_ascii=False))
 
 
-def timed(call: Callable[[], Any], runs: int) -> list[float]:
-    call()  # warm-up
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
 def measure(org: Org) -> dict[str, Any]:
     from django.db import connection
     from django.db.models import Q
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from gongkai.policy.disclosure import readable_disclosures_q
+    from gongkai.disclosure.permissions import readable_disclosures_q
     from gongkai.search.models import SearchDocument
     from gongkai.search.selectors import PER_PAGE, search_disclosures
 

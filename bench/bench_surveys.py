@@ -28,18 +28,15 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import Measurement
-from bench.bench_board import PG_SERVER, environment, gunicorn
+from bench.harness import PG_SERVER, child_json, environment, gunicorn, on_sqlite_and_postgres
 
-ROOT = Path(__file__).resolve().parent.parent
 EMPLOYEES = int(os.environ.get("BENCH_SURVEYS_EMPLOYEES", "10000"))  # smaller: a smoke run
 RESEND = EMPLOYEES // 10
 THREADS = 16
@@ -48,39 +45,6 @@ TARGET_RESULTS = 0.200  # seconds: the results page after close (the issue's tar
 PG_DATABASE = "gongkai_bench_surveys"
 VALUES = ["satisfied", "basic", "dissatisfied"]
 CSRF = "b" * 32  # each client's CSRF cookie; the form token is the same secret
-
-
-def child(command: str, env: dict[str, str], *args: str) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.bench_surveys", command, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"{command} failed:\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def postgres_url() -> str:
-    try:
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3) as db:
-            db.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-            db.execute(f"CREATE DATABASE {PG_DATABASE}")
-    except Exception:  # no server: no PostgreSQL figures
-        return ""
-    return f"{PG_SERVER}/{PG_DATABASE}"
-
-
-def drop_postgres() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
 
 
 def answer_form(rng: random.Random, questions: list[list[object]]) -> dict[str, str]:
@@ -148,9 +112,9 @@ def ms(seconds: float) -> str:
 
 
 def measure(label: str, database_url: str, workdir: Path) -> list[Measurement]:
-    env = {**environment(database_url, workdir), "STATIC_ROOT": str(workdir / "static")}
+    env = environment(database_url, workdir, STATIC_ROOT=str(workdir / "static"))
     print(f"  {label}: preparing {EMPLOYEES:,} employees and sessions", flush=True)
-    prepared = child("prepare", env, str(workdir))
+    prepared = child_json("bench_surveys", env, "prepare", str(workdir))
     sessions: list[str] = json.loads(Path(str(prepared["sessions"])).read_text())
     questions: list[list[object]] = prepared["questions"]  # type: ignore[assignment]
     path = f"/surveys/{prepared['survey']}/"
@@ -167,16 +131,20 @@ def measure(label: str, database_url: str, workdir: Path) -> list[Measurement]:
         (sessions[i], answer_form(resend_rng, questions))
         for i in resend_rng.sample(range(len(sessions)), RESEND)
     ]
-    with gunicorn(env) as port:
+    with gunicorn(env) as (port, _):
         print(f"  {label}: {EMPLOYEES:,} answers, {THREADS} clients", flush=True)
         seconds, latencies, statuses = post_all(port, path, list(zip(sessions, forms, strict=True)))
         print(f"  {label}: re-sending {RESEND:,}", flush=True)
         _again_seconds, again_latencies, again_statuses = post_all(port, path, resend)
     load_average = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     accepted = statuses.get(302, 0)
-    verified = child("verify", env, str(prepared["survey"]), json.dumps(expected))
+    verified = child_json(
+        "bench_surveys", env, "verify", str(prepared["survey"]), json.dumps(expected)
+    )
     print(f"  {label}: verified {verified}", flush=True)
-    timed = child("results", env, str(prepared["survey"]), str(prepared["union_session"]))
+    timed = child_json(
+        "bench_surveys", env, "results", str(prepared["survey"]), str(prepared["union_session"])
+    )
     results = [float(x) for x in timed["results"]]  # type: ignore[union-attr]
     bare = [float(x) for x in timed["bare"]]  # type: ignore[union-attr]
     throughput = EMPLOYEES / seconds
@@ -266,20 +234,7 @@ def measure(label: str, database_url: str, workdir: Path) -> list[Measurement]:
 
 
 def run() -> list[Measurement]:
-    import shutil
-
-    workdir = Path(tempfile.mkdtemp(prefix="gongkai-bench-surveys-"))
-    try:
-        measurements = measure("SQLite", f"sqlite:///{workdir / 'surveys.sqlite3'}", workdir)
-        url = postgres_url()
-        if url:
-            try:
-                measurements += measure("PostgreSQL", url, workdir)
-            finally:
-                drop_postgres()
-        return measurements
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    return on_sqlite_and_postgres("surveys", f"{PG_SERVER}/{PG_DATABASE}", measure)
 
 
 # --- The children: Django inside -----------------------------------------------------------------
@@ -386,8 +341,6 @@ def prepare(workdir: str) -> dict[str, object]:
 
 
 def verify(survey_id: str, expected_json: str) -> dict[str, object]:
-    from django.db.models import Count
-
     from gongkai.accounts.models import User
     from gongkai.surveys import services
     from gongkai.surveys.models import Answer, BoxedAnswer, Participation, Survey
@@ -396,18 +349,14 @@ def verify(survey_id: str, expected_json: str) -> dict[str, object]:
     expected: dict[str, dict[str, int]] = json.loads(expected_json)
     participations = Participation.objects.filter(survey=survey).count()
     distinct = Participation.objects.filter(survey=survey).values("user").distinct().count()
-    box = BoxedAnswer.objects.filter(survey=survey).count()
-    counted = {
-        f"q{row['question_id']}": {}
-        for row in BoxedAnswer.objects.filter(survey=survey).values("question_id").distinct()
-    }
-    for row in (
-        BoxedAnswer.objects.filter(survey=survey)
-        .exclude(rating="")
-        .values("question_id", "rating")
-        .annotate(n=Count("id"))
-    ):
-        counted[f"q{row['question_id']}"][row["rating"]] = row["n"]
+    boxes = BoxedAnswer.objects.filter(survey=survey).values_list("box", flat=True)
+    opened = [services.opened_answer(survey.pk, bytes(b)) for b in boxes]
+    box = len(opened)
+    counted: dict[str, dict[str, int]] = {f"q{question}": {} for question, *_ in opened}
+    for question, _unit, rating, _text in opened:
+        if rating:
+            tally = counted[f"q{question}"]
+            tally[rating] = tally.get(rating, 0) + 1
     ratings_match = all(counted.get(k) == v for k, v in expected.items())
     union = User.objects.get(employee_no="union")
     started = time.perf_counter()

@@ -16,16 +16,11 @@ on a fresh database, so the benchmark never touches the developer's database.
 
 from __future__ import annotations
 
-import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
-from bench import Measurement
-from bench.harness import on_each_database
+from bench import Measurement, harness
 
-ROOT = Path(__file__).resolve().parent.parent
 SUGGESTIONS = 20_000
 DEPARTMENTS = 12
 TEAMS = 4
@@ -35,7 +30,7 @@ TARGET_PAGE = 0.200  # seconds: a page a phone user waits for
 
 
 def run() -> list[Measurement]:
-    results = on_each_database("bench_voice", PG_DATABASE)
+    results = harness.on_each_database("bench_voice", PG_DATABASE)
     measurements: list[Measurement] = []
     for db, r in results.items():
         notes = {"database": db, "suggestions": f"{SUGGESTIONS:,}", "queries": str(r["queries"])}
@@ -45,27 +40,27 @@ def run() -> list[Measurement]:
             ("detail", "a suggestion's page", "one suggestion with its timeline and step forms"),
         ):
             measurements.append(
-                Measurement(
-                    title=f"Suggestions: {title} ({db})",
-                    what=f"GET {r[key + '_url']}: {what}, signed in as an employee with "
+                harness.child_measurement(
+                    f"Suggestions: {title} ({db})",
+                    f"GET {r[key + '_url']}: {what}, signed in as an employee with "
                     f"{SUGGESTIONS:,} suggestions in the database; test client, all middleware.",
-                    samples=list(r[key]),  # type: ignore[call-overload]
-                    baseline="bare view, one query, same middleware",
-                    baseline_samples=list(r["bare"]),  # type: ignore[call-overload]
-                    target_seconds=TARGET_PAGE,
-                    notes=notes | {"queries": str(r[key + "_queries"])},
+                    r,
+                    key,
+                    notes,
+                    target=TARGET_PAGE,
                 )
             )
         measurements.append(
-            Measurement(
-                title=f"Suggestions: handling statistics for 61 units ({db})",
-                what="gongkai.voice.selectors.handling_stats for the company, 12 departments "
+            harness.child_measurement(
+                f"Suggestions: handling statistics for 61 units ({db})",
+                "gongkai.voice.selectors.handling_stats for the company, 12 departments "
                 f"and 48 teams over a year of {SUGGESTIONS:,} suggestions (one aggregate query, "
                 "subtree roll-up in Python).",
-                samples=list(r["stats"]),  # type: ignore[call-overload]
+                r,
+                "stats",
+                notes,
                 baseline="COUNT(*) of the same year's suggestions",
-                baseline_samples=list(r["count"]),  # type: ignore[call-overload]
-                notes=notes | {"queries": str(r["stats_queries"])},
+                baseline_key="count",
             )
         )
     return measurements
@@ -82,40 +77,22 @@ def measure() -> dict[str, object]:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from gongkai.accounts.models import User
-    from gongkai.disclosure.models import Satisfaction
+    from gongkai.core.satisfaction import Satisfaction
     from gongkai.org.models import Role, RoleAssignment, UnitKind
-    from gongkai.org.services import unit_create
     from gongkai.voice.models import StepKind, Suggestion, SuggestionCategory, SuggestionStep
     from gongkai.voice.models import SuggestionStatus as S
     from gongkai.voice.selectors import handling_stats
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    harness.migrated()
     rng = random.Random(20261124)
-    company = unit_create(actor=None, code="bc", name="基准公司", kind=UnitKind.COMPANY)
-    units = [company]
-    for d in range(DEPARTMENTS):
-        dept = unit_create(
-            actor=None, code=f"bc-{d}", name=f"部门{d}", kind=UnitKind.DEPARTMENT, parent=company
-        )
-        units.append(dept)
-        for t in range(TEAMS):
-            units.append(
-                unit_create(
-                    actor=None,
-                    code=f"bc-{d}-{t}",
-                    name=f"部门{d}班组{t}",
-                    kind=UnitKind.TEAM,
-                    parent=dept,
-                )
-            )
+    units = harness.company_tree(DEPARTMENTS, TEAMS)
+    company = units[0]
     teams = [u for u in units if u.kind == UnitKind.TEAM]
     people = User.objects.bulk_create(
         [
@@ -170,28 +147,12 @@ def measure() -> dict[str, object]:
     client.force_login(reader)
     detail = made[len(made) // 2]
     urls = {
-        "list": "/suggestions/",
-        "unit_list": f"/suggestions/?unit={units[1].code}",
-        "detail": f"/suggestions/{detail.pk}/",
-        "bare": "/bench/bare/",
+        "list": (client, "/suggestions/"),
+        "unit_list": (client, f"/suggestions/?unit={units[1].code}"),
+        "detail": (client, f"/suggestions/{detail.pk}/"),
+        "bare": (client, "/bench/bare/"),
     }
-    out: dict[str, object] = {}
-    for key, url in urls.items():
-        assert client.get(url).status_code == 200, url
-        with CaptureQueriesContext(connection) as queries:
-            client.get(url)
-        out[f"{key}_url"] = url
-        out[f"{key}_queries"] = len(queries)
-    order = list(urls)
-    samples: dict[str, list[float]] = {key: [] for key in order}
-    for _ in range(RUNS):
-        rng.shuffle(order)
-        for key in order:
-            started = time.perf_counter()
-            response = client.get(urls[key])
-            samples[key].append(time.perf_counter() - started)
-            assert response.status_code == 200
-    out |= samples
+    out = harness.time_pages(urls, RUNS, rng)
     start, end = today - timedelta(days=364), today
     first = datetime.combine(start, dtime.min, tzinfo=tz)
     after = datetime.combine(end + timedelta(days=1), dtime.min, tzinfo=tz)
@@ -209,12 +170,9 @@ def measure() -> dict[str, object]:
         count.append(time.perf_counter() - started)
     out["stats"], out["count"] = stats, count
     out["queries"] = out["list_queries"]
-    out["median_list"] = statistics.median(samples["list"])
+    out["median_list"] = statistics.median(out["list"])
     return out
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["measure"]:
-        print(json.dumps(measure()))
-    else:
-        raise SystemExit("usage: python -m bench.bench_voice measure  (or: python -m bench.run)")
+    harness.child_main("bench_voice", measure)

@@ -1,6 +1,9 @@
 from django.urls import include, path
 
+from gongkai.policy.views import home
+
 urlpatterns = [
+    path("", home, name="home"),
     path("", include("gongkai.core.urls")),
     path("accounts/", include("gongkai.accounts.urls")),
     path("org/", include("gongkai.org.urls")),
@@ -8,7 +11,7 @@ urlpatterns = [
     path("disclosures/", include("gongkai.disclosure.urls")),
     path("catalog/", include("gongkai.disclosure.catalog_urls")),
     path("rules/", include("gongkai.disclosure.regulation_urls")),
-    path("notifications/", include("gongkai.core.notification_urls")),
+    path("notifications/", include("gongkai.notify.urls")),
     path("boards/", include("gongkai.disclosure.board_urls")),
     path("public/", include("gongkai.disclosure.public_urls")),
     path("search/", include("gongkai.search.urls")),

@@ -63,7 +63,7 @@ def regulation(o: Org):
 
 # name → list of (url builder, expected status per persona)
 MATRIX: dict[str, list[Row]] = {
-    "core:home": [(lambda o: reverse("core:home"), everyone(200))],
+    "home": [(lambda o: reverse("home"), everyone(200))],
     "core:healthz": [(lambda o: reverse("core:healthz"), everyone(200, anon=200))],
     "accounts:login": [(lambda o: reverse("accounts:login"), everyone(302, anon=200))],
     "accounts:logout": [(lambda o: reverse("accounts:logout"), everyone(405, anon=405))],

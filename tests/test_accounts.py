@@ -129,9 +129,9 @@ def test_union_office_unlocks_an_account(org, client, limit):
 
 def test_expired_session_sends_the_user_back_to_login(org, client):
     attempt(client, "employee", PASSWORD)
-    assert client.get(reverse("core:home")).status_code == 200
+    assert client.get(reverse("home")).status_code == 200
     Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
 
@@ -145,7 +145,7 @@ def test_logout_is_a_post_and_ends_the_session(org, client):
     attempt(client, "employee", PASSWORD)
     assert client.get(reverse("accounts:logout")).status_code == 405
     client.post(reverse("accounts:logout"))
-    assert client.get(reverse("core:home")).status_code == 302
+    assert client.get(reverse("home")).status_code == 302
 
 
 @pytest.mark.parametrize("weak", ["short1", "1234567890123", "password1234", "employee的姓名1"])
@@ -169,7 +169,7 @@ def test_password_change_is_audited_and_keeps_the_session(org, client):
         {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
     )
     assert response.status_code == 302
-    assert client.get(reverse("core:home")).status_code == 200
+    assert client.get(reverse("home")).status_code == 200
     assert User.objects.get(employee_no="employee").check_password(new)
     assert AuditEvent.objects.filter(action="accounts.password_changed").count() == 1
 
@@ -230,11 +230,11 @@ def test_deactivating_an_account_ends_its_sessions_and_is_audited(org, who):
     if who != "union":
         assert response.status_code == 403
         assert active
-        assert worker.get(reverse("core:home")).status_code == 200
+        assert worker.get(reverse("home")).status_code == 200
         return
     assert response.status_code == 302
     assert not active
-    assert worker.get(reverse("core:home")).status_code == 302
+    assert worker.get(reverse("home")).status_code == 302
     assert attempt(Client(), "employee", PASSWORD).status_code == 200
     event = AuditEvent.objects.get(action="accounts.deactivated")
     assert (event.before, event.after) == ({"is_active": True}, {"is_active": False})

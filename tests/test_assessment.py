@@ -16,7 +16,8 @@ from gongkai.assessment.services import ranking_publish, scheme_create
 from gongkai.audit.models import AuditEvent
 from gongkai.core.errors import ServiceError
 from gongkai.core.periods import Period
-from gongkai.disclosure.models import CatalogEntry, Disclosure, Rating, Satisfaction
+from gongkai.core.satisfaction import Satisfaction
+from gongkai.disclosure.models import CatalogEntry, Disclosure, Rating
 from tests.conftest import Org
 from tests.factories import UserFactory, published_disclosure
 

@@ -11,8 +11,15 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from gongkai.assessment.compliance import compliance_snapshot, compliance_tree, iter_obligations
-from gongkai.disclosure.compliance import State
+from gongkai.disclosure.compliance import (
+    State,
+    Tally,
+    compliance_snapshot,
+    compliance_tree,
+    iter_obligations,
+    subtree_units,
+    unit_tallies,
+)
 from gongkai.org.models import UnitKind
 from tests.conftest import Org
 from tests.factories import make_unit, published_disclosure
@@ -126,8 +133,6 @@ def test_snapshot_is_plain_json_with_the_departments_figures(q1_team: Org):
 
 @pytest.mark.parametrize("today", [date(2026, 2, 10), date(2026, 3, 11), date(2026, 4, 16)])
 def test_sql_tallies_agree_with_counting_each_obligation(q1_team: Org, today: date):
-    from gongkai.assessment.compliance import Tally, subtree_units, unit_tallies
-
     published_disclosure(
         unit=q1_team.boiler,
         entry_code="labour-protection",

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from gongkai.policy import Action, can
-from gongkai.policy.assessment import (
+from gongkai.assessment.permissions import (
     assessment_companies,
     can_manage_assessment,
     can_view_assessment,
     can_view_compliance,
     compliance_roots,
 )
+from gongkai.policy.rules import Action, can
 from tests.conftest import PERSONAS, Org
 
 COMPLIANCE = {"union", "leader", "supervisor"}

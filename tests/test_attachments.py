@@ -18,18 +18,11 @@ from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
 from gongkai.accounts.models import User
 from gongkai.audit.models import AuditEvent
+from gongkai.core import files as files_module
 from gongkai.core.errors import ServiceError
+from gongkai.core.files import DOCX, JPEG, PDF, PNG, XLSX, safe_name
 from gongkai.disclosure import attachments as attachments_module
-from gongkai.disclosure.attachments import (
-    DOCX,
-    JPEG,
-    PDF,
-    PNG,
-    XLSX,
-    attachment_add,
-    attachment_remove,
-    safe_name,
-)
+from gongkai.disclosure.attachments import attachment_add, attachment_remove
 from gongkai.disclosure.models import Attachment, CatalogEntry, Disclosure, Scope
 from gongkai.disclosure.services import Transition, disclosure_create, disclosure_transition
 from gongkai.org.models import OrgUnit, Role, UnitKind
@@ -282,7 +275,7 @@ def test_an_empty_file_is_refused(draft):
 
 
 def test_an_image_with_too_many_pixels_is_refused(draft, monkeypatch):
-    monkeypatch.setattr(attachments_module, "MAX_PIXELS", 100)
+    monkeypatch.setattr(files_module, "MAX_PIXELS", 100)
     with pytest.raises(ServiceError, match="too large"):
         attachment_add(
             actor=draft.author, disclosure=draft, upload=upload(png_with_text_chunks(), "a.png")

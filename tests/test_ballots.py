@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from gongkai.accounts.models import User
 from gongkai.audit.models import AuditEvent
+from gongkai.ballots import permissions as policy
 from gongkai.ballots.models import (
     Elector,
     Participation,
@@ -35,7 +36,6 @@ from gongkai.ballots.services import (
 )
 from gongkai.core.errors import ServiceError
 from gongkai.disclosure.models import DisclosureStatus
-from gongkai.policy import ballots as policy
 from tests.conftest import PERSONAS, Org
 from tests.factories import UserFactory
 

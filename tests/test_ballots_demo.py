@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from gongkai.accounts.models import User
-from gongkai.ballots import demo
+from gongkai.ballots import permissions as policy
 from gongkai.ballots.models import Participation, PendingBallot, Poll, PollKind, PollStatus
 from gongkai.ballots.services import poll_recount
-from gongkai.org.demo import seed_org
-from gongkai.policy import ballots as policy
+from gongkai.demo import ballots as demo
+from gongkai.demo.org import seed_org
 from tests.conftest import ensure_catalog
 
 

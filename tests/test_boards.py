@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from gongkai.accounts.models import User
 from gongkai.audit.models import AuditEvent
-from gongkai.disclosure import boards
+from gongkai.disclosure import board_cache, boards
 from gongkai.disclosure.engagement import rating_submit, rating_summary, reads_for, receipt_record
 from gongkai.disclosure.models import (
     CatalogEntry,
@@ -27,6 +27,7 @@ from gongkai.disclosure.models import (
     Revision,
     Scope,
 )
+from gongkai.disclosure.permissions import readable_disclosures_q
 from gongkai.disclosure.services import (
     Transition,
     attestation_file,
@@ -34,7 +35,6 @@ from gongkai.disclosure.services import (
     disclosure_update,
 )
 from gongkai.org.models import OrgUnit
-from gongkai.policy.disclosure import readable_disclosures_q
 from tests.conftest import PERSONAS, Org
 from tests.factories import UserFactory, published_disclosure
 
@@ -144,7 +144,7 @@ def bulk_items(
     for d, r in zip(rows, revisions, strict=True):
         d.published_revision = r
     Disclosure.objects.bulk_update(rows, ["published_revision"])
-    boards.board_changed(unit.pk)
+    board_cache.board_changed(unit.pk)
     return rows
 
 
@@ -480,17 +480,17 @@ def test_an_evicted_version_token_cannot_bring_back_an_old_board(org: Org, clien
     client.get(board_url(org.boiler_team))
     # an item written behind the services' back, then the token evicted from the cache
     rows = bulk_items(org, org.boiler_team, 1)
-    cache.delete(boards.version_key(org.boiler_team.pk))
+    cache.delete(board_cache.version_key(org.boiler_team.pk))
     assert rows[0].title in client.get(board_url(org.boiler_team)).content.decode()
 
 
 def test_invalidation_is_repeated_after_commit(org: Org, django_capture_on_commit_callbacks):
-    before = boards.versions([org.boiler.pk])
+    before = board_cache.versions([org.boiler.pk])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        boards.board_changed(org.boiler.pk)
-    during = boards.versions([org.boiler.pk])
+        board_cache.board_changed(org.boiler.pk)
+    during = board_cache.versions([org.boiler.pk])
     callbacks[0]()
-    after = boards.versions([org.boiler.pk])
+    after = board_cache.versions([org.boiler.pk])
     assert len({before[0], during[0], after[0]}) == 3
 
 

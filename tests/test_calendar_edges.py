@@ -11,11 +11,11 @@ import pytest
 import time_machine
 
 from gongkai.assessment.forms import default_range
-from gongkai.core.demo_calendar import DemoCalendar, at_day
 from gongkai.core.holidays import load_year
 from gongkai.core.models import CalendarDay
 from gongkai.core.periods import Period, PeriodKind, deadline, periods_between
 from gongkai.core.workdays import WorkingCalendar, calendar_for
+from gongkai.demo.calendar import DemoCalendar, at_day
 from gongkai.disclosure.compliance import State, compliance_of
 from gongkai.disclosure.models import CatalogEntry, CatalogRule
 from tests.conftest import Org

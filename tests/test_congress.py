@@ -13,7 +13,7 @@ from gongkai.congress import selectors, services
 from gongkai.congress.models import Attendance, Representative, SessionStatus
 from gongkai.congress.selectors import Quorum
 from gongkai.core.errors import ServiceError
-from gongkai.policy import Action, can
+from gongkai.policy.rules import Action, can
 from tests.conftest import PERSONAS, Org
 from tests.test_congress_support import build_congress, representative_user
 

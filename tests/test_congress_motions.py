@@ -13,7 +13,7 @@ from gongkai.congress import motions as m
 from gongkai.congress import selectors
 from gongkai.congress.models import Motion, MotionSecond, MotionStatus
 from gongkai.core.errors import ServiceError
-from gongkai.core.models import Notification
+from gongkai.notify.models import Notification
 from gongkai.voice.models import Suggestion
 from tests.conftest import PERSONAS, Org
 from tests.test_congress_support import (

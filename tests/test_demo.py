@@ -23,16 +23,16 @@ from django.utils import timezone
 
 from gongkai.accounts.models import User
 from gongkai.assessment.models import Ranking, Scheme
+from gongkai.ballots import permissions as ballot_policy
 from gongkai.ballots.models import Participation, Poll, PollKind, PollStatus
 from gongkai.ballots.services import poll_recount
-from gongkai.congress.demo import demo_open_session
 from gongkai.congress.models import Attendance, Meeting, Motion, MotionStatus
-from gongkai.core.demo_calendar import DemoCalendar
 from gongkai.core.periods import Period
+from gongkai.demo.calendar import DemoCalendar
+from gongkai.demo.congress import demo_open_session
 from gongkai.disclosure.models import Disclosure, Rating
 from gongkai.ledger.verification import ledger_verify
 from gongkai.org.models import OrgUnit, Role, UnitKind
-from gongkai.policy import ballots as ballot_policy
 from gongkai.publicity.models import Publicity
 from gongkai.reporting.models import Report
 from gongkai.supervision.models import (

@@ -10,9 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from gongkai.audit.models import AuditEvent
-from gongkai.core.models import Notification
 from gongkai.disclosure.models import CatalogEntry, CatalogRule, Disclosure, Regulation
 from gongkai.disclosure.regulations import regulation_create
+from gongkai.notify.models import Notification
 from tests.conftest import PERSONAS
 from tests.factories import published_disclosure
 

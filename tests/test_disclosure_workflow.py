@@ -10,7 +10,6 @@ from django.db import connection
 
 from gongkai.audit.models import AuditEvent
 from gongkai.core.errors import ServiceError
-from gongkai.core.models import Notification
 from gongkai.disclosure.models import CatalogEntry, Disclosure, DisclosureStatus, Revision
 from gongkai.disclosure.services import (
     Transition,
@@ -21,6 +20,7 @@ from gongkai.disclosure.services import (
     disclosure_update,
     may_transition,
 )
+from gongkai.notify.models import Notification
 from gongkai.org.models import Role
 from gongkai.org.services import role_grant
 from tests.conftest import PERSONAS

@@ -448,5 +448,5 @@ def test_a_session_cookie_with_nul_is_400_not_500(org: Org):
     client = Client(raise_request_exception=False)
     client.force_login(org["employee"])
     client.cookies["sessionid"] = "abc\x00defghijklmnop"
-    assert client.get(reverse("core:home")).status_code == 400
+    assert client.get(reverse("home")).status_code == 400
     assert client.cookies["sessionid"].value == ""  # the bad cookie is deleted

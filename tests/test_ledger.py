@@ -513,7 +513,9 @@ def test_an_entry_added_past_the_head_is_reported(org: Org, history: dict[str, D
 def test_published_records_missing_from_the_ledger_are_named_and_backfilled(
     org: Org, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr("gongkai.ledger.services.ledger_record_publication", lambda **kwargs: None)
+    monkeypatch.setattr(
+        "gongkai.disclosure.publication.ledger_record_publication", lambda **kwargs: None
+    )
     before = publish(org, title="账本之前发布的")
     withdraw(org, before)
     monkeypatch.undo()
@@ -600,7 +602,9 @@ def test_the_page_shows_an_entry_that_no_longer_verifies(
 def test_the_page_warns_of_revisions_missing_from_the_ledger(
     org: Org, english: Client, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr("gongkai.ledger.services.ledger_record_publication", lambda **kwargs: None)
+    monkeypatch.setattr(
+        "gongkai.disclosure.publication.ledger_record_publication", lambda **kwargs: None
+    )
     disclosure = publish(org)
     english.force_login(org["employee"])
     response = english.get(reverse("ledger:disclosure", args=[disclosure.pk]))

@@ -248,7 +248,9 @@ def test_entries_of_version_1_still_verify_and_their_files_bytes_are_checked(
 ):
     """Entries hashed before this change (the backfill migration writes them the old way)
     keep verifying; a file of theirs is still read and compared with its stored checksum."""
-    monkeypatch.setattr("gongkai.ledger.services.ledger_record_publication", lambda **kw: None)
+    monkeypatch.setattr(
+        "gongkai.disclosure.publication.ledger_record_publication", lambda **kw: None
+    )
     attachment = attachment_on(org.boiler_team)
     monkeypatch.undo()
     backfill = importlib.import_module("gongkai.ledger.migrations.0003_record_earlier_publications")

@@ -97,7 +97,7 @@ def test_grant_role_command_bootstraps_a_union_office(org):
     from django.core.management import CommandError, call_command
 
     from gongkai.org.models import RoleAssignment
-    from gongkai.policy import Action, can
+    from gongkai.policy.rules import Action, can
 
     call_command("grant_role", "turbine_worker", "union_office", "rd")
     assert RoleAssignment.objects.filter(user=org["turbine_worker"], role="union_office").exists()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from gongkai.accounts.models import User
 from gongkai.audit.models import AuditEvent
 from gongkai.org.models import Role, RoleAssignment
-from gongkai.policy import Action, can, visible_scope_paths
+from gongkai.policy.rules import Action, can, visible_scope_paths
 from tests.conftest import PERSONAS, Org
 
 # (action, unit attribute on Org) → the personas allowed; everyone else is refused.

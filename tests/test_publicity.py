@@ -16,11 +16,12 @@ from gongkai.audit.models import AuditEvent
 from gongkai.core import workdays as cal
 from gongkai.core.errors import ServiceError
 from gongkai.core.holidays import load_year
-from gongkai.core.models import CalendarDay, DayKind, Notification
+from gongkai.core.models import CalendarDay, DayKind
 from gongkai.disclosure.models import Disclosure
+from gongkai.notify.models import Notification
 from gongkai.org.models import OrgUnit, UnitKind
-from gongkai.policy import Action, can
-from gongkai.policy import publicity as policy
+from gongkai.policy.rules import Action, can
+from gongkai.publicity import permissions as policy
 from gongkai.publicity.models import (
     Finding,
     Objection,

@@ -413,9 +413,9 @@ def test_an_anonymous_filer_is_shown_to_no_one_but_the_supervision_group(org: Or
 
 def test_the_demo_has_a_closed_publicity_and_one_the_employee_can_object_to(db):
     from gongkai.accounts.models import User
-    from gongkai.org.demo import seed_org
-    from gongkai.policy import publicity as policy
-    from gongkai.publicity import demo
+    from gongkai.demo import publicity as demo
+    from gongkai.demo.org import seed_org
+    from gongkai.publicity import permissions as policy
     from tests.conftest import ensure_catalog
 
     ensure_catalog()

@@ -17,7 +17,8 @@ from django.urls import reverse
 
 from gongkai.audit.models import AuditEvent
 from gongkai.audit.services import record_event
-from gongkai.disclosure.models import Rating, Satisfaction
+from gongkai.core.satisfaction import Satisfaction
+from gongkai.disclosure.models import Rating
 from tests.conftest import Org
 from tests.factories import UserFactory, published_disclosure
 from tests.test_hostile_input import built, first_rows

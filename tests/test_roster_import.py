@@ -19,6 +19,7 @@ from django.utils import translation
 
 from gongkai.accounts.models import User
 from gongkai.audit.models import AuditEvent
+from gongkai.core import spreadsheets
 from gongkai.org import roster_parse as roster_parse_module
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
 from gongkai.org.roster import roster_import, roster_parse, roster_plan
@@ -389,7 +390,7 @@ def test_a_zip_that_is_not_a_workbook_is_refused(org):
 
 
 def test_a_workbook_that_unpacks_to_far_more_than_the_limit_is_refused(org, monkeypatch):
-    monkeypatch.setattr(roster_parse_module, "MAX_UNPACKED_RATIO", 0)
+    monkeypatch.setattr(spreadsheets, "MAX_UNPACKED_RATIO", 0)
     result = do_import(org, xlsx_bytes([ROWS[0]]), filename="roster.xlsx")
     assert not result.applied and "unpacked" in result.errors[0].message
 

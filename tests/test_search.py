@@ -17,8 +17,8 @@ from django.urls import reverse
 
 from gongkai.accounts.models import User
 from gongkai.disclosure.models import Disclosure, DisclosureStatus
+from gongkai.disclosure.permissions import readable_disclosures_q
 from gongkai.disclosure.services import Transition, disclosure_transition, disclosure_update
-from gongkai.policy.disclosure import readable_disclosures_q
 from gongkai.search import backends, selectors
 from gongkai.search.apps import empty_orphaned_fts
 from gongkai.search.backends import FTS_INSERT, OVERLAP, WINDOW, tsvector_literal

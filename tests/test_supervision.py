@@ -12,16 +12,14 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from gongkai.audit.models import AuditEvent
+from gongkai.core.documents import Document, Para
+from gongkai.core.documents.pdf import render_pdf
+from gongkai.core.documents.word import render_docx
 from gongkai.core.errors import ServiceError
-from gongkai.core.models import Notification
 from gongkai.disclosure.models import Disclosure, DisclosureStatus
-from gongkai.policy import Action, can
-from gongkai.policy.disclosure import can_read_published
-from gongkai.policy.supervision import (
-    accountability_q,
-    can_read_circular,
-    can_view_accountability,
-)
+from gongkai.disclosure.permissions import can_read_published
+from gongkai.notify.models import Notification
+from gongkai.policy.rules import Action, can
 from gongkai.supervision.accountability import accountability_record
 from gongkai.supervision.circulars import (
     circular_document,
@@ -44,7 +42,11 @@ from gongkai.supervision.models import (
     RoundStatus,
     Severity,
 )
-from gongkai.supervision.pdf import render_pdf
+from gongkai.supervision.permissions import (
+    accountability_q,
+    can_read_circular,
+    can_view_accountability,
+)
 from gongkai.supervision.rectification import (
     Step,
     Timeliness,
@@ -62,7 +64,6 @@ from gongkai.supervision.services import (
     round_close,
     round_open,
 )
-from gongkai.supervision.word import render_docx
 from tests.conftest import Org
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -389,7 +390,7 @@ def test_report_with_a_pdf_evidence_file(org: Org, settings, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     settings.MEDIA_ROOT = tmp_path
-    data = render_pdf(__import__("gongkai.supervision.pdf", fromlist=["x"]).Document("证据", []))
+    data = render_pdf(Document("证据", []))
     rectification = rectification_report(
         actor=org["depthead"],
         rectification=rectification_of(org),
@@ -612,8 +613,6 @@ def test_circular_pdf_renders_the_chinese_text(org: Org):
 
 
 def test_rare_characters_fall_back_and_still_extract():
-    from gongkai.supervision.pdf import Document, Para
-
     data = render_pdf(Document("生僻字", [Para("职工龑先生与䶮女士反映情况。")]))
     text = "".join(pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text().split())
     assert "职工龑先生与䶮女士反映情况。" in text

@@ -356,7 +356,8 @@ def test_accountability_form_and_visibility(org: Org, login, en):
 def test_rectification_evidence_download(org: Org, login, client, tmp_path, settings):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from gongkai.supervision.pdf import Document, render_pdf
+    from gongkai.core.documents import Document
+    from gongkai.core.documents.pdf import render_pdf
     from gongkai.supervision.rectification import rectification_report
 
     settings.MEDIA_ROOT = tmp_path

@@ -67,22 +67,19 @@ def test_sealed_answers_cannot_be_linked_to_their_authors(org: Org):
     )
     assert participation_order == author_ids  # the participations are in answering order
 
-    # The trap is real before sealing: the ballot box is still linkable by a superuser.
-    if connection.vendor == "sqlite":
-        box = sql(
-            "SELECT text FROM surveys_boxedanswer WHERE question_id = %s ORDER BY rowid",
-            [text_q.pk],
-        )
-        assert order_of([t for (t,) in box]) == list(range(N))
-    else:
-        # each respondent's box rows carry their transaction's xmin (the participation,
-        # written in a savepoint, the next xid): ordered by xmin they are in answering order
-        box = sql(
-            "SELECT text FROM surveys_boxedanswer WHERE question_id = %s "
-            "ORDER BY xmin::text::bigint",
-            [text_q.pk],
-        )
-        assert order_of([t for (t,) in box]) == list(range(N))
+    # Before sealing, the box rows are still in answering order (SQLite rowid; PostgreSQL
+    # xmin: each respondent's box rows carry the transaction of their participation) — but
+    # they hold nothing readable: only the survey, a random key and a sealed box.
+    assert column_names("surveys_boxedanswer") == {"id", "survey_id", "box"}
+    order = "rowid" if connection.vendor == "sqlite" else "xmin::text::bigint"
+    query = f"SELECT box FROM surveys_boxedanswer ORDER BY {order}"  # noqa: S608
+    boxes = [bytes(b) for (b,) in sql(query)]
+    assert len(boxes) == 3 * N
+    assert not any(b"answer-" in box for box in boxes)
+    assert len({len(box) for box in boxes}) == 2  # one length per kind of question
+    # The trap is real only for whoever also holds SECRET_KEY, until the seal.
+    opened = [services.opened_answer(survey.pk, box) for box in boxes]
+    assert order_of([t for q, _u, _r, t in opened if q == text_q.pk]) == list(range(N))
 
     services.survey_close(actor=org["union"], survey=survey)
 

@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from gongkai.core import spreadsheets
 from gongkai.disclosure import tables
 from gongkai.disclosure.tables import (
     AmountError,
@@ -377,7 +378,7 @@ def test_what_is_not_a_spreadsheet_is_refused_as_a_whole(data, reason):
 
 
 def test_a_zip_bomb_workbook_is_refused_before_it_is_opened(monkeypatch):
-    monkeypatch.setattr(tables, "MAX_UNPACKED_RATIO", 0)
+    monkeypatch.setattr(spreadsheets, "MAX_UNPACKED_RATIO", 0)
     ((_, _, message),) = errors_of(table_parse_upload(xlsx_bytes(LINES), "t.xlsx"))
     assert "too large once unpacked" in message
 

@@ -15,10 +15,10 @@ from PIL import Image
 
 from gongkai.audit.models import AuditEvent
 from gongkai.core.errors import ServiceError
-from gongkai.core.models import Notification
-from gongkai.disclosure.models import Satisfaction
-from gongkai.policy import Action, can
-from gongkai.policy import voice as voice_policy
+from gongkai.core.satisfaction import Satisfaction
+from gongkai.notify.models import Notification
+from gongkai.policy.rules import Action, can
+from gongkai.voice import permissions as voice_policy
 from gongkai.voice import selectors, services
 from gongkai.voice.models import (
     StepKind,

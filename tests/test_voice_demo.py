@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from gongkai.accounts.models import User
-from gongkai.org.demo import seed_org
-from gongkai.voice import demo
+from gongkai.demo import voice as demo
+from gongkai.demo.org import seed_org
 from gongkai.voice.models import Suggestion, SuggestionStatus
 from gongkai.voice.selectors import work_queue
 from gongkai.voice.services import available_steps

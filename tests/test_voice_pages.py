@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from gongkai.core.models import Notification
-from gongkai.disclosure.models import Satisfaction
+from gongkai.core.satisfaction import Satisfaction
+from gongkai.notify.models import Notification
 from gongkai.voice import services
 from gongkai.voice.models import Suggestion, SuggestionCategory, SuggestionStatus
 from tests.factories import UserFactory

@@ -40,20 +40,23 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "gongkai.core",
+    "gongkai.audit",
     "gongkai.accounts",
     "gongkai.org",
-    "gongkai.audit",
-    "gongkai.disclosure",
-    "gongkai.search",
+    "gongkai.policy",
     "gongkai.ledger",
+    "gongkai.search",
+    "gongkai.notify",
+    "gongkai.disclosure",
     "gongkai.voice",
     "gongkai.publicity",
     "gongkai.reporting",
     "gongkai.surveys",
-    "gongkai.ballots",
     "gongkai.congress",
+    "gongkai.ballots",
     "gongkai.supervision",
     "gongkai.assessment",
+    "gongkai.demo",
 ]
 
 MIDDLEWARE = [
@@ -86,7 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gongkai.policy.context_processors.policy",
-                "gongkai.core.context_processors.notifications",
+                "gongkai.notify.context_processors.notifications",
             ],
             "builtins": ["gongkai.policy.templatetags.policy"],
         },
@@ -156,7 +159,7 @@ CLIENT_ADDRESS_META = os.environ.get(
 # --- Accounts ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

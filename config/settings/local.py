@@ -6,7 +6,7 @@ from .base import VAR_DIR, env_bool, env_list
 DEBUG = env_bool("DEBUG", False)
 # A development key kept out of the repository: generated once into var/.
 _key_file = VAR_DIR / "secret_key.txt"
-if not SECRET_KEY:  # noqa: F405
+if not SECRET_KEY:  # type: ignore[used-before-def]  # noqa: F405
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     if not _key_file.exists():
         import secrets

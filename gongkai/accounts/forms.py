@@ -73,4 +73,4 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
             error = password_reuse_error(user=self.user, new_password=new)
             if error:
                 self.add_error("new_password2", forms.ValidationError(error, code="reused"))
-        return cleaned
+        return cleaned or {}

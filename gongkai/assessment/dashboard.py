@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from io import BytesIO
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongkai.assessment.compliance import (
+from gongkai.core.handling import Handling, handling_sources
+from gongkai.core.spreadsheets import XlsxWorkbook
+from gongkai.disclosure.compliance import (
     Obligation,
     Tally,
     UnitCompliance,
     compliance_tree,
     iter_obligations,
-)
-from gongkai.assessment.handling import (
-    SOURCE_LABELS,
-    Handling,
-    available_sources,
-    handling_by_unit,
-    roll_up,
 )
 from gongkai.org.models import OrgUnit
 
@@ -95,10 +90,10 @@ def dashboard(unit: OrgUnit, start: date, end: date, *, today: date | None = Non
     today = today or timezone.localdate()
     tree: dict[int, UnitCompliance] = compliance_tree(unit, start, end, today=today)
     units = [item.unit for item in tree.values()]
-    sources = available_sources()
+    sources = handling_sources()
     handled: dict[str, dict[int, Handling]] = {}
     for source in sources:
-        own = handling_by_unit(source, units, start, end, today=today)
+        own = source.figures(units, start, end, today=today)
         handled[source.name] = roll_up(units, own)
     parents = {u.parent_id for u in units}
 
@@ -122,9 +117,24 @@ def dashboard(unit: OrgUnit, start: date, end: date, *, today: date | None = Non
         today=today,
         total=by_id[unit.pk],
         rows=children,
-        sources=[(s.name, str(SOURCE_LABELS[s.name])) for s in sources],
+        sources=[(s.name, str(s.label)) for s in sources],
         units=rows,
     )
+
+
+def roll_up(units: Iterable[OrgUnit], own: Mapping[int, Handling]) -> dict[int, Handling]:
+    """Subtree totals: each unit's figures added to every ancestor in ``units``."""
+    units = list(units)
+    ids = {u.pk for u in units}
+    result = {u.pk: Handling() for u in units}
+    for unit in units:
+        figures = own.get(unit.pk)
+        if figures is None:
+            continue
+        for ancestor in unit.path_ids:
+            if ancestor in ids:
+                result[ancestor] += figures
+    return result
 
 
 def unit_obligations(
@@ -143,10 +153,8 @@ def unit_obligations(
 def export_xlsx(board: Dashboard) -> bytes:
     """Two sheets: every unit of the subtree with its figures, and the obligations of the
     subtree (up to XLSX_MAX_OBLIGATIONS rows; the sheet says when it stops)."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Units"))
+    book = XlsxWorkbook()
+    sheet = book.sheet(_("Units"))
     sheet.append([_("Compliance"), board.unit.name, board.start.isoformat(), board.end.isoformat()])
     header = [
         _("Unit"),
@@ -190,7 +198,7 @@ def export_xlsx(board: Dashboard) -> bytes:
             figures = row.handling[name]
             line += [figures.on_time, figures.late, figures.overdue]
         sheet.append(line)
-    detail = book.create_sheet(_("Obligations"))
+    detail = book.sheet(_("Obligations"))
     detail.append(
         [_("Unit"), _("Catalog entry"), _("Period"), _("Deadline"), _("Published"), _("State")]
     )
@@ -210,6 +218,4 @@ def export_xlsx(board: Dashboard) -> bytes:
                 o.label,
             ]
         )
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book.to_bytes()

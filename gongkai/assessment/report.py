@@ -5,7 +5,8 @@ disclosures first published in the month (whenever they were rated).
 Disclosures published and the on-time rate; suggestions and motions handled, on time, and
 the satisfaction with the answers; evaluations held; inspections, findings and
 rectifications; the satisfaction trend month by month (board ratings) with the year's survey
-score. A part of the platform that is not installed shows as "not available", never as 0.
+score. The handling figures are those of every registered source (:mod:`gongkai.core.handling`);
+a figure the report does not hold shows as "not available", never as 0.
 """
 
 from __future__ import annotations
@@ -17,12 +18,22 @@ from typing import Any
 from django.db.models import Count
 from django.db.models.functions import ExtractMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from gongkai.assessment.compliance import Tally, unit_tallies
-from gongkai.assessment.handling import SOURCES, Handling, handling_by_unit, model_of
 from gongkai.assessment.scoring import rating_value
-from gongkai.disclosure.models import Disclosure, DisclosureStatus, Rating, Satisfaction
+from gongkai.ballots.selectors import evaluation_results
+from gongkai.core.handling import (
+    Handling,
+    HandlingSource,
+    handling_sources,
+    handling_totals,
+)
+from gongkai.core.satisfaction import Satisfaction
+from gongkai.disclosure.compliance import Tally, unit_tallies
+from gongkai.disclosure.models import Disclosure, DisclosureStatus, Rating
 from gongkai.org.models import OrgUnit, UnitKind
+from gongkai.supervision.selectors import inspection_stats
+from gongkai.surveys.selectors import satisfaction_by_unit
 
 
 @dataclass
@@ -71,10 +82,6 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 
 
 def evaluations_held(company: OrgUnit, year: int) -> dict[str, int] | None:
-    try:
-        from gongkai.ballots.selectors import evaluation_results
-    except ImportError:
-        return None
     rows = evaluation_results(year, [company.path])
     return {
         "polls": len({r.poll_id for r in rows}),
@@ -85,10 +92,6 @@ def evaluations_held(company: OrgUnit, year: int) -> dict[str, int] | None:
 
 def inspections_of(company: OrgUnit, year: int, today: date) -> dict[str, int] | None:
     """Departments inspected, findings and rectifications in the year (supervision part)."""
-    try:
-        from gongkai.supervision.selectors import inspection_stats
-    except ImportError:
-        return None
     totals: dict[str, int] = dict.fromkeys(INSPECTION_FIGURES, 0)
     stats = inspection_stats([company.path], date(year, 1, 1), date(year, 12, 31), today=today)
     for item in stats.values():
@@ -111,10 +114,6 @@ INSPECTION_FIGURES = (
 
 
 def survey_score(company: OrgUnit, year: int) -> float | None:
-    try:
-        from gongkai.surveys.selectors import satisfaction_by_unit
-    except ImportError:
-        return None
     found = satisfaction_by_unit(year, within=company).get(company.pk)
     return round(float(found.score), 1) if found else None
 
@@ -141,15 +140,7 @@ def annual_report(company: OrgUnit, year: int, *, today: date | None = None) -> 
             report.public += n
     for tally in unit_tallies(units, date(year, 1, 1), date(year, 12, 31), today=today).values():
         report.disclosure.merge(tally)
-    for source in SOURCES:
-        if model_of(source) is None:
-            continue
-        total = Handling()
-        for figures in handling_by_unit(
-            source, units, date(year, 1, 1), date(year, 12, 31), today=today
-        ).values():
-            total.merge(figures)
-        report.handling[source.name] = total
+    report.handling = handling_totals(units, date(year, 1, 1), date(year, 12, 31), today=today)
     report.evaluations = evaluations_held(company, year)
     report.inspections = inspections_of(company, year, today)
     report.survey_score = survey_score(company, year)
@@ -193,98 +184,110 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value:g}%"
 
 
-def sections(report: AnnualReport) -> list[tuple[str, list[tuple[str, str]]]]:
+Section = tuple[str, list[tuple[str, str]]]  # heading, [(label, value)]
+
+
+def not_available(heading: str) -> Section:
+    """The section of a part that is not installed."""
+    return (heading, [(_("Figures"), _("not available"))])
+
+
+def disclosure_section(report: AnnualReport) -> Section:
+    d = report.disclosure
+    return (
+        _("Disclosure"),
+        [
+            (_("Disclosures published"), str(report.published)),
+            (_("of which also public"), str(report.public)),
+            (_("Catalog obligations due"), str(d.due)),
+            (_("Published on time"), str(d.on_time)),
+            (_("Published late"), str(d.late)),
+            (_("Overdue"), str(d.overdue)),
+            (_("On-time rate"), pct(d.rate)),
+        ],
+    )
+
+
+def handling_section(source: HandlingSource, h: Handling | None) -> Section:
+    """A handling source's figures, with the satisfaction of the answers when it is rated."""
+    if h is None:
+        return not_available(str(source.label))
+    rows = [
+        (_("Fell due in the year"), str(h.due + h.open)),
+        (_("Answered on time"), str(h.on_time)),
+        (_("Answered late"), str(h.late)),
+        (_("Overdue, not answered"), str(h.overdue)),
+        (_("On-time rate"), pct(h.rate)),
+    ]
+    if source.rated:
+        rows.append((_("Rated"), str(h.rated)))
+        rows.append(
+            (
+                _("Satisfaction with the answers (0–100)"),
+                "—" if not h.rated else f"{(100 * h.satisfied + 60 * h.basic) / h.rated:.1f}",
+            )
+        )
+    return (str(source.label), rows)
+
+
+def evaluation_section(e: dict[str, int] | None) -> Section:
+    if e is None:
+        return not_available(_("Democratic evaluation"))
+    return (
+        _("Democratic evaluation"),
+        [
+            (_("Evaluations held (published)"), str(e["polls"])),
+            (_("Cadres evaluated"), str(e["cadres"])),
+            (_("Ballots cast"), str(e["ballots"])),
+        ],
+    )
+
+
+def inspection_section(i: dict[str, int] | None) -> Section:
+    if i is None:
+        return not_available(_("Inspection and rectification"))
+    return (
+        _("Inspection and rectification"),
+        [
+            (_("Departments inspected (per round)"), str(i["inspections"])),
+            (_("Findings"), str(i["findings"])),
+            (_("of which repeat findings"), str(i["repeats"])),
+            (_("Rectifications"), str(i["rectifications"])),
+            (_("Reported on time"), str(i["on_time"])),
+            (_("Reported late"), str(i["late"])),
+            (_("Overdue"), str(i["overdue"])),
+            (_("Accepted"), str(i["accepted"])),
+        ],
+    )
+
+
+def satisfaction_section(report: AnnualReport) -> Section:
+    return (
+        _("Satisfaction"),
+        [
+            (_("Board ratings"), str(sum(report.ratings.values()))),
+            (
+                _("Board satisfaction (0–100)"),
+                "—" if report.satisfaction is None else f"{report.satisfaction:.1f}",
+            ),
+            (
+                _("Survey satisfaction (0–100)"),
+                "—" if report.survey_score is None else f"{report.survey_score:.1f}",
+            ),
+        ],
+    )
+
+
+def sections(report: AnnualReport) -> list[Section]:
     """The report's figures as (heading, [(label, value)]) for the page and the PDF alike.
     A part that is not installed says so."""
-    from django.utils.translation import gettext as _
-
-    from gongkai.assessment.handling import SOURCE_LABELS
-
-    not_available = _("not available")
-    d = report.disclosure
-    found: list[tuple[str, list[tuple[str, str]]]] = [
-        (
-            _("Disclosure"),
-            [
-                (_("Disclosures published"), str(report.published)),
-                (_("of which also public"), str(report.public)),
-                (_("Catalog obligations due"), str(d.due)),
-                (_("Published on time"), str(d.on_time)),
-                (_("Published late"), str(d.late)),
-                (_("Overdue"), str(d.overdue)),
-                (_("On-time rate"), pct(d.rate)),
-            ],
-        )
+    return [
+        disclosure_section(report),
+        *(
+            handling_section(source, report.handling.get(source.name))
+            for source in handling_sources()
+        ),
+        evaluation_section(report.evaluations),
+        inspection_section(report.inspections),
+        satisfaction_section(report),
     ]
-    for name, label in SOURCE_LABELS.items():
-        h = report.handling.get(name)
-        if h is None:
-            found.append((str(label), [(_("Figures"), not_available)]))
-            continue
-        rows = [
-            (_("Fell due in the year"), str(h.due + h.open)),
-            (_("Answered on time"), str(h.on_time)),
-            (_("Answered late"), str(h.late)),
-            (_("Overdue, not answered"), str(h.overdue)),
-            (_("On-time rate"), pct(h.rate)),
-        ]
-        if name != "objections":
-            rows.append((_("Rated"), str(h.rated)))
-            rows.append(
-                (
-                    _("Satisfaction with the answers (0–100)"),
-                    "—" if not h.rated else f"{(100 * h.satisfied + 60 * h.basic) / h.rated:.1f}",
-                )
-            )
-        found.append((str(label), rows))
-    if report.evaluations is None:
-        found.append((_("Democratic evaluation"), [(_("Figures"), not_available)]))
-    else:
-        e = report.evaluations
-        found.append(
-            (
-                _("Democratic evaluation"),
-                [
-                    (_("Evaluations held (published)"), str(e["polls"])),
-                    (_("Cadres evaluated"), str(e["cadres"])),
-                    (_("Ballots cast"), str(e["ballots"])),
-                ],
-            )
-        )
-    if report.inspections is None:
-        found.append((_("Inspection and rectification"), [(_("Figures"), not_available)]))
-    else:
-        i = report.inspections
-        found.append(
-            (
-                _("Inspection and rectification"),
-                [
-                    (_("Departments inspected (per round)"), str(i["inspections"])),
-                    (_("Findings"), str(i["findings"])),
-                    (_("of which repeat findings"), str(i["repeats"])),
-                    (_("Rectifications"), str(i["rectifications"])),
-                    (_("Reported on time"), str(i["on_time"])),
-                    (_("Reported late"), str(i["late"])),
-                    (_("Overdue"), str(i["overdue"])),
-                    (_("Accepted"), str(i["accepted"])),
-                ],
-            )
-        )
-    rated = sum(report.ratings.values())
-    found.append(
-        (
-            _("Satisfaction"),
-            [
-                (_("Board ratings"), str(rated)),
-                (
-                    _("Board satisfaction (0–100)"),
-                    "—" if report.satisfaction is None else f"{report.satisfaction:.1f}",
-                ),
-                (
-                    _("Survey satisfaction (0–100)"),
-                    "—" if report.survey_score is None else f"{report.survey_score:.1f}",
-                ),
-            ],
-        )
-    )
-    return found

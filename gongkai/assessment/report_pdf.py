@@ -1,11 +1,12 @@
-"""The annual report as PDF, typeset by the supervision part's CJK renderer."""
+"""The annual report as PDF: its content, typeset by :mod:`gongkai.core.documents.pdf`."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
 from gongkai.assessment.report import AnnualReport, sections
-from gongkai.supervision.pdf import Document, Heading, Para, Table, render_pdf
+from gongkai.core.documents import Block, Document, Heading, Para, Table
+from gongkai.core.documents.pdf import render_pdf
 
 
 def render_report(report: AnnualReport) -> bytes:
@@ -13,7 +14,7 @@ def render_report(report: AnnualReport) -> bytes:
         "company": report.company.name,
         "year": report.year,
     }
-    blocks: list[Heading | Para | Table] = [
+    blocks: list[Block] = [
         Para(
             _("Figures computed from the platform's records on %(date)s.")
             % {"date": report.today.isoformat()},

@@ -47,16 +47,21 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.assessment.compliance import Tally, unit_tallies
-from gongkai.assessment.handling import SOURCES, Handling, handling_by_unit, model_of
-from gongkai.assessment.models import CRITERIA, DEFAULT_WEIGHTS, Scheme
-from gongkai.core.periods import Period, PeriodKind
-from gongkai.disclosure.models import Rating, Satisfaction
+from gongkai.assessment.models import CRITERIA, CRITERION_LABELS, DEFAULT_WEIGHTS, Scheme
+from gongkai.ballots.selectors import evaluation_results
+from gongkai.core.handling import Handling, handling_sources
+from gongkai.core.periods import InvalidPeriod, Period, PeriodKind
+from gongkai.core.satisfaction import Satisfaction
+from gongkai.disclosure.compliance import Tally, unit_tallies
+from gongkai.disclosure.models import Rating
 from gongkai.org.models import OrgUnit, UnitKind
+from gongkai.supervision.selectors import inspection_stats
+from gongkai.surveys.selectors import satisfaction_by_unit
 
 RATING_VALUES = {Satisfaction.SATISFIED: 100, Satisfaction.BASIC: 60, Satisfaction.DISSATISFIED: 0}
 SEVERITY_PENALTY = {"minor": 5, "major": 10, "serious": 20}
 ASSESSED_KINDS = (PeriodKind.HALF, PeriodKind.YEAR)
+HANDLING_SCORED = ("suggestions", "motions")  # the handling sources the scores read
 
 
 @dataclass
@@ -114,8 +119,6 @@ class Assessment:
 
 def parse_period(key: str) -> Period | None:
     """A half-year or a year, or None."""
-    from gongkai.core.periods import InvalidPeriod
-
     try:
         period = Period.parse(key)
     except InvalidPeriod:
@@ -206,10 +209,6 @@ def board_ratings(unit_ids: list[int], start: date, end: date) -> dict[int, dict
 
 
 def survey_values(company: OrgUnit, year: int) -> dict[int, tuple[float, dict[str, Any]]]:
-    try:
-        from gongkai.surveys.selectors import satisfaction_by_unit
-    except ImportError:
-        return {}
     result: dict[int, tuple[float, dict[str, Any]]] = {}
     for unit_id, item in satisfaction_by_unit(year, within=company).items():
         figure = {"respondents": item.respondents, "ratings": item.ratings, "score": item.score}
@@ -220,10 +219,6 @@ def survey_values(company: OrgUnit, year: int) -> dict[int, tuple[float, dict[st
 def evaluation_values(
     departments: list[OrgUnit], unit_paths: dict[int, str], year: int
 ) -> dict[int, tuple[float, dict[str, Any]]]:
-    try:
-        from gongkai.ballots.selectors import evaluation_results
-    except ImportError:
-        return {}
     owner = roll_to(departments, unit_paths)
     scores: dict[int, list[Decimal]] = defaultdict(list)
     for row in evaluation_results(year, [d.path for d in departments]):
@@ -244,10 +239,6 @@ def inspection_values(
 ) -> dict[int, tuple[float, dict[str, Any]]]:
     """From ``gongkai.supervision.selectors.inspection_stats``: only departments inspected in
     a round overlapping the period have a value."""
-    try:
-        from gongkai.supervision.selectors import inspection_stats
-    except ImportError:
-        return {}
     stats = inspection_stats([d.path for d in departments], start, end, today=today)
     result: dict[int, tuple[float, dict[str, Any]]] = {}
     for dept in departments:
@@ -282,6 +273,149 @@ def inspection_values(
     return result
 
 
+Found = tuple[float, dict[str, Any]]  # a source's value and its figures
+
+
+@dataclass
+class Figures:
+    """Every source's figures for the period, rolled up to the departments (by unit id)."""
+
+    board: dict[int, dict[str, int]]
+    disclosure: dict[int, Tally]
+    handled: dict[str, dict[int, Handling]]
+    surveys: dict[int, Found]
+    evaluations: dict[int, Found]
+    inspections: dict[int, Found]
+
+    def handling(self, name: str, dept_id: int) -> Handling:
+        return self.handled.get(name, {}).get(dept_id, Handling())
+
+
+def board_by_department(owner: dict[int, int], start: date, end: date) -> dict[int, dict[str, int]]:
+    """The board ratings of each department's subtree, every satisfaction value counted."""
+    board: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(Satisfaction.values, 0))
+    for unit_id, counts in board_ratings(list(owner), start, end).items():
+        for value, n in counts.items():
+            board[owner[unit_id]][value] += n
+    return board
+
+
+def tallies_by_department(
+    dept_units: list[OrgUnit], owner: dict[int, int], start: date, end: date, today: date
+) -> dict[int, Tally]:
+    disclosure: dict[int, Tally] = defaultdict(Tally)
+    for unit_id, tally in unit_tallies(dept_units, start, end, today=today).items():
+        disclosure[owner[unit_id]].merge(tally)
+    return disclosure
+
+
+def handling_by_department(
+    dept_units: list[OrgUnit], owner: dict[int, int], start: date, end: date, today: date
+) -> dict[str, dict[int, Handling]]:
+    """source name → department → the handling figures of the scored sources."""
+    handled: dict[str, dict[int, Handling]] = {}
+    for source in handling_sources():
+        if source.name not in HANDLING_SCORED:
+            continue
+        per_dept: dict[int, Handling] = defaultdict(Handling)
+        for unit_id, figures in source.figures(dept_units, start, end, today=today).items():
+            if unit_id in owner:
+                per_dept[owner[unit_id]] += figures
+        handled[source.name] = per_dept
+    return handled
+
+
+def gather(
+    company: OrgUnit,
+    period: Period,
+    *,
+    units: list[OrgUnit],
+    departments: list[OrgUnit],
+    today: date,
+) -> Figures:
+    """Read every source for the period: a fixed number of queries."""
+    start, end = period.start, period.end
+    unit_paths = {u.pk: u.path for u in units}
+    owner = roll_to(departments, unit_paths)
+    dept_units = [u for u in units if u.pk in owner]
+    return Figures(
+        board=board_by_department(owner, start, end),
+        disclosure=tallies_by_department(dept_units, owner, start, end, today),
+        handled=handling_by_department(dept_units, owner, start, end, today),
+        surveys=survey_values(company, period.year),
+        evaluations=evaluation_values(departments, unit_paths, period.year),
+        inspections=inspection_values(departments, start, end, today),
+    )
+
+
+def found_line(criterion: str, found: Found | None, weights: dict[str, int]) -> Line:
+    """The line of a source computed beforehand (survey, evaluation, inspection)."""
+    return Line(
+        criterion,
+        found[1] if found else {},
+        found[0] if found else None,
+        weights[criterion],
+    )
+
+
+def suggestions_line(suggestions: Handling, weights: dict[str, int]) -> Line:
+    """The ratings of the answers to suggestions."""
+    answer_counts = {
+        Satisfaction.SATISFIED.value: suggestions.satisfied,
+        Satisfaction.BASIC.value: suggestions.basic,
+        Satisfaction.DISSATISFIED.value: suggestions.dissatisfied,
+    }
+    return Line(
+        "satisfaction_suggestions",
+        answer_counts,
+        rating_value(answer_counts),
+        weights["satisfaction_suggestions"],
+    )
+
+
+def disclosure_line(tally: Tally, weights: dict[str, int]) -> Line:
+    return Line(
+        "disclosure_on_time",
+        {"on_time": tally.on_time, "due": tally.due},
+        tally.rate if tally.due else None,
+        weights["disclosure_on_time"],
+    )
+
+
+def handling_line(figures: Figures, dept_id: int, weights: dict[str, int]) -> Line:
+    """The suggestions and motions answered on time, together."""
+    combined = Handling()
+    for name in HANDLING_SCORED:
+        combined += figures.handling(name, dept_id)
+    return Line(
+        "handling",
+        {"on_time": combined.on_time, "due": combined.due},
+        round(100 * combined.on_time / combined.due, 2) if combined.due else None,
+        weights["handling"],
+    )
+
+
+def department_lines(dept_id: int, figures: Figures, weights: dict[str, int]) -> list[Line]:
+    """A department's lines, in the order of the criteria."""
+    counts = figures.board[dept_id]
+    return [
+        Line("satisfaction_board", dict(counts), rating_value(counts), weights[CRITERIA[0]]),
+        suggestions_line(figures.handling("suggestions", dept_id), weights),
+        found_line("satisfaction_survey", figures.surveys.get(dept_id), weights),
+        found_line("satisfaction_evaluation", figures.evaluations.get(dept_id), weights),
+        disclosure_line(figures.disclosure[dept_id], weights),
+        found_line("inspection", figures.inspections.get(dept_id), weights),
+        handling_line(figures, dept_id, weights),
+    ]
+
+
+def department_score(dept: OrgUnit, figures: Figures, weights: dict[str, int]) -> Score:
+    lines = department_lines(dept.pk, figures, weights)
+    score = Score(unit_id=dept.pk, unit_code=dept.code, unit_name=dept.name, lines=lines)
+    score.total = finish(lines)
+    return score
+
+
 def compute(
     company: OrgUnit,
     period: Period,
@@ -292,105 +426,12 @@ def compute(
     """Every department's score for ``period`` with its lines, ranked. A fixed number of
     queries whatever the number of departments."""
     today = today or timezone.localdate()
-    start, end = period.start, period.end
-    scheme = scheme or scheme_in_force(company, start)
+    scheme = scheme or scheme_in_force(company, period.start)
     weights = scheme.weights if scheme is not None else dict(DEFAULT_WEIGHTS)
     units = list(OrgUnit.objects.active().subtree_of(company).order_by("path"))
     departments = departments_of(units, company)
-    unit_paths = {u.pk: u.path for u in units}
-    owner = roll_to(departments, unit_paths)
-    dept_units = [u for u in units if u.pk in owner]
-
-    board: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(Satisfaction.values, 0))
-    for unit_id, counts in board_ratings(list(owner), start, end).items():
-        for value, n in counts.items():
-            board[owner[unit_id]][value] += n
-
-    disclosure: dict[int, Tally] = defaultdict(Tally)
-    for unit_id, tally in unit_tallies(dept_units, start, end, today=today).items():
-        disclosure[owner[unit_id]].merge(tally)
-
-    handled: dict[str, dict[int, Handling]] = {}
-    for source in SOURCES:
-        if source.name == "objections" or model_of(source) is None:
-            continue
-        per_dept: dict[int, Handling] = defaultdict(Handling)
-        for unit_id, figures in handling_by_unit(
-            source, dept_units, start, end, today=today
-        ).items():
-            if unit_id in owner:
-                per_dept[owner[unit_id]].merge(figures)
-        handled[source.name] = per_dept
-
-    surveys = survey_values(company, period.year)
-    evaluations = evaluation_values(departments, unit_paths, period.year)
-    inspections = inspection_values(departments, start, end, today)
-
-    scores: list[Score] = []
-    for dept in departments:
-        lines: list[Line] = []
-        counts = board[dept.pk]
-        lines.append(
-            Line("satisfaction_board", dict(counts), rating_value(counts), weights[CRITERIA[0]])
-        )
-        suggestions = handled.get("suggestions", {}).get(dept.pk, Handling())
-        answer_counts = {
-            Satisfaction.SATISFIED.value: suggestions.satisfied,
-            Satisfaction.BASIC.value: suggestions.basic,
-            Satisfaction.DISSATISFIED.value: suggestions.dissatisfied,
-        }
-        lines.append(
-            Line(
-                "satisfaction_suggestions",
-                answer_counts,
-                rating_value(answer_counts),
-                weights["satisfaction_suggestions"],
-            )
-        )
-        for criterion, found in (
-            ("satisfaction_survey", surveys.get(dept.pk)),
-            ("satisfaction_evaluation", evaluations.get(dept.pk)),
-        ):
-            lines.append(
-                Line(
-                    criterion,
-                    found[1] if found else {},
-                    found[0] if found else None,
-                    weights[criterion],
-                )
-            )
-        tally = disclosure[dept.pk]
-        lines.append(
-            Line(
-                "disclosure_on_time",
-                {"on_time": tally.on_time, "due": tally.due},
-                tally.rate if tally.due else None,
-                weights["disclosure_on_time"],
-            )
-        )
-        found = inspections.get(dept.pk)
-        lines.append(
-            Line(
-                "inspection",
-                found[1] if found else {},
-                found[0] if found else None,
-                weights["inspection"],
-            )
-        )
-        combined = Handling()
-        for name in ("suggestions", "motions"):
-            combined.merge(handled.get(name, {}).get(dept.pk, Handling()))
-        lines.append(
-            Line(
-                "handling",
-                {"on_time": combined.on_time, "due": combined.due},
-                round(100 * combined.on_time / combined.due, 2) if combined.due else None,
-                weights["handling"],
-            )
-        )
-        score = Score(unit_id=dept.pk, unit_code=dept.code, unit_name=dept.name, lines=lines)
-        score.total = finish(lines)
-        scores.append(score)
+    figures = gather(company, period, units=units, departments=departments, today=today)
+    scores = [department_score(dept, figures, weights) for dept in departments]
     rank(scores)
     return Assessment(
         company=company,
@@ -428,8 +469,6 @@ FIGURE_LABELS = {
 def display_lines(score: dict[str, Any]) -> list[dict[str, Any]]:
     """A score's lines (live or from a snapshot) ready for the page: the criterion's name,
     its source figures with their names, and the arithmetic."""
-    from gongkai.assessment.models import CRITERION_LABELS
-
     return [
         {
             "label": CRITERION_LABELS.get(line["criterion"], line["criterion"]),

@@ -22,11 +22,10 @@ from gongkai.assessment.models import (
 from gongkai.assessment.scoring import compute, parse_period, scheme_in_force
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
-from gongkai.disclosure.models import CatalogEntry, Disclosure, DisclosureStatus, Scope
-from gongkai.disclosure.publication import publication_changed
-from gongkai.disclosure.services import publish_revision
+from gongkai.disclosure.models import CatalogEntry, Scope
+from gongkai.disclosure.services import DirectPublication, Source, publish
 from gongkai.org.models import OrgUnit, UnitKind
-from gongkai.policy import Action, can
+from gongkai.policy.rules import Action, can
 
 RANKING_ENTRY = "assessment-ranking"
 MAX_REASON = 200
@@ -161,12 +160,11 @@ def ranking_publish(
         "%(date)s; each department's score is shown line by line on the assessment page."
     ) % {"date": scheme.effective_from.isoformat()}
     title = _("Assessment ranking of the departments, %(period)s") % {"period": label}
-    disclosure = Disclosure.objects.create(
+    item = DirectPublication(
         unit=company,
         entry=entry,
-        period="",
-        event_date=today,
         title=title,
+        source=Source.RANKING,
         procedure=f"<p>{escape(method)}</p>",
         result=ranking_html(rows, label),
         table={
@@ -174,10 +172,9 @@ def ranking_publish(
             "rows": [[r["rank"], r["unit_name"], r["total"]] for r in rows],
         },
         scope=Scope.INTERNAL,
-        status=DisclosureStatus.PUBLISHED,
-        author=actor,
+        event_date=today,
     )
-    publish_revision(actor=actor, disclosure=disclosure, at=now)
+    disclosure = publish(actor=actor, item=item, at=now)
     try:
         with transaction.atomic():
             ranking = Ranking.objects.create(
@@ -204,5 +201,4 @@ def ranking_publish(
             "scores": {r["unit_code"]: r["total"] for r in rows},
         },
     )
-    publication_changed(disclosure, event="publish")
     return ranking

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from gongkai.accounts.requests import signed_in_user
 from gongkai.assessment.dashboard import dashboard, export_xlsx, unit_obligations
 from gongkai.assessment.forms import (
     ObligationFilterForm,
@@ -26,20 +27,23 @@ from gongkai.assessment.forms import (
     default_range,
 )
 from gongkai.assessment.models import CRITERIA, CRITERION_LABELS, DEFAULT_WEIGHTS, Ranking, Scheme
-from gongkai.assessment.report import annual_report, report_years, sections
-from gongkai.assessment.scoring import compute, display_lines, parse_period, scheme_in_force
-from gongkai.assessment.services import ranking_publish, scheme_create
-from gongkai.core.errors import ServiceError
-from gongkai.core.periods import Period, PeriodKind
-from gongkai.org.models import OrgUnit
-from gongkai.org.selectors import unit_chain
-from gongkai.policy.assessment import (
+from gongkai.assessment.permissions import (
     assessment_companies,
     can_manage_assessment,
     can_view_assessment,
     can_view_compliance,
     compliance_roots,
 )
+from gongkai.assessment.report import annual_report, report_years, sections
+from gongkai.assessment.report_pdf import render_report
+from gongkai.assessment.scoring import compute, display_lines, parse_period, scheme_in_force
+from gongkai.assessment.services import ranking_publish, scheme_create
+from gongkai.core.errors import ServiceError
+from gongkai.core.files import PDF, download_response
+from gongkai.core.periods import Period, PeriodKind
+from gongkai.core.spreadsheets import xlsx_response
+from gongkai.org.models import OrgUnit
+from gongkai.org.selectors import unit_chain
 
 OBLIGATIONS_PER_PAGE = 50
 
@@ -115,13 +119,9 @@ def compliance_export(request: HttpRequest) -> HttpResponse:
     unit = compliance_unit(request, request.GET.get("unit"))
     start, end = range_of(RangeForm(request.GET))
     content = export_xlsx(dashboard(unit, start, end))
-    response = HttpResponse(
-        content,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return xlsx_response(
+        content, f"compliance-{unit.code}-{start.isoformat()}-{end.isoformat()}.xlsx"
     )
-    filename = f"compliance-{unit.code}-{start.isoformat()}-{end.isoformat()}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # --- Assessment -------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ def scheme(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 scheme_create(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=signed_in_user(request),
                     company=company,
                     weights={c: data[c] for c in CRITERIA},
                     effective_from=data["effective_from"],
@@ -285,7 +285,7 @@ def publish(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             published = ranking_publish(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=signed_in_user(request),
                 company=company,
                 period=form.cleaned_data["period"],
             )
@@ -321,12 +321,6 @@ def report_company(request: HttpRequest, year: int) -> tuple[OrgUnit, int]:
 def report(request: HttpRequest, year: int) -> HttpResponse:
     company, year = report_company(request, year)
     result = annual_report(company, year)
-    try:
-        from gongkai.supervision import pdf  # noqa: F401
-
-        has_pdf = True
-    except ImportError:
-        has_pdf = False
     return render(
         request,
         "assessment/report.html",
@@ -337,7 +331,6 @@ def report(request: HttpRequest, year: int) -> HttpResponse:
             "sections": sections(result),
             "chart_data": result.chart_data(),
             "chart_labels": {"on_time": _("On time"), "late": _("Late"), "overdue": _("Overdue")},
-            "has_pdf": has_pdf,
         },
     )
 
@@ -345,9 +338,9 @@ def report(request: HttpRequest, year: int) -> HttpResponse:
 @login_required
 def report_pdf(request: HttpRequest, year: int) -> HttpResponse:
     company, year = report_company(request, year)
-    from gongkai.assessment.report_pdf import render_report
-
-    content = render_report(annual_report(company, year))
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="report-{company.code}-{year}.pdf"'
-    return response
+    return download_response(
+        render_report(annual_report(company, year)),
+        content_type=PDF.content_type,
+        filename=f"report-{company.code}-{year}.pdf",
+        inline=True,
+    )

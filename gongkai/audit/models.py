@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gongkai.audit.actions import action_label
+from gongkai.core.models import user_link
 
 
 class AuditLogIsAppendOnly(Exception):
@@ -29,14 +29,7 @@ class AuditEvent(models.Model):
     UPDATE on both engines, and the model refuses save-over and delete)."""
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    actor = user_link(_("actor"), null=True)
     # A snapshot of who acted, kept even if the person's name changes later.
     actor_label = models.CharField(_("actor"), max_length=120, blank=True)
     action = models.CharField(_("action"), max_length=60, db_index=True)

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from gongkai.audit.actions import ANONYMOUS_ACTIONS, action_label
 from gongkai.audit.models import AuditEvent
+from gongkai.core.access import scope_paths
 from gongkai.core.formatting import pairs
-from gongkai.policy import Action, visible_scope_paths
 
 
 def audit_events_for(
@@ -25,7 +25,7 @@ def audit_events_for(
 ) -> QuerySet[AuditEvent]:
     """The events ``user`` may browse: those scoped to a unit in a subtree where they hold
     AUDIT_BROWSE; unscoped (platform-wide) events only for holders on a top-level unit."""
-    roots = visible_scope_paths(user, Action.AUDIT_BROWSE)
+    roots = scope_paths(user, "audit.browse")
     if not roots:
         return AuditEvent.objects.none()
     scope = Q()

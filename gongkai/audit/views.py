@@ -7,14 +7,14 @@ from django.shortcuts import render
 
 from gongkai.audit.forms import AuditFilterForm
 from gongkai.audit.selectors import audit_actions, audit_events_for, event_rows
-from gongkai.policy import Action, require
+from gongkai.core.access import require
 
 EVENTS_PER_PAGE = 50
 
 
 @login_required
 def event_list(request: HttpRequest) -> HttpResponse:
-    require(request.user, Action.AUDIT_BROWSE)
+    require(request.user, "audit.browse")
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     events = audit_events_for(request.user, **{k: v for k, v in filters.items() if v})

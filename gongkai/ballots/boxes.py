@@ -1,20 +1,35 @@
-"""The sealed box a cast ballot is held in while its vote is open (gongkai.core.secretbox).
+"""The ballot box of votes and evaluations (gongkai.core.ballotbox): "has voted" in
+``Participation``, a cast ballot sealed in ``PendingBallot`` while its vote is open, and the
+readable ``SealedBallot`` rows written by the seal after the close.
 
-Content: ``{"g": rater group id or null, "c": {"<item id>": choice}}`` as compact JSON, padded
-to one length for the whole poll — computed from the item ids and the longest value on the
-scale, so that neither the group nor any choice shows in the length of the box. The key is
+Content of a box: ``{"g": rater group id or null, "c": {"<item id>": choice}}`` as compact JSON,
+padded to one length for the whole poll — computed from the item ids and the longest value on
+the scale, so that neither the group nor any choice shows in the length of the box. The key is
 derived from SECRET_KEY and the poll's id.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
+from typing import Any
 
-from gongkai.ballots.models import Choice, Grade, PollKind
-from gongkai.core import secretbox
+from gongkai.ballots.models import (
+    Choice,
+    Grade,
+    Participation,
+    PendingBallot,
+    PollKind,
+    SealedBallot,
+)
+from gongkai.core.ballotbox import BallotBox, padded_length
 
-PURPOSE = "ballots.pending"
+BOX = BallotBox(
+    purpose="ballots.pending",
+    participation=Participation,
+    held=PendingBallot,
+    final=SealedBallot,
+    owner="poll",
+)
 _GROUP_DIGITS = 20  # a bigint with its sign
 
 
@@ -22,18 +37,25 @@ def box_length(kind: str, item_ids: Iterable[str]) -> int:
     """The padded length of every ballot of a poll with these items (a multiple of 64)."""
     scale = Choice.values if kind == PollKind.RESOLUTION else Grade.values
     longest = max(len(v) for v in scale)
-    size = len('{"g":,"c":{}}') + _GROUP_DIGITS + 4  # + the length prefix
+    size = len('{"g":,"c":{}}') + _GROUP_DIGITS
     size += sum(len(key) + len('"":"",') + longest for key in item_ids)
-    return 64 * (size // 64 + 1)
+    return padded_length(size)
+
+
+def content(group_id: int | None, choices: dict[str, str]) -> dict[str, Any]:
+    return {"g": group_id, "c": choices}
 
 
 def seal(poll_id: int, kind: str, group_id: int | None, choices: dict[str, str]) -> bytes:
-    data = json.dumps({"g": group_id, "c": choices}, separators=(",", ":"), sort_keys=True)
-    length = box_length(kind, choices.keys())
-    return secretbox.seal(PURPOSE, str(poll_id), secretbox.pad(data.encode(), length))
+    return BOX.seal_box(poll_id, content(group_id, choices), box_length(kind, choices.keys()))
 
 
 def open_ballot(poll_id: int, box: bytes) -> tuple[int | None, dict[str, str]]:
     """(rater group id, choices) of a box. Raises secretbox.BoxError."""
-    content = json.loads(secretbox.unpad(secretbox.open_box(PURPOSE, str(poll_id), box)))
-    return content["g"], content["c"]
+    opened = BOX.open_box(poll_id, box)
+    return opened["g"], opened["c"]
+
+
+def sealed_ballot(poll_id: int, opened: dict[str, Any]) -> list[SealedBallot]:
+    """The ballot row a box's content becomes at the seal."""
+    return [SealedBallot(poll_id=poll_id, group_id=opened["g"], choices=opened["c"])]

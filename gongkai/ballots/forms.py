@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from gongkai.accounts.models import User
 from gongkai.ballots.models import Majority, Poll, PollKind
 from gongkai.ballots.services import CadreSpec, GroupSpec, parse_weight
+from gongkai.congress.models import Session
 from gongkai.core.errors import ServiceError
 from gongkai.org.models import OrgUnit
 
@@ -28,6 +29,32 @@ class PollForm(forms.Form):
         help_text=_("The representatives present at this session vote."),
     )
 
+    def __init__(self, *args: Any, company: OrgUnit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = Session.objects.filter(  # type: ignore[attr-defined]
+            term__company=company
+        )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """The cleaned data as the service takes it: these fields of every poll; each kind
+        adds its own."""
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "description": data["description"],
+            "session": data["session"],
+        }
+
+    @staticmethod
+    def initial_for(poll: Poll) -> dict[str, Any]:
+        """The form's initial data to change ``poll``: these fields of every poll; each kind
+        adds its own."""
+        return {
+            "title": poll.title,
+            "description": poll.description,
+            "session": poll.session_id,
+        }
+
 
 class ResolutionForm(PollForm):
     majority = forms.ChoiceField(label=_("Majority needed"), choices=Majority.choices)
@@ -39,30 +66,19 @@ class ResolutionForm(PollForm):
     )
 
     def __init__(self, *args: Any, company: OrgUnit, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        from gongkai.congress.models import Session
-
-        self.fields["session"].queryset = Session.objects.filter(  # type: ignore[attr-defined]
-            term__company=company
-        )
+        super().__init__(*args, company=company, **kwargs)
         self.fields["session"].required = True
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {
-            "title": data["title"],
-            "description": data["description"],
-            "session": data["session"],
+        return super().service_kwargs() | {
             "majority": data["majority"],
             "items": data["items"].splitlines(),
         }
 
     @staticmethod
     def initial_for(poll: Poll) -> dict[str, Any]:
-        return {
-            "title": poll.title,
-            "description": poll.description,
-            "session": poll.session_id,
+        return PollForm.initial_for(poll) | {
             "majority": poll.majority,
             "items": "\n".join(i.title for i in poll.items.all()),
         }
@@ -108,12 +124,7 @@ class EvaluationForm(PollForm):
     )
 
     def __init__(self, *args: Any, company: OrgUnit, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        from gongkai.congress.models import Session
-
-        self.fields["session"].queryset = Session.objects.filter(  # type: ignore[attr-defined]
-            term__company=company
-        )
+        super().__init__(*args, company=company, **kwargs)
         self.fields["unit"].queryset = OrgUnit.objects.filter(  # type: ignore[attr-defined]
             path__startswith=company.path
         )
@@ -161,10 +172,7 @@ class EvaluationForm(PollForm):
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {
-            "title": data["title"],
-            "description": data["description"],
-            "session": data["session"],
+        return super().service_kwargs() | {
             "unit": data["unit"],
             "cadres": data["cadres"],
             "groups": data["groups"],
@@ -182,10 +190,7 @@ class EvaluationForm(PollForm):
                 "*" if group.is_default else " ".join(m.employee_no for m in group.members.all())
             )
             lines.append(f"{group.name} | {group.weight.normalize()} | {members}")
-        return {
-            "title": poll.title,
-            "description": poll.description,
-            "session": poll.session_id,
+        return PollForm.initial_for(poll) | {
             "unit": poll.unit_id,
             "cadres": "\n".join(
                 f"{i.cadre.employee_no} {i.cadre_position}".strip() for i in items if i.cadre

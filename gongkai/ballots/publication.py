@@ -2,13 +2,14 @@
 
 The result of a secret ballot is a count, not an administrative decision: there is nothing for
 a unit head or the leadership to approve, and letting them hold it back would defeat the
-purpose. So the union office's "publish" creates the disclosure with the disclosure service
-and publishes it in the same transaction through the same steps the workflow's publish takes
-(revision, ledger, search index, boards, audit event).
+purpose. So the union office's "publish" publishes it at once through the one publish
+service (gongkai.disclosure.services.publish: revision, audit event, ledger, search index,
+boards), in the same transaction.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -16,11 +17,9 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
-from gongkai.audit.services import record_event
 from gongkai.ballots.models import Grade, Poll, PollKind
-from gongkai.disclosure.models import CatalogEntry, Disclosure, DisclosureStatus
-from gongkai.disclosure.publication import publication_changed
-from gongkai.disclosure.services import disclosure_create, publish_revision
+from gongkai.disclosure.models import CatalogEntry, Disclosure
+from gongkai.disclosure.services import DirectPublication, Source, publish
 
 ENTRY_FOR_KIND = {PollKind.RESOLUTION: "resolutions", PollKind.EVALUATION: "evaluation-results"}
 
@@ -91,8 +90,8 @@ def result_table(poll: Poll, result: dict[str, Any]) -> dict[str, Any] | None:
     return {"columns": columns, "rows": rows}
 
 
-def publish_result(*, actor: User, poll: Poll, at: Any = None) -> Disclosure:
-    """Create and publish the result disclosure (inside the caller's transaction)."""
+def publish_result(*, actor: User, poll: Poll, at: datetime | None = None) -> Disclosure:
+    """Publish the result disclosure (inside the caller's transaction)."""
     result = poll.result or {}
     entry = CatalogEntry.objects.get(code=ENTRY_FOR_KIND[PollKind(poll.kind)])
     now = at or timezone.now()
@@ -112,28 +111,14 @@ def publish_result(*, actor: User, poll: Poll, at: Any = None) -> Disclosure:
             % {"min": poll.min_ballots}
         )
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
-    disclosure = disclosure_create(
-        actor=actor,
+    item = DirectPublication(
         unit=poll.company,
         entry=entry,
         title=(_("Result: %(title)s") % {"title": poll.title})[:200],
+        source=Source.BALLOTS,
         procedure=procedure,
         result=body,
         event_date=timezone.localdate(now),
         table=result_table(poll, result),
     )
-    Disclosure.objects.filter(pk=disclosure.pk).update(
-        status=DisclosureStatus.PUBLISHED, updated_at=now
-    )
-    disclosure.status = DisclosureStatus.PUBLISHED
-    publish_revision(actor=actor, disclosure=disclosure, at=now)
-    record_event(
-        actor=actor,
-        action="disclosure.publish",
-        target=disclosure,
-        unit=disclosure.unit,
-        before={"status": DisclosureStatus.DRAFT},
-        after={"status": DisclosureStatus.PUBLISHED, "source": "ballots"},
-    )
-    publication_changed(disclosure, event="publish")
-    return disclosure
+    return publish(actor=actor, item=item, at=now)

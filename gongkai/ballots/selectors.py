@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from gongkai.ballots.models import Elector, Participation, Poll, PollKind, PollStatus
+from gongkai.org.models import OrgUnit
 from gongkai.policy.rules import Action, visible_scope_paths
 
 
@@ -70,7 +71,6 @@ def evaluation_results(year: int, unit_paths: Sequence[str]) -> list[CadreResult
         kind=PollKind.EVALUATION, status=PollStatus.PUBLISHED, closed_at__year=year
     ).order_by("closed_at", "pk")
     rows: list[CadreResult] = []
-    from gongkai.org.models import OrgUnit
 
     unit_path = dict(OrgUnit.objects.values_list("pk", "path"))
     for poll in polls:

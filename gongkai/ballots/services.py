@@ -4,21 +4,21 @@ Casting is never audited (the participation row already records who voted; an au
 cast would be orderable against the ballots). Nothing here logs a choice.
 
 Secrecy on the database (docs/SECURITY.md): the voter's transaction writes the participation
-row and a *sealed box* (gongkai.ballots.boxes) — never a readable choice. After the close, a
-transaction of its own (:func:`seal`) opens the boxes, writes the ballots in a random order
-and empties the holding table with TRUNCATE; :func:`finish_close` verifies the result, retries
-and, when it still fails, logs it and raises :class:`SealingFailed` (the vote stays closed,
-uncounted, until ``manage.py ballots_seal`` or the close button finishes it).
+row and a *sealed box* (gongkai.ballots.boxes, gongkai.core.ballotbox) — never a readable
+choice. After the close, a transaction of its own (:func:`finish_close`) opens the boxes,
+writes the ballots in a random order and empties the holding table with TRUNCATE; the result
+is verified, each step retried and, when it still fails, logged and raised as
+:class:`SealingFailed` (the vote stays closed, uncounted, until ``manage.py ballots_seal`` or
+the close button finishes it).
 """
 
 from __future__ import annotations
 
-import random
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
@@ -42,11 +42,14 @@ from gongkai.ballots.models import (
     RaterGroup,
     SealedBallot,
 )
+from gongkai.ballots.publication import publish_result
 from gongkai.ballots.tally import tally
+from gongkai.congress.selectors import present_user_ids, session_quorum
 from gongkai.core import holding
 from gongkai.core.errors import ServiceError
+from gongkai.core.text import clean_text
 from gongkai.org.models import OrgUnit
-from gongkai.policy import Action, can
+from gongkai.policy.rules import Action, can
 
 MAX_TITLE = 200
 MAX_ITEMS = 200
@@ -98,11 +101,13 @@ def clean_settings(
     min_ballots: int,
     incompetent_threshold_percent: int,
 ) -> dict[str, Any]:
-    title = (title or "").strip()
-    if not title:
-        raise ServiceError(_("Give the vote a title."), field="title")
-    if len(title) > MAX_TITLE:
-        raise ServiceError(_("The title is too long."), field="title")
+    title = clean_text(
+        title,
+        field="title",
+        limit=MAX_TITLE,
+        empty=_("Give the vote a title."),
+        too_long=_("The title is too long."),
+    )
     if len(description or "") > MAX_DESCRIPTION:
         raise ServiceError(_("The description is too long."), field="description")
     if kind not in PollKind.values:
@@ -306,8 +311,6 @@ def poll_update(
 def electorate_of(poll: Poll) -> tuple[list[int], int, int]:
     """(eligible user ids, present, total) at this moment."""
     if poll.session is not None:
-        from gongkai.congress.selectors import present_user_ids, session_quorum
-
         quorum = session_quorum(poll.session)
         if not quorum.reached:
             raise ServiceError(
@@ -440,32 +443,16 @@ def ballot_cast(*, actor: User, poll: Poll, choices: Mapping[str, str]) -> None:
         if elector is None:
             raise ServiceError(_("You are not eligible to vote in this vote."))
         clean = clean_ballot(poll, choices)
-        if not insert_participation(poll.pk, actor.pk):
+        if not boxes.BOX.participate(poll.pk, actor.pk):
             raise AlreadyVoted(
                 _("You have already voted; your ballot is recorded. Nothing was changed.")
             )
         # The only row of this transaction besides "has voted": a box nobody can read from the
         # database (no readable choice or group; one length for every ballot of the poll).
-        PendingBallot.objects.create(
-            poll_id=poll.pk, box=boxes.seal(poll.pk, poll.kind, elector.group_id, clean)
+        boxes.BOX.hold(
+            poll.pk,
+            [(boxes.content(elector.group_id, clean), boxes.box_length(poll.kind, clean.keys()))],
         )
-
-
-def insert_participation(poll_id: int, user_id: int) -> bool:
-    """Insert the "has voted" row; False when the UNIQUE (poll, user) constraint already holds
-    one (``ON CONFLICT DO NOTHING`` on that constraint: no check-then-insert, no savepoint,
-    and the transaction stays usable)."""
-    key = Participation._meta.get_field("id").get_db_prep_value(
-        uuid.uuid4(), connection, prepared=False
-    )
-    table = Participation._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (id, poll_id, user_id) VALUES (%s, %s, %s) "  # noqa: S608
-            "ON CONFLICT (poll_id, user_id) DO NOTHING RETURNING id",
-            [key, poll_id, user_id],
-        )
-        return cursor.fetchone() is not None
 
 
 # --- Closing, sealing, counting -------------------------------------------------------------
@@ -507,30 +494,6 @@ def sealed_ballots(poll: Poll) -> list[tuple[int | None, dict[str, str]]]:
     return list(SealedBallot.objects.filter(poll=poll).values_list("group_id", "choices"))
 
 
-def seal(poll_id: int) -> tuple[int, ...]:
-    """Move the poll's ballots out of their boxes, in **one transaction of its own that writes
-    nothing but the holding table and the ballot table**: open every box of the poll, write
-    the ballots in a random order (``random.SystemRandom``) with fresh random keys — all
-    stamped with this transaction's id, shared by every ballot and equal to no voter's — and
-    empty the holding table (gongkai.core.holding: TRUNCATE on PostgreSQL, writing back the
-    boxes of other open votes; secure DELETE on SQLite). Returns the holding table's files
-    before the move, for :func:`verify_sealed`. Idempotent: nothing left to move, nothing
-    moved."""
-    with transaction.atomic():
-        holding.lock(PendingBallot)
-        before = holding.storage(PendingBallot)
-        moved: list[Any] = []
-        ballots: list[SealedBallot] = []
-        for key, box in PendingBallot.objects.filter(poll_id=poll_id).values_list("id", "box"):
-            group, choices = boxes.open_ballot(poll_id, bytes(box))
-            moved.append(key)
-            ballots.append(SealedBallot(poll_id=poll_id, group_id=group, choices=choices))
-        random.SystemRandom().shuffle(ballots)
-        SealedBallot.objects.bulk_create(ballots, batch_size=500)
-        holding.empty(PendingBallot, moved=moved)
-    return before
-
-
 def count(poll_id: int) -> Poll:
     """Count the sealed ballots and store the result (once). Refuses when boxes are left or
     the ballots do not match the participation rows one for one."""
@@ -549,30 +512,17 @@ def count(poll_id: int) -> Poll:
     return poll
 
 
-def verify_sealed(poll_id: int, before: tuple[int, ...]) -> None:
-    """No box of the poll is left, and on PostgreSQL the holding table's files were replaced
-    (every earlier row version, live or dead, went with the old file); SQLite: the write-ahead
-    log is checkpointed (holding.after_move). Raises holding.HoldingError."""
-    holding.after_move()
-    checked = holding.verify(
-        PendingBallot,
-        before=before,
-        remaining=PendingBallot.objects.filter(poll_id=poll_id).count(),
-        what="boxes",
-    )
-    if not checked.ok:
-        raise holding.HoldingError("; ".join(checked.problems))
-
-
 def finish_close(poll_id: int) -> Poll:
-    """Seal, verify and count a closed poll, each step retried (gongkai.core.holding); a step
-    that still fails is logged and raised as :class:`SealingFailed`. Safe to call again."""
-
-    def seal_and_verify() -> None:
-        verify_sealed(poll_id, seal(poll_id))
-
+    """Seal (gongkai.core.ballotbox: the boxes opened and written as ballots in a random order
+    by a transaction that writes nothing else, the holding table emptied, the result
+    verified), then count; each step retried. A step that still fails is logged and raised as
+    :class:`SealingFailed`. Safe to call again."""
     try:
-        holding.with_retries(f"Sealing the ballots of vote {poll_id}", seal_and_verify)
+        boxes.BOX.seal(
+            poll_id,
+            partial(boxes.sealed_ballot, poll_id),
+            what=f"Sealing the ballots of vote {poll_id}",
+        )
         return holding.with_retries(f"Counting vote {poll_id}", lambda: count(poll_id))
     except holding.HoldingError:
         raise SealingFailed(
@@ -673,8 +623,6 @@ def poll_recount(*, actor: User, poll: Poll) -> Recount:
 @transaction.atomic
 def poll_publish(*, actor: User, poll: Poll, at: datetime | None = None) -> Poll:
     """Publish the result (with the turnout) as a disclosure of the company."""
-    from gongkai.ballots.publication import publish_result
-
     current = Poll.objects.select_for_update().get(pk=poll.pk)
     require_manager(actor, current.company)
     if current.status != PollStatus.CLOSED:

@@ -5,7 +5,7 @@ never put in a URL, and the "cast" page shows no choice (no receipt)."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from gongkai.accounts.models import User
+from gongkai.accounts.requests import signed_in_user
+from gongkai.ballots import permissions as policy
 from gongkai.ballots.forms import FORMS
 from gongkai.ballots.models import Choice, Grade, Item, Poll, PollKind, PollStatus
 from gongkai.ballots.selectors import has_voted, polls_for, turnout
@@ -35,14 +36,9 @@ from gongkai.ballots.services import (
 )
 from gongkai.core.errors import ServiceError
 from gongkai.org.models import OrgUnit
-from gongkai.policy import Action, visible_scope_paths
-from gongkai.policy import ballots as policy
+from gongkai.policy.rules import Action, visible_scope_paths
 
 PER_PAGE = 30
-
-
-def me(request: HttpRequest) -> User:
-    return cast(User, request.user)  # signed in: login_required
 
 
 def poll_for(request: HttpRequest, pk: int) -> Poll:
@@ -92,7 +88,7 @@ def poll_new(request: HttpRequest, kind: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             poll = poll_create(
-                actor=me(request), company=company, kind=kind, **form.service_kwargs()
+                actor=signed_in_user(request), company=company, kind=kind, **form.service_kwargs()
             )
         except ServiceError as error:
             error.add_to_form(form)
@@ -118,7 +114,7 @@ def poll_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            poll_update(actor=me(request), poll=poll, **form.service_kwargs())
+            poll_update(actor=signed_in_user(request), poll=poll, **form.service_kwargs())
         except ServiceError as error:
             error.add_to_form(form)
         else:
@@ -168,7 +164,7 @@ def confirm_step(
         raise PermissionDenied
     if request.method == "POST":
         try:
-            service(actor=me(request), poll=poll)
+            service(actor=signed_in_user(request), poll=poll)
         except ServiceError as error:
             messages.error(request, error.message)
         else:
@@ -333,7 +329,7 @@ def cast_view(request: HttpRequest, pk: int) -> HttpResponse:
         if key.startswith("item-")
     }
     try:
-        ballot_cast(actor=me(request), poll=poll, choices=choices)
+        ballot_cast(actor=signed_in_user(request), poll=poll, choices=choices)
     except AlreadyVoted as error:
         messages.info(request, error.message)
         return redirect("ballots:done", pk=poll.pk)
@@ -403,7 +399,7 @@ def recount(request: HttpRequest, pk: int) -> HttpResponse:
     outcome = None
     if request.method == "POST":
         try:
-            outcome = poll_recount(actor=me(request), poll=poll)
+            outcome = poll_recount(actor=signed_in_user(request), poll=poll)
         except ServiceError as error:
             messages.error(request, error.message)
     return render(request, "ballots/recount.html", {"poll": poll, "recount": outcome})

@@ -1,7 +1,16 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from gongkai.core.handling import register_handling_source
+
 
 class CongressConfig(AppConfig):
     name = "gongkai.congress"
     verbose_name = _("Workers' congress")
+
+    def ready(self) -> None:
+        # The selectors import the models, which can be imported only once the app
+        # registry is ready, i.e. here.
+        from gongkai.congress.selectors import HANDLING_SOURCE
+
+        register_handling_source(HANDLING_SOURCE)

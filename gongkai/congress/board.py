@@ -1,5 +1,5 @@
-"""This app's section on a unit's board (see gongkai.core.board_sections): on a company's
-board only, the latest motions with their status and the latest patrols."""
+"""This app's section on a unit's board (registered with gongkai.core.board_sections):
+on a company's board only, the latest motions with their status and the latest patrols."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from gongkai.congress import permissions as policy
 from gongkai.congress import selectors
-from gongkai.core.board_sections import BoardSection
+from gongkai.core.board_sections import BoardSection, register_section
 from gongkai.org.models import UnitKind
-from gongkai.policy import congress as policy
 
 LATEST = 5
 
@@ -26,3 +26,6 @@ def section(*, unit: Any, user: Any) -> BoardSection | None:
         template="congress/_board.html",
         context={"motions": motions, "patrols": patrols, "today": timezone.localdate()},
     )
+
+
+register_section(20, section)

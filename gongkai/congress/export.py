@@ -1,25 +1,17 @@
-"""The motion tracking table as an .xlsx workbook (openpyxl, write-only)."""
+"""The motion tracking table as an .xlsx workbook (gongkai.core.spreadsheets)."""
 
 from __future__ import annotations
 
 import datetime
-import io
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from gongkai.congress.models import Motion, MotionSecond, MotionStatus
 from gongkai.congress.motions import is_overdue
-from gongkai.disclosure.models import Satisfaction
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell_text(value: str) -> str:
-    """Text that a spreadsheet will not run as a formula (CSV/formula injection)."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+from gongkai.core.satisfaction import Satisfaction
+from gongkai.core.spreadsheets import XlsxWorkbook
 
 
 def headers() -> list[str]:
@@ -76,21 +68,21 @@ def tracking_workbook(motions: QuerySet[Motion], *, today: datetime.date) -> byt
     statuses = {value: str(label) for value, label in MotionStatus.choices}
     ratings = {value: str(label) for value, label in Satisfaction.choices}
     yes = _("yes")
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Motions"))
+    workbook = XlsxWorkbook()
+    sheet = workbook.sheet(_("Motions"))
     sheet.append(headers())
     for m in rows:
         answered = timezone.localtime(m.answered_at).date() if m.answered_at else None
         sheet.append(
             [
-                cell_text(m.session.title),
+                m.session.title,
                 m.number,
-                cell_text(m.title),
-                cell_text(m.proposer.name),
+                m.title,
+                m.proposer.name,
                 seconds.get(m.pk, 0),
                 statuses.get(m.status, m.status),
-                cell_text(m.lead_unit.name) if m.lead_unit else "",
-                cell_text("、".join(assisting.get(m.pk, []))),
+                m.lead_unit.name if m.lead_unit else "",
+                "、".join(assisting.get(m.pk, [])),
                 m.due_on,
                 yes if is_overdue(m, today) else "",
                 m.chase_count,
@@ -99,6 +91,4 @@ def tracking_workbook(motions: QuerySet[Motion], *, today: datetime.date) -> byt
                 yes if m.sent_back_at else "",
             ]
         )
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook.to_bytes()

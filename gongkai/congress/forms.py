@@ -18,7 +18,7 @@ from gongkai.congress.models import (
     SessionKind,
 )
 from gongkai.core.form_fields import IdMultipleChoiceField
-from gongkai.disclosure.models import Satisfaction
+from gongkai.core.satisfaction import Satisfaction
 from gongkai.org.models import OrgUnit
 from gongkai.voice.models import SuggestionCategory
 

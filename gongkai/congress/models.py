@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.core.models import TimeStampedModel
-from gongkai.disclosure.models import Satisfaction
+from gongkai.core.models import TimeStampedModel, choices_constraint, user_link
+from gongkai.core.satisfaction import Satisfaction
 from gongkai.org.models import OrgUnit
 
 
@@ -87,12 +87,7 @@ class Representative(TimeStampedModel):
     term = models.ForeignKey(
         Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="representatives"
     )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("employee"),
-        on_delete=models.PROTECT,
-        related_name="congress_seats",
-    )
+    user = user_link(_("employee"), related_name="congress_seats")
     delegation = models.ForeignKey(
         Delegation,
         verbose_name=_("delegation"),
@@ -155,13 +150,8 @@ class Session(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["term", "kind", "number"], name="congress_session_number"
             ),
-            models.CheckConstraint(
-                condition=models.Q(kind__in=SessionKind.values), name="congress_session_kind"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(status__in=SessionStatus.values),
-                name="congress_session_status",
-            ),
+            choices_constraint("kind", SessionKind, "congress_session_kind"),
+            choices_constraint("status", SessionStatus, "congress_session_status"),
         ]
 
     def __str__(self) -> str:
@@ -226,12 +216,7 @@ class Motion(TimeStampedModel):
     session = models.ForeignKey(
         Session, verbose_name=_("session"), on_delete=models.PROTECT, related_name="motions"
     )
-    proposer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("proposer"),
-        on_delete=models.PROTECT,
-        related_name="congress_motions",
-    )
+    proposer = user_link(_("proposer"), related_name="congress_motions")
     number = models.PositiveIntegerField(_("number"), null=True, blank=True)
     title = models.CharField(_("subject"), max_length=200)
     reasons = models.TextField(_("reasons"))
@@ -284,14 +269,7 @@ class Motion(TimeStampedModel):
     answer_measures = models.TextField(_("measures taken"), blank=True)
     answer_result = models.TextField(_("result"), blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("answered by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    answered_by = user_link(_("answered by"), null=True)
     first_answered_at = models.DateTimeField(_("first answered at"), null=True, blank=True)
     rating = models.CharField(  # noqa: DJ001 - null until rated (supervision reads it)
         _("satisfaction"), max_length=20, choices=Satisfaction.choices, null=True, blank=True
@@ -312,9 +290,7 @@ class Motion(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["session", "number"], name="congress_motion_number"),
-            models.CheckConstraint(
-                condition=models.Q(status__in=MotionStatus.values), name="congress_motion_status"
-            ),
+            choices_constraint("status", MotionStatus, "congress_motion_status"),
             models.CheckConstraint(
                 condition=models.Q(rating__isnull=True) | models.Q(rating__in=Satisfaction.values),
                 name="congress_motion_rating",
@@ -332,12 +308,7 @@ class MotionSecond(models.Model):
     motion = models.ForeignKey(
         Motion, verbose_name=_("motion"), on_delete=models.CASCADE, related_name="seconds"
     )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("representative"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    user = user_link(_("representative"))
     created_at = models.DateTimeField(_("seconded at"), auto_now_add=True)
 
     class Meta:
@@ -361,12 +332,7 @@ class Patrol(TimeStampedModel):
     company = models.ForeignKey(
         OrgUnit, verbose_name=_("company"), on_delete=models.PROTECT, related_name="+"
     )
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    author = user_link(_("recorded by"))
     patrolled_on = models.DateField(_("date"))
     units = models.ManyToManyField(OrgUnit, verbose_name=_("units visited"), related_name="+")
     participants = models.CharField(_("participants"), max_length=300, blank=True)
@@ -388,12 +354,7 @@ class DirectorReport(TimeStampedModel):
     company = models.ForeignKey(
         OrgUnit, verbose_name=_("company"), on_delete=models.PROTECT, related_name="+"
     )
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("author"),
-        on_delete=models.PROTECT,
-        related_name="director_reports",
-    )
+    author = user_link(_("author"), related_name="director_reports")
     year = models.PositiveSmallIntegerField(_("year"))
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("report text"))
@@ -446,12 +407,7 @@ class Meeting(TimeStampedModel):
     minutes = models.TextField(_("minutes"))
     decisions = models.TextField(_("decisions"), blank=True)
     concerns_employees = models.BooleanField(_("concerns employees' interests"), default=False)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    recorded_by = user_link(_("recorded by"))
     disclosure = models.ForeignKey(
         "disclosure.Disclosure",
         verbose_name=_("disclosure"),
@@ -466,9 +422,7 @@ class Meeting(TimeStampedModel):
         verbose_name_plural = _("meetings")
         ordering = ["-held_on", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(kind__in=MeetingKind.values), name="congress_meeting_kind"
-            ),
+            choices_constraint("kind", MeetingKind, "congress_meeting_kind"),
         ]
 
     def __str__(self) -> str:

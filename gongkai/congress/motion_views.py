@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from gongkai.accounts.requests import signed_in_user
 from gongkai.congress import motions as services
+from gongkai.congress import permissions as policy
 from gongkai.congress import selectors
 from gongkai.congress.export import tracking_workbook
 from gongkai.congress.forms import (
@@ -31,10 +33,10 @@ from gongkai.congress.forms import (
     TrackingFilterForm,
 )
 from gongkai.congress.models import Motion, MotionStatus, Session
-from gongkai.congress.views import actor_of, session_for, user_company
+from gongkai.congress.views import session_for, user_company
 from gongkai.core.errors import ServiceError
+from gongkai.core.spreadsheets import xlsx_response
 from gongkai.org.models import OrgUnit
-from gongkai.policy import congress as policy
 
 PER_PAGE = 30
 EXPORT_MAX = 20_000
@@ -94,7 +96,7 @@ def motion_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             motion = services.motion_draft(
-                actor=actor_of(request), session=session, **form.cleaned_data
+                actor=signed_in_user(request), session=session, **form.cleaned_data
             )
         except ServiceError as error:
             error.add_to_form(form)
@@ -122,7 +124,9 @@ def motion_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = MotionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.motion_update(actor=actor_of(request), motion=motion, **form.cleaned_data)
+            services.motion_update(
+                actor=signed_in_user(request), motion=motion, **form.cleaned_data
+            )
         except ServiceError as error:
             error.add_to_form(form)
         else:
@@ -201,7 +205,7 @@ STEPS: dict[str, Step] = {
         gettext_lazy("The motion is declined and goes on as a suggestion."),
     ),
     "assign": (
-        lambda u, m: m.status in services.TRANSITIONS["assign"][0] and policy.can_handle(u, m),
+        lambda u, m: m.status in services.FLOW.sources("assign") and policy.can_handle(u, m),
         lambda m, data: AssignForm(
             data,
             units=_units(m),
@@ -340,10 +344,5 @@ def tracking(request: HttpRequest) -> HttpResponse:
 def tracking_xlsx(request: HttpRequest) -> HttpResponse:
     company, _form, qs = _tracking(request)
     data = tracking_workbook(qs[:EXPORT_MAX], today=timezone.localdate())
-    response = HttpResponse(
-        data,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
     stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="motions-{company.code}-{stamp}.xlsx"'
-    return response
+    return xlsx_response(data, f"motions-{company.code}-{stamp}.xlsx")

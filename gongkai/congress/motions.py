@@ -5,7 +5,8 @@ draft → seeking (seconds) → submitted → registered → assigned → answer
                                       ↘ declined (→ a suggestion)
 
 Every step checks the policy, moves the status with a conditional UPDATE (of two concurrent
-steps only one matches) and records an audit event in the same transaction. Overdue is not
+steps only one matches: :data:`FLOW`, gongkai.core.workflow) and records an audit event in the
+same transaction; notices go to the policy's holders of the next step. Overdue is not
 a status: it is derived from ``due_on`` at read time (see ``selectors_motions``).
 """
 
@@ -20,31 +21,50 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
+from gongkai.congress import permissions as policy
 from gongkai.congress.models import Motion, MotionSecond, MotionStatus, Session
-from gongkai.congress.services import MAX_TITLE, clean_text
+from gongkai.congress.services import MAX_TITLE
 from gongkai.core.errors import ServiceError
-from gongkai.core.notifications import notify
-from gongkai.disclosure.models import Satisfaction
-from gongkai.org.models import OrgUnit, Role, RoleAssignment
-from gongkai.policy import congress as policy
+from gongkai.core.satisfaction import Satisfaction
+from gongkai.core.text import clean_text
+from gongkai.core.workflow import Workflow, rows
+from gongkai.notify.services import notify
+from gongkai.notify.workflow import Notice, take_step, tell
+from gongkai.org.models import OrgUnit
+from gongkai.policy.rules import Action
+from gongkai.voice import services as voice
 from gongkai.voice.models import SuggestionCategory
 
 M = MotionStatus
 
-# step → the statuses it starts from, and where it goes.
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "seek": (frozenset({M.DRAFT}), M.SEEKING),
-    "submit": (frozenset({M.DRAFT, M.SEEKING}), M.SUBMITTED),
-    "register": (frozenset({M.SUBMITTED}), M.REGISTERED),
-    "merge": (frozenset({M.SUBMITTED}), M.MERGED),
-    "decline": (frozenset({M.SUBMITTED}), M.DECLINED),
-    "assign": (frozenset({M.REGISTERED, M.ASSIGNED, M.SENT_BACK}), M.ASSIGNED),
-    "answer": (frozenset({M.ASSIGNED, M.SENT_BACK}), M.ANSWERED),
-    "rate": (frozenset({M.ANSWERED}), M.CLOSED),  # or SENT_BACK, once
-}
+PROPOSER = "proposer"  # rating the answer is the proposer's, not a role's
+
+# step, from, to, and the permission it needs. Reassigning a sent-back motion keeps it sent
+# back (it still owes a new answer); chasing moves nothing but counts, on the same row.
+FLOW = Workflow(
+    model=Motion,
+    table=[
+        *rows("seek", [M.DRAFT], M.SEEKING, Action.MOTION_PROPOSE),
+        *rows("submit", [M.DRAFT, M.SEEKING], M.SUBMITTED, Action.MOTION_PROPOSE),
+        *rows("register", [M.SUBMITTED], M.REGISTERED, Action.MOTION_HANDLE),
+        *rows("merge", [M.SUBMITTED], M.MERGED, Action.MOTION_HANDLE),
+        *rows("decline", [M.SUBMITTED], M.DECLINED, Action.MOTION_HANDLE),
+        *rows("assign", [M.REGISTERED, M.ASSIGNED], M.ASSIGNED, Action.MOTION_HANDLE),
+        *rows("assign", [M.SENT_BACK], M.SENT_BACK, Action.MOTION_HANDLE),
+        *rows("chase", [M.ASSIGNED], M.ASSIGNED, Action.MOTION_HANDLE),
+        *rows("chase", [M.SENT_BACK], M.SENT_BACK, Action.MOTION_HANDLE),
+        *rows("answer", [M.ASSIGNED, M.SENT_BACK], M.ANSWERED, Action.MOTION_ANSWER),
+        *rows("rate", [M.ANSWERED], M.CLOSED, PROPOSER),
+        *rows("rate", [M.ANSWERED], M.SENT_BACK, PROPOSER),  # the first "dissatisfied"
+    ],
+    stale=gettext_lazy("This motion is now “%(status)s”; the step was not taken."),
+    lost=gettext_lazy("Someone else acted on this motion first; reload the page."),
+)
+
 OPEN_HANDLING = frozenset({M.ASSIGNED, M.SENT_BACK})  # a unit owes an answer
 REGISTERED_OR_LATER = frozenset({M.REGISTERED, M.ASSIGNED, M.ANSWERED, M.SENT_BACK, M.CLOSED})
 SENT_BACK_DAYS = 15  # the new answer is due at least this many days after a send-back
@@ -75,38 +95,32 @@ def _check_collection(session: Session) -> None:
     )
 
 
-def _move(motion: Motion, step: str, changes: dict[str, Any], *, target: str | None = None) -> str:
-    """Apply the step with a conditional UPDATE; return the status it came from."""
-    sources, default_target = TRANSITIONS[step]
-    current = Motion.objects.get(pk=motion.pk)
-    if current.status not in sources:
-        raise ServiceError(
-            _("This motion is now “%(status)s”; the step was not taken.")
-            % {"status": current.get_status_display()}
-        )
-    changes = {"status": target or default_target, "updated_at": timezone.now(), **changes}
-    won = Motion.objects.filter(pk=motion.pk, status=current.status).update(**changes)
-    if not won:
-        raise ServiceError(_("Someone else acted on this motion first; reload the page."))
-    for name, value in changes.items():
-        setattr(motion, name, value)
-    return current.status
-
-
-def _audit(
-    actor: User | None,
+def _step(
+    *,
+    actor: User,
     motion: Motion,
-    verb: str,
-    before: str | None,
+    name: str,
+    audit: str,
+    changes: dict[str, Any],
     after: dict[str, Any] | None = None,
+    target: str | None = None,
+    notice: Notice | None = None,
 ) -> None:
-    record_event(
+    """Take step ``name`` of FLOW on ``motion`` from the status it has in the database now,
+    audited on the term's company as ``motion.<audit>``, and send ``notice``."""
+    seen = Motion.objects.values_list("status", flat=True).get(pk=motion.pk)
+    take_step(
+        FLOW,
+        motion,
+        name,
         actor=actor,
-        action=f"motion.{verb}",
-        target=motion,
+        audit=f"motion.{audit}",
         unit=motion.session.term.company,
-        before={"status": before} if before else None,
-        after={"status": motion.status, **(after or {})},
+        changes={"updated_at": timezone.now(), **changes},
+        target=target,
+        seen=seen,
+        after=after,
+        notice=notice,
     )
 
 
@@ -136,7 +150,13 @@ def motion_draft(
     motion = Motion.objects.create(
         session=session, proposer=actor, title=title, reasons=reasons, measures=measures
     )
-    _audit(actor, motion, "drafted", None, {"title": title})
+    record_event(
+        actor=actor,
+        action="motion.drafted",
+        target=motion,
+        unit=session.term.company,
+        after={"status": motion.status, "title": title},
+    )
     return motion
 
 
@@ -172,8 +192,7 @@ def motion_seek_seconds(*, actor: User, motion: Motion) -> Motion:
     if motion.proposer_id != actor.pk or not policy.can_propose(actor, motion.session):
         raise ServiceError(_("Only the proposer asks for seconds."))
     _check_collection(motion.session)
-    before = _move(motion, "seek", {})
-    _audit(actor, motion, "seeking_seconds", before)
+    _step(actor=actor, motion=motion, name="seek", audit="seeking_seconds", changes={})
     return motion
 
 
@@ -223,8 +242,14 @@ def motion_submit(*, actor: User, motion: Motion) -> Motion:
             )
             % {"count": seconds, "required": required}
         )
-    before = _move(motion, "submit", {"submitted_at": timezone.now()})
-    _audit(actor, motion, "submitted", before, {"seconds": seconds})
+    _step(
+        actor=actor,
+        motion=motion,
+        name="submit",
+        audit="submitted",
+        changes={"submitted_at": timezone.now()},
+        after={"seconds": seconds},
+    )
     return motion
 
 
@@ -245,13 +270,18 @@ def motion_register(*, actor: User, motion: Motion) -> Motion:
     Session.objects.select_for_update().filter(pk=motion.session_id).first()
     last = Motion.objects.filter(session_id=motion.session_id).aggregate(n=Max("number"))["n"]
     number = (last or 0) + 1
-    before = _move(motion, "register", {"number": number, "registered_at": timezone.now()})
-    _audit(actor, motion, "registered", before, {"number": number})
-    notify(
-        users=[motion.proposer],
-        message=_("Your motion “%(title)s” is registered as No. %(number)s.")
-        % {"title": motion.title, "number": number},
-        url=_url(motion),
+    message = _("Your motion “%(title)s” is registered as No. %(number)s.") % {
+        "title": motion.title,
+        "number": number,
+    }
+    _step(
+        actor=actor,
+        motion=motion,
+        name="register",
+        audit="registered",
+        changes={"number": number, "registered_at": timezone.now()},
+        after={"number": number},
+        notice=Notice(message, _url(motion), people=[motion.proposer]),
     )
     return motion
 
@@ -267,13 +297,18 @@ def motion_merge(*, actor: User, motion: Motion, into: Motion) -> Motion:
         raise ServiceError(
             _("A motion is merged into a registered one; register that one first."), field="into"
         )
-    before = _move(motion, "merge", {"merged_into": target})
-    _audit(actor, motion, "merged", before, {"into": target.number})
-    notify(
-        users=[motion.proposer],
-        message=_("Your motion “%(title)s” was merged into motion No. %(number)s.")
-        % {"title": motion.title, "number": target.number},
-        url=_url(motion),
+    message = _("Your motion “%(title)s” was merged into motion No. %(number)s.") % {
+        "title": motion.title,
+        "number": target.number,
+    }
+    _step(
+        actor=actor,
+        motion=motion,
+        name="merge",
+        audit="merged",
+        changes={"merged_into": target},
+        after={"into": target.number},
+        notice=Notice(message, _url(motion), people=[motion.proposer]),
     )
     return motion
 
@@ -289,7 +324,6 @@ def motion_decline(
 ) -> Motion:
     """不立案: declined with reasons shown to the proposer, and turned into a suggestion
     (from the proposer, to ``unit`` or the company) so that it is still answered."""
-    from gongkai.voice import services as voice
 
     _require_handle(actor, motion)
     reasons = clean_text(reasons, field="reasons")
@@ -298,11 +332,7 @@ def motion_decline(
     if not unit.is_within(company):
         raise ServiceError(_("Choose a unit of this company."), field="unit")
     current = Motion.objects.get(pk=motion.pk)
-    if current.status != M.SUBMITTED:
-        raise ServiceError(
-            _("This motion is now “%(status)s”; the step was not taken.")
-            % {"status": current.get_status_display()}
-        )
+    FLOW.check(current, "decline")
     body = "\n\n".join(
         [
             _("Reasons: %(text)s") % {"text": current.reasons},
@@ -316,13 +346,17 @@ def motion_decline(
         title=current.title,
         body=body,
     )
-    before = _move(motion, "decline", {"decline_reasons": reasons, "suggestion": suggestion})
-    _audit(actor, motion, "declined", before, {"reasons": reasons, "suggestion": suggestion.pk})
-    notify(
-        users=[motion.proposer],
-        message=_("Your motion “%(title)s” was not registered; it goes on as a suggestion.")
-        % {"title": motion.title},
-        url=_url(motion),
+    message = _("Your motion “%(title)s” was not registered; it goes on as a suggestion.") % {
+        "title": motion.title
+    }
+    _step(
+        actor=actor,
+        motion=motion,
+        name="decline",
+        audit="declined",
+        changes={"decline_reasons": reasons, "suggestion": suggestion},
+        after={"reasons": reasons, "suggestion": suggestion.pk},
+        notice=Notice(message, _url(motion), people=[motion.proposer]),
     )
     return motion
 
@@ -347,42 +381,26 @@ def motion_assign(
     today = timezone.localdate()
     if due_on < today:
         raise ServiceError(_("The due date cannot be in the past."), field="due_on")
-    before = _move(
-        motion,
-        "assign",
-        {"lead_unit": lead_unit, "due_on": due_on, "assigned_at": timezone.now()},
-        # Reassigning a sent-back motion keeps it sent back (it still owes a new answer).
-        target=M.SENT_BACK if Motion.objects.get(pk=motion.pk).status == M.SENT_BACK else None,
-    )
-    motion.assisting_units.set(assisting)
-    _audit(
-        actor,
-        motion,
-        "assigned",
-        before,
-        {
+    message = _("Motion No. %(number)s “%(title)s” is assigned to your unit, due %(due)s.") % {
+        "number": motion.number,
+        "title": motion.title,
+        "due": due_on,
+    }
+    _step(
+        actor=actor,
+        motion=motion,
+        name="assign",
+        audit="assigned",
+        changes={"lead_unit": lead_unit, "due_on": due_on, "assigned_at": timezone.now()},
+        after={
             "lead_unit": lead_unit.code,
             "assisting_units": [u.code for u in assisting],
             "due_on": str(due_on),
         },
+        notice=Notice(message, _url(motion), Action.MOTION_ANSWER, (lead_unit, *assisting)),
     )
-    notify(
-        users=unit_heads([lead_unit, *assisting]),
-        message=_("Motion No. %(number)s “%(title)s” is assigned to your unit, due %(due)s.")
-        % {"number": motion.number, "title": motion.title, "due": due_on},
-        url=_url(motion),
-    )
+    motion.assisting_units.set(assisting)
     return motion
-
-
-def unit_heads(units: Iterable[OrgUnit]) -> list[User]:
-    ids = [u.pk for u in units]
-    return [
-        a.user
-        for a in RoleAssignment.objects.filter(
-            unit_id__in=ids, role__in=[Role.UNIT_HEAD, Role.DEPT_OFFICER]
-        ).select_related("user")
-    ]
 
 
 @transaction.atomic
@@ -393,13 +411,12 @@ def motion_chase(*, actor: User, motion: Motion) -> Motion:
     if not is_overdue(current):
         raise ServiceError(_("Only an overdue motion is chased."))
     now = timezone.now()
-    won = Motion.objects.filter(pk=current.pk, status=current.status).update(
-        chase_count=current.chase_count + 1, last_chased_at=now
+    FLOW.apply(
+        motion,
+        "chase",
+        changes={"chase_count": current.chase_count + 1, "last_chased_at": now},
+        seen=current.status,
     )
-    if not won:
-        raise ServiceError(_("Someone else acted on this motion first; reload the page."))
-    motion.chase_count = current.chase_count + 1
-    motion.last_chased_at = now
     record_event(
         actor=actor,
         action="motion.chased",
@@ -407,13 +424,13 @@ def motion_chase(*, actor: User, motion: Motion) -> Motion:
         unit=motion.session.term.company,
         after={"chase_count": motion.chase_count, "due_on": str(current.due_on)},
     )
-    units = [current.lead_unit, *motion.assisting_units.all()] if current.lead_unit else []
-    notify(
-        users=unit_heads(units),
-        message=_("Reminder: motion No. %(number)s “%(title)s” was due %(due)s.")
-        % {"number": current.number, "title": current.title, "due": current.due_on},
-        url=_url(motion),
-    )
+    units = (current.lead_unit, *motion.assisting_units.all()) if current.lead_unit else ()
+    message = _("Reminder: motion No. %(number)s “%(title)s” was due %(due)s.") % {
+        "number": current.number,
+        "title": current.title,
+        "due": current.due_on,
+    }
+    tell(Notice(message, _url(motion), Action.MOTION_ANSWER, units), actor=actor)
     return motion
 
 
@@ -424,11 +441,8 @@ def motion_chase(*, actor: User, motion: Motion) -> Motion:
 def motion_answer(*, actor: User, motion: Motion, measures: str, result: str) -> Motion:
     current = Motion.objects.select_related("lead_unit", "session__term__company").get(pk=motion.pk)
     if not policy.can_answer(actor, current):
-        if current.status not in OPEN_HANDLING:
-            raise ServiceError(
-                _("This motion is now “%(status)s”; the step was not taken.")
-                % {"status": current.get_status_display()}
-            )
+        if not FLOW.allows("answer", current.status):
+            raise FLOW.stale_error(current)
         raise ServiceError(_("Only the lead unit's head or disclosure officer answers."))
     measures = clean_text(measures, field="measures")
     result = clean_text(result, field="result")
@@ -441,13 +455,14 @@ def motion_answer(*, actor: User, motion: Motion, measures: str, result: str) ->
     }
     if current.first_answered_at is None:
         changes["first_answered_at"] = now
-    before = _move(motion, "answer", changes)
-    _audit(actor, motion, "answered", before)
-    notify(
-        users=[current.proposer],
-        message=_("Your motion “%(title)s” has an answer; please rate it.")
-        % {"title": current.title},
-        url=_url(motion),
+    message = _("Your motion “%(title)s” has an answer; please rate it.") % {"title": current.title}
+    _step(
+        actor=actor,
+        motion=motion,
+        name="answer",
+        audit="answered",
+        changes=changes,
+        notice=Notice(message, _url(motion), people=[current.proposer]),
     )
     return motion
 
@@ -477,13 +492,22 @@ def motion_rate(*, actor: User, motion: Motion, value: str) -> Motion:
         }
     elif current.sent_back_at is None:
         changes["first_rating"] = value
-    before = _move(motion, "rate", changes, target=target)
-    _audit(actor, motion, "sent_back" if target else "rated", before, {"rating": value})
-    if target:
-        notify(
-            users=unit_heads([u for u in [current.lead_unit] if u is not None]),
-            message=_("Motion No. %(number)s “%(title)s” was sent back for a new answer.")
-            % {"number": current.number, "title": current.title},
-            url=_url(motion),
-        )
+    notice = None
+    if target:  # the lead unit owes a new answer
+        message = _("Motion No. %(number)s “%(title)s” was sent back for a new answer.") % {
+            "number": current.number,
+            "title": current.title,
+        }
+        lead = (current.lead_unit,) if current.lead_unit is not None else ()
+        notice = Notice(message, _url(motion), Action.MOTION_ANSWER, lead)
+    _step(
+        actor=actor,
+        motion=motion,
+        name="rate",
+        audit="sent_back" if target else "rated",
+        changes=changes,
+        after={"rating": value},
+        target=target,
+        notice=notice,
+    )
     return motion

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,21 +20,74 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from gongkai.accounts.models import User
+from gongkai.accounts.requests import signed_in_user
+from gongkai.congress import permissions as policy
 from gongkai.congress import records, selectors
 from gongkai.congress.forms import DirectorReportForm, EmptyForm, MeetingForm, PatrolForm
 from gongkai.congress.models import DirectorReport, Meeting, Patrol
-from gongkai.congress.views import actor_of, user_company
+from gongkai.congress.views import user_company
 from gongkai.core.errors import ServiceError
 from gongkai.disclosure.models import DisclosureStatus
 from gongkai.org.models import OrgUnit
-from gongkai.policy import Action, visible_scope_paths
-from gongkai.policy import congress as policy
+from gongkai.policy.rules import Action, visible_scope_paths
 
 PER_PAGE = 20
 
 
 def _units(company: OrgUnit) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(path__startswith=company.path, is_active=True).order_by("path")
+
+
+def _record_page(
+    request: HttpRequest,
+    form: forms.Form,
+    title: str,
+    record: Callable[[dict[str, Any]], Model],
+    done: str,
+    detail: str,
+) -> HttpResponse:
+    """The form page that records something: a valid POST goes to ``record(cleaned data)``,
+    then the message ``done`` and the ``detail`` page of what it recorded; a refusal shows its
+    message in the form, sent back (as an invalid one) with status 400."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = record(form.cleaned_data)
+        except ServiceError as error:
+            error.add_to_form(form)
+        else:
+            messages.success(request, done)
+            return redirect(detail, pk=made.pk)
+    return render(
+        request,
+        "congress/form.html",
+        {"form": form, "title": title},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _publish_page(
+    request: HttpRequest,
+    publish: Callable[[], Model],
+    title: str,
+    question: str,
+    back: tuple[str, int],
+) -> HttpResponse:
+    """Confirm, then ``publish()`` a draft disclosure and go to it; a refusal goes ``back``
+    (url name, pk) with its message."""
+    form = EmptyForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            disclosure = publish()
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return redirect(back[0], pk=back[1])
+        messages.success(request, _("The disclosure is drafted and submitted for approval."))
+        return redirect("disclosure:detail", pk=disclosure.pk)
+    return render(
+        request,
+        "congress/confirm.html",
+        {"form": form, "title": title, "question": question, "back": back},
+    )
 
 
 # --- Patrols ------------------------------------------------------------------------------------
@@ -68,22 +124,13 @@ def patrol_create(request: HttpRequest) -> HttpResponse:
     company = user_company(request)
     if not policy.can_record_patrol(request.user, company):
         raise PermissionDenied
-    form = PatrolForm(request.POST or None, units=_units(company))
-    if request.method == "POST" and form.is_valid():
-        try:
-            patrol = records.patrol_record(
-                actor=actor_of(request), company=company, **form.cleaned_data
-            )
-        except ServiceError as error:
-            error.add_to_form(form)
-        else:
-            messages.success(request, _("The patrol is recorded and published."))
-            return redirect("congress:patrol_detail", pk=patrol.pk)
-    return render(
+    return _record_page(
         request,
-        "congress/form.html",
-        {"form": form, "title": _("Record a patrol")},
-        status=400 if request.method == "POST" else 200,
+        PatrolForm(request.POST or None, units=_units(company)),
+        _("Record a patrol"),
+        lambda data: records.patrol_record(actor=signed_in_user(request), company=company, **data),
+        _("The patrol is recorded and published."),
+        "congress:patrol_detail",
     )
 
 
@@ -149,30 +196,21 @@ def director_write(request: HttpRequest) -> HttpResponse:
     year = timezone.localdate().year - 1
     with contextlib.suppress(ValueError):
         year = int(request.GET.get("year", year))
-    existing = DirectorReport.objects.filter(author=actor_of(request), year=year).first()
+    existing = DirectorReport.objects.filter(author=signed_in_user(request), year=year).first()
     initial: dict[str, object] = {"year": year}
     if existing is not None:
         initial |= {"title": existing.title, "text": existing.text}
     else:
         initial["title"] = _("Performance report for %(year)s") % {"year": year}
-    form = DirectorReportForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            report = records.director_report_write(
-                actor=actor_of(request), company=company, **form.cleaned_data
-            )
-        except ServiceError as error:
-            error.add_to_form(form)
-        else:
-            messages.success(
-                request, _("Your report is saved; the union office sends it for publication.")
-            )
-            return redirect("congress:director_detail", pk=report.pk)
-    return render(
+    return _record_page(
         request,
-        "congress/form.html",
-        {"form": form, "title": _("Yearly performance report")},
-        status=400 if request.method == "POST" else 200,
+        DirectorReportForm(request.POST or None, initial=initial),
+        _("Yearly performance report"),
+        lambda data: records.director_report_write(
+            actor=signed_in_user(request), company=company, **data
+        ),
+        _("Your report is saved; the union office sends it for publication."),
+        "congress:director_detail",
     )
 
 
@@ -182,27 +220,15 @@ def director_publish(request: HttpRequest, pk: int) -> HttpResponse:
     report = report_for(request, pk)
     if not policy.can_publish_director_report(request.user, report.company):
         raise PermissionDenied
-    form = EmptyForm(request.POST or None)
-    if request.method == "POST":
-        try:
-            disclosure = records.director_report_publish(actor=actor_of(request), report=report)
-        except ServiceError as error:
-            messages.error(request, error.message)
-            return redirect("congress:director_detail", pk=report.pk)
-        messages.success(request, _("The disclosure is drafted and submitted for approval."))
-        return redirect("disclosure:detail", pk=disclosure.pk)
-    return render(
+    return _publish_page(
         request,
-        "congress/confirm.html",
-        {
-            "form": form,
-            "title": report.title,
-            "question": _(
-                "Draft a disclosure (entry “employee directors' performance”) with this report "
-                "and submit it for approval?"
-            ),
-            "back": ("congress:director_detail", report.pk),
-        },
+        lambda: records.director_report_publish(actor=signed_in_user(request), report=report),
+        report.title,
+        _(
+            "Draft a disclosure (entry “employee directors' performance”) with this report "
+            "and submit it for approval?"
+        ),
+        ("congress:director_detail", report.pk),
     )
 
 
@@ -275,9 +301,9 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
     units = _meeting_units(request.user, company)
     if not units.exists():
         raise PermissionDenied
-    form = MeetingForm(request.POST or None, units=units, initial={"held_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def record(cleaned: dict[str, Any]) -> Meeting:
+        data = dict(cleaned)
         tokens = [t for t in EMPLOYEE_NO.split(data["attendees_text"]) if t]
         people = list(
             User.objects.filter(
@@ -286,18 +312,15 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
         )
         if people and len(people) == len(tokens):
             data["attendees_text"] = ""  # every token was an employee number
-        try:
-            meeting = records.meeting_record(actor=actor_of(request), attendees=people, **data)
-        except ServiceError as error:
-            error.add_to_form(form)
-        else:
-            messages.success(request, _("The meeting is recorded."))
-            return redirect("congress:meeting_detail", pk=meeting.pk)
-    return render(
+        return records.meeting_record(actor=signed_in_user(request), attendees=people, **data)
+
+    return _record_page(
         request,
-        "congress/form.html",
-        {"form": form, "title": _("Record a meeting")},
-        status=400 if request.method == "POST" else 200,
+        MeetingForm(request.POST or None, units=units, initial={"held_on": timezone.localdate()}),
+        _("Record a meeting"),
+        record,
+        _("The meeting is recorded."),
+        "congress:meeting_detail",
     )
 
 
@@ -307,25 +330,13 @@ def meeting_publish(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = meeting_for(request, pk)
     if not policy.can_edit_meeting(request.user, meeting):
         raise PermissionDenied
-    form = EmptyForm(request.POST or None)
-    if request.method == "POST":
-        try:
-            disclosure = records.meeting_publish(actor=actor_of(request), meeting=meeting)
-        except ServiceError as error:
-            messages.error(request, error.message)
-            return redirect("congress:meeting_detail", pk=meeting.pk)
-        messages.success(request, _("The disclosure is drafted and submitted for approval."))
-        return redirect("disclosure:detail", pk=disclosure.pk)
-    return render(
+    return _publish_page(
         request,
-        "congress/confirm.html",
-        {
-            "form": form,
-            "title": meeting.title,
-            "question": _(
-                "Draft a disclosure of the unit (entry “meeting minutes and decisions”) with the "
-                "minutes and decisions of this meeting and submit it for approval?"
-            ),
-            "back": ("congress:meeting_detail", meeting.pk),
-        },
+        lambda: records.meeting_publish(actor=signed_in_user(request), meeting=meeting),
+        meeting.title,
+        _(
+            "Draft a disclosure of the unit (entry “meeting minutes and decisions”) with the "
+            "minutes and decisions of this meeting and submit it for approval?"
+        ),
+        ("congress:meeting_detail", meeting.pk),
     )

@@ -17,13 +17,14 @@ from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
+from gongkai.congress import permissions as policy
 from gongkai.congress.models import DirectorReport, Meeting, MeetingKind, Patrol
-from gongkai.congress.services import MAX_TITLE, clean_text
+from gongkai.congress.services import MAX_TITLE
 from gongkai.core.errors import ServiceError
+from gongkai.core.text import clean_text
 from gongkai.disclosure.models import CatalogEntry, Disclosure
 from gongkai.disclosure.services import Transition, disclosure_create, disclosure_transition
 from gongkai.org.models import OrgUnit, UnitKind
-from gongkai.policy import congress as policy
 from gongkai.policy.rules import company_of
 
 DIRECTOR_ENTRY = "director-performance"

@@ -7,12 +7,13 @@ The ballots app relies on ``session_quorum``, ``present_user_ids``, ``representa
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gongkai.congress.models import (
     Attendance,
@@ -25,7 +26,9 @@ from gongkai.congress.models import (
     Session,
     Term,
 )
+from gongkai.core.handling import Handling, HandlingSource
 from gongkai.disclosure.models import CatalogEntry, Disclosure, DisclosureStatus
+from gongkai.disclosure.permissions import readable_disclosures_q
 from gongkai.org.models import OrgUnit
 
 
@@ -171,6 +174,16 @@ class UnitHandling:
         answered = self.answered_on_time + self.answered_late
         return None if not answered else self.answered_on_time / answered
 
+    def figures(self) -> Handling:
+        """As handling figures (:mod:`gongkai.core.handling`)."""
+        return Handling.counted(
+            on_time=self.answered_on_time,
+            late=self.answered_late,
+            overdue=self.overdue_open,
+            open=self.open_not_due,
+            ratings=self.ratings,
+        )
+
 
 def handling_stats(
     units: Iterable[OrgUnit | str],
@@ -248,6 +261,20 @@ def _count(entry: UnitHandling, motion: Motion, today: datetime.date) -> None:
         entry.ratings[motion.rating] = entry.ratings.get(motion.rating, 0) + 1
 
 
+def handling_figures(
+    units: Sequence[OrgUnit], start: datetime.date, end: datetime.date, *, today: datetime.date
+) -> dict[int, Handling]:
+    """The handling figures of the motions each unit leads itself, registered in [start,
+    end]."""
+    stats = handling_stats(units, start, end, today=today, subtree=False)
+    return {unit_id: item.figures() for unit_id, item in stats.items()}
+
+
+HANDLING_SOURCE = HandlingSource(
+    name="motions", label=_("Motions"), order=20, rated=True, figures=handling_figures
+)
+
+
 def motion_counts(company: OrgUnit, session: Session | None = None) -> dict[str, int]:
     qs = Motion.objects.filter(session__term__company=company, status__in=PUBLIC_STATUSES)
     if session is not None:
@@ -277,7 +304,6 @@ def session_documents(session: Session, user: Any) -> list[SessionDocument]:
     """The documents a plenary session reviews: the company's published disclosures of the
     four catalog entries for the year before the session (the year under review) and for
     the session's own year (the goals ahead), the user may read. Missing ones are listed."""
-    from gongkai.policy.disclosure import readable_disclosures_q
 
     company_id = session.term.company_id
     years = [str(session.held_on.year - 1), str(session.held_on.year)]

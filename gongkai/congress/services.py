@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from gongkai.accounts.models import User
 from gongkai.audit.models import AuditEvent
 from gongkai.audit.services import build_event, record_event
+from gongkai.congress import permissions as policy
 from gongkai.congress.models import (
     Attendance,
     Delegation,
@@ -23,9 +24,10 @@ from gongkai.congress.models import (
     SessionStatus,
     Term,
 )
-from gongkai.core.errors import ServiceError, clean_text
+from gongkai.congress.selectors import representative_for
+from gongkai.core.errors import ServiceError
+from gongkai.core.text import clean_text
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
-from gongkai.policy import congress as policy
 
 MAX_TITLE = 200
 
@@ -450,7 +452,6 @@ def _insert_attendance(
 @transaction.atomic
 def attendance_check_in(*, actor: User, session: Session) -> Attendance:
     """The representative checks themselves in, on the day of an open session."""
-    from gongkai.congress.selectors import representative_for
 
     rep = representative_for(actor, session.term)
     if rep is None:

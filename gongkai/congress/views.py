@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongkai.accounts.models import User
+from gongkai.accounts.requests import signed_in_user
+from gongkai.congress import permissions as policy
 from gongkai.congress import selectors, services
 from gongkai.congress.forms import (
     DelegationForm,
@@ -36,13 +36,7 @@ from gongkai.congress.models import (
 from gongkai.congress.motions import collection_open
 from gongkai.core.errors import ServiceError
 from gongkai.org.models import OrgUnit, UnitKind
-from gongkai.policy import congress as policy
 from gongkai.policy.rules import company_of
-
-
-def actor_of(request: HttpRequest) -> User:
-    """The signed-in user (every view here is behind login_required)."""
-    return cast(User, request.user)
 
 
 def user_company(request: HttpRequest) -> OrgUnit:
@@ -128,7 +122,7 @@ def term_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             term = services.term_create(
-                actor=actor_of(request), company=company, **form.cleaned_data
+                actor=signed_in_user(request), company=company, **form.cleaned_data
             )
         except ServiceError as error:
             error.add_to_form(form)
@@ -167,7 +161,9 @@ def delegation_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.delegation_create(actor=actor_of(request), term=term, **form.cleaned_data)
+            services.delegation_create(
+                actor=signed_in_user(request), term=term, **form.cleaned_data
+            )
         except ServiceError as error:
             error.add_to_form(form)
         else:
@@ -196,7 +192,7 @@ def roster(request: HttpRequest, pk: int) -> HttpResponse:
             if user is None:
                 raise ServiceError(_("No employee has this number."), field="employee_no")
             services.representative_add(
-                actor=actor_of(request),
+                actor=signed_in_user(request),
                 term=term,
                 user=user,
                 delegation=data["delegation"],
@@ -231,7 +227,7 @@ def roster_seed(request: HttpRequest, pk: int) -> HttpResponse:
     term = term_for(request, pk)
     if not policy.can_manage(request.user, term.company):
         raise PermissionDenied
-    created = services.roster_seed(actor=actor_of(request), term=term)
+    created = services.roster_seed(actor=signed_in_user(request), term=term)
     messages.success(
         request,
         _("%(count)s representatives flagged in the roster import were seated.")
@@ -261,7 +257,7 @@ def representative_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if request.POST.get("do") == "move" and move.is_valid():
                 services.representative_move(
-                    actor=actor_of(request),
+                    actor=signed_in_user(request),
                     representative=rep,
                     delegation=move.cleaned_data["delegation"],
                 )
@@ -269,7 +265,7 @@ def representative_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("congress:roster", pk=rep.term_id)
             if request.POST.get("do") == "leave" and leave.is_valid():
                 services.representative_leave(
-                    actor=actor_of(request), representative=rep, **leave.cleaned_data
+                    actor=signed_in_user(request), representative=rep, **leave.cleaned_data
                 )
                 messages.success(request, _("The representative has left the roster."))
                 return redirect("congress:roster", pk=rep.term_id)
@@ -299,7 +295,7 @@ def session_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             session = services.session_create(
-                actor=actor_of(request), term=term, **form.cleaned_data
+                actor=signed_in_user(request), term=term, **form.cleaned_data
             )
         except ServiceError as error:
             error.add_to_form(form)
@@ -326,7 +322,9 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = SessionEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_update(actor=actor_of(request), session=session, **form.cleaned_data)
+            services.session_update(
+                actor=signed_in_user(request), session=session, **form.cleaned_data
+            )
         except ServiceError as error:
             error.add_to_form(form)
         else:
@@ -407,7 +405,7 @@ def session_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         raise PermissionDenied
     if request.method == "POST":
         try:
-            services.session_set_status(actor=actor_of(request), session=session, step=step)
+            services.session_set_status(actor=signed_in_user(request), session=session, step=step)
         except ServiceError as error:
             messages.error(request, error.message)
         else:
@@ -428,7 +426,7 @@ def session_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 def check_in(request: HttpRequest, pk: int) -> HttpResponse:
     session = session_for(request, pk)
     try:
-        services.attendance_check_in(actor=actor_of(request), session=session)
+        services.attendance_check_in(actor=signed_in_user(request), session=session)
     except ServiceError as error:
         messages.error(request, error.message)
     else:
@@ -461,7 +459,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
         if not error:
             try:
                 added, removed = services.attendance_record(
-                    actor=actor_of(request), session=session, present=ticked
+                    actor=signed_in_user(request), session=session, present=ticked
                 )
             except ServiceError as exc:
                 error = exc.message

@@ -1,22 +1,19 @@
 """Sections that other parts add below a unit's board (suggestions, motions, the hotline).
 
-Each module in :data:`SECTION_MODULES` has ``section(*, unit, user) -> BoardSection | None``;
-the board view renders every section returned, in this order, after the disclosures. A
-section is rendered per request (it is not in the cached board body), so keep it to a few
-queries.
+A part registers a function ``section(*, unit, user) -> BoardSection | None`` with
+:func:`register_section` from its ``board.py``; every app's ``board`` module is imported when
+core is ready (``autodiscover_modules``), so this module names no part. The board view
+renders every section returned, by ``position``, after the disclosures. A section is
+rendered per request (it is not in the cached board body), so keep it to a few queries.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
-SECTION_MODULES = (
-    "gongkai.voice.board",
-    "gongkai.congress.board",
-    "gongkai.reporting.board",
-)
+SectionFunction = Callable[..., "BoardSection | None"]
 
 
 @dataclass(frozen=True)
@@ -25,10 +22,18 @@ class BoardSection:
     context: dict[str, Any] = field(default_factory=dict)
 
 
+_sections: dict[int, SectionFunction] = {}
+
+
+def register_section(position: int, function: SectionFunction) -> None:
+    """Add a section at ``position`` (smaller first)."""
+    _sections[position] = function
+
+
 def board_sections(*, unit: Any, user: Any) -> list[BoardSection]:
     found: list[BoardSection] = []
-    for name in SECTION_MODULES:
-        section = import_module(name).section(unit=unit, user=user)
-        if section is not None:
-            found.append(section)
+    for _position, section in sorted(_sections.items()):
+        made = section(unit=unit, user=user)
+        if made is not None:
+            found.append(made)
     return found

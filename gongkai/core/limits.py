@@ -263,7 +263,7 @@ class RedisStore(Store):
     PREFIX = "gongkai:limits:"
 
     def __init__(self, url: str) -> None:
-        import redis
+        import redis  # only production talks to Redis; the embedded default never loads it
 
         self._redis_module = redis
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)

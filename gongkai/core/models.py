@@ -1,6 +1,13 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class TimeStampedModel(models.Model):
@@ -13,25 +20,26 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class Notification(models.Model):
-    """An in-app notice for the person who must act next (or who follows something)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+def user_link(
+    verbose_name: StrOrPromise, *, null: bool = False, related_name: str = "+"
+) -> models.ForeignKey[Any, Any]:
+    """The user who did something (PROTECT: people are deactivated, never deleted); ``null``
+    (and blank) for a step not done yet, or done by the system."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        on_delete=models.PROTECT,
+        null=null,
+        blank=null,
+        related_name=related_name,
     )
-    message = models.CharField(_("message"), max_length=300)
-    url = models.CharField(_("link"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
 
-    def __str__(self) -> str:
-        return self.message
+def choices_constraint(
+    field: str, choices: type[models.Choices], name: str
+) -> models.CheckConstraint:
+    """The database's check that ``field`` holds one of the values of ``choices``."""
+    return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
 
 
 class DayKind(models.TextChoices):
@@ -55,11 +63,7 @@ class CalendarDay(models.Model):
         verbose_name = _("calendar exception")
         verbose_name_plural = _("calendar exceptions")
         ordering = ["day"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(kind__in=DayKind.values), name="core_calendarday_kind_valid"
-            )
-        ]
+        constraints = [choices_constraint("kind", DayKind, "core_calendarday_kind_valid")]
 
     def __str__(self) -> str:
         return f"{self.day.isoformat()} {self.get_kind_display()}"

@@ -9,7 +9,7 @@ next to the ids of the signed-in reporter's own session and account rows. So the
 by that transaction holds only a box: the content encrypted under a key that is **not in the
 database** (derived from ``SECRET_KEY``), padded to a length that does not tell one content
 from another. A separate transaction later opens the boxes and writes the readable rows, in a
-random order, stamped with its own id (see gongkai.ballots.services.seal and
+random order, stamped with its own id (see gongkai.core.ballotbox and
 gongkai.reporting.release).
 
 Construction: AES-256-GCM (the ``cryptography`` package) under a key derived from

@@ -1,6 +1,10 @@
-"""Upload limits enforced before Django reads the request body."""
+"""Upload limits: the declared request body before Django reads it, zip archives before they
+are opened."""
 
 from __future__ import annotations
+
+import io
+import zipfile
 
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
@@ -8,6 +12,8 @@ from django.utils.translation import gettext as _
 
 # Room for the multipart boundaries and the other form fields around the file.
 MULTIPART_OVERHEAD = 64 * 1024
+# An .xlsx or .docx is a zip: refuse archives that unpack to far more than the upload limit.
+MAX_UNPACKED_RATIO = 20
 
 
 def declared_body_too_large(request: HttpRequest, limit: int) -> bool:
@@ -28,3 +34,11 @@ def too_large_message(limit: int) -> str:
     return _("The file is larger than %(limit)s. Remove unneeded columns or split it.") % {
         "limit": filesizeformat(limit)
     }
+
+
+def zip_unpacked_size(raw: bytes) -> int:
+    """The total size of a zip's members once unpacked, as its directory declares it
+    (nothing is unpacked). Raises zipfile.BadZipFile, ValueError or OSError on a damaged or
+    non-zip file. The zip-bomb guard of spreadsheets and attachments."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        return sum(info.file_size for info in archive.infolist())

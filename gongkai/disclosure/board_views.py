@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,15 +17,16 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from gongkai.accounts.models import User
+from gongkai.accounts.requests import signed_in_user
 from gongkai.core.board_sections import board_sections
 from gongkai.core.errors import ServiceError
+from gongkai.core.satisfaction import Satisfaction
 from gongkai.disclosure.boards import BoardRequest, board_body, board_chain, board_items
 from gongkai.disclosure.engagement import MAX_COMMENT, rating_submit
-from gongkai.disclosure.models import Disclosure, Regulation, Satisfaction
+from gongkai.disclosure.models import Disclosure, Regulation
+from gongkai.disclosure.permissions import can_rate, is_public_record, public_record_q
 from gongkai.org.models import UnitKind
-from gongkai.policy import Action, require
-from gongkai.policy.disclosure import can_rate, is_public_record, public_record_q
+from gongkai.policy.rules import Action, require
 
 PUBLIC_PER_PAGE = 25
 
@@ -96,7 +95,7 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             rating_submit(
-                actor=cast(User, request.user),  # signed in: login_required
+                actor=signed_in_user(request),
                 disclosure=disclosure,
                 value=form.cleaned_data["value"],
                 comment=form.cleaned_data["comment"],

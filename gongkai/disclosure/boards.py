@@ -4,7 +4,7 @@ satisfaction barometer and its compliance table.
 
 Visibility: each unit of the board's chain (root → unit) is either fully readable by the
 viewer (internal items too) or public-only, as the policy says
-(:func:`gongkai.policy.disclosure.reads_internal_of`). That tuple of answers is the viewer's
+(:func:`gongkai.disclosure.permissions.reads_internal_of`). That tuple of answers is the viewer's
 *visibility class* for this board: everyone in the same class sees exactly the same board.
 
 Caching (in a cache all server processes share, see :func:`caching`): boards are read often
@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,7 +34,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.paginator import Page, Paginator
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -45,6 +44,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from gongkai.core.periods import MONTHS_IN, InvalidPeriod, Period, PeriodKind, periods_between
+from gongkai.disclosure.board_cache import versions
 from gongkai.disclosure.compliance import compliance_of
 from gongkai.disclosure.engagement import Tally, tallies_by_disclosure, tally
 from gongkai.disclosure.models import (
@@ -56,9 +56,9 @@ from gongkai.disclosure.models import (
     Rating,
     Scope,
 )
+from gongkai.disclosure.permissions import public_record_q, reads_internal_of
 from gongkai.org.models import OrgUnit
 from gongkai.org.selectors import unit_children
-from gongkai.policy.disclosure import public_record_q, reads_internal_of
 
 ITEMS_PER_PAGE = 25
 ABOVE_LIMIT = 5  # newest items of each unit above shown alongside
@@ -291,35 +291,7 @@ def line(row: Row, tally: Tally) -> Row:
     }
 
 
-# --- Caching -------------------------------------------------------------------------------
-
-
-def version_key(unit_id: int) -> str:
-    return f"board:version:{unit_id}"
-
-
-def bump(unit_id: int) -> None:
-    cache.set(version_key(unit_id), uuid.uuid4().hex, None)
-
-
-def board_changed(unit_id: int) -> None:
-    """The published record of a unit changed: forget its board and every board below it.
-    Now (for readers inside this transaction) and again after commit (a reader between the
-    first bump and the commit may have cached the old state under the new token)."""
-    bump(unit_id)
-    transaction.on_commit(lambda: bump(unit_id))
-
-
-def versions(unit_ids: Sequence[int]) -> list[str]:
-    """The current token of each unit. A token that is missing (never set, or evicted) gets
-    a fresh random one, so an eviction can never bring an old body back."""
-    keys = [version_key(pk) for pk in unit_ids]
-    found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            cache.add(key, uuid.uuid4().hex, None)
-            found[key] = cache.get(key) or uuid.uuid4().hex
-    return [found[key] for key in keys]
+# --- Caching (the version tokens are in gongkai.disclosure.board_cache) -----------------
 
 
 def scalar(qs: QuerySet[Any], function: str, field: str) -> Subquery:

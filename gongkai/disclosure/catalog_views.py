@@ -10,13 +10,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from gongkai.accounts.requests import signed_in_user
 from gongkai.core.errors import ServiceError
 from gongkai.core.periods import Frequency
 from gongkai.disclosure.catalog import rule_in_force, rules_by_entry
 from gongkai.disclosure.catalog_services import catalog_rule_add
 from gongkai.disclosure.models import CatalogEntry, Category, Scope
 from gongkai.org.models import UnitKind
-from gongkai.policy import Action, can, require
+from gongkai.policy.rules import Action, can, require
 
 
 class CatalogRuleForm(forms.Form):
@@ -86,7 +87,7 @@ def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
         assert form is not None  # noqa: S101
         if form.is_valid():
             try:
-                catalog_rule_add(actor=request.user, entry=entry, **form.cleaned_data)
+                catalog_rule_add(actor=signed_in_user(request), entry=entry, **form.cleaned_data)
             except ServiceError as error:
                 error.add_to_form(form)
             else:

@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
-from gongkai.disclosure.models import Disclosure, Rating, ReadReceipt, Satisfaction
-from gongkai.policy.disclosure import can_rate, can_read_published
+from gongkai.core.satisfaction import Satisfaction
+from gongkai.disclosure.board_cache import board_changed
+from gongkai.disclosure.models import Disclosure, Rating, ReadReceipt
+from gongkai.disclosure.permissions import can_rate, can_read_published
 
 MAX_COMMENT = 500
 
@@ -119,7 +121,6 @@ def rating_submit(*, actor: User, disclosure: Disclosure, value: str, comment: s
         unit=disclosure.unit,
         after={"ratings": Rating.objects.filter(disclosure=disclosure).count()},
     )
-    from gongkai.disclosure.boards import board_changed
 
     board_changed(disclosure.unit_id)
     return rating

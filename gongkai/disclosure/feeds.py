@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET
 
 from gongkai.disclosure.boards import visibility, visible_q
 from gongkai.disclosure.models import Disclosure, DisclosureStatus, Revision
+from gongkai.disclosure.permissions import is_public_record, public_record_q
 from gongkai.org.models import OrgUnit
 from gongkai.org.selectors import unit_chain
-from gongkai.policy import Action, can
-from gongkai.policy.disclosure import is_public_record, public_record_q
+from gongkai.policy.rules import Action, can
 
 FEED_ITEMS = 50
 SUMMARY_CHARS = 300

@@ -37,15 +37,25 @@ class UnitEntryPeriodForm(forms.Form):
         field = self.fields["unit"]
         assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
         field.queryset = units
-        field.label_from_instance = unit_label  # type: ignore[method-assign]
+        field.label_from_instance = unit_label  # type: ignore[method-assign,assignment]
         entry_field = self.fields["entry"]
         assert isinstance(entry_field, forms.ModelChoiceField)  # noqa: S101
-        entry_field.label_from_instance = lambda e: f"{e.category.name} · {e.name}"  # type: ignore[method-assign]
+        entry_field.label_from_instance = entry_label  # type: ignore[method-assign,assignment]
+
+
+UNIT_PREFIX: dict[str, str] = {
+    UnitKind.COMPANY: "",
+    UnitKind.DEPARTMENT: "— ",
+    UnitKind.TEAM: "—— ",
+}
 
 
 def unit_label(unit: OrgUnit) -> str:
-    prefix = {UnitKind.COMPANY: "", UnitKind.DEPARTMENT: "— ", UnitKind.TEAM: "—— "}
-    return f"{prefix.get(unit.kind, '')}{unit.name}"
+    return f"{UNIT_PREFIX.get(unit.kind, '')}{unit.name}"
+
+
+def entry_label(entry: CatalogEntry) -> str:
+    return f"{entry.category.name} · {entry.name}"
 
 
 class ContentForm(forms.Form):
@@ -96,8 +106,10 @@ class DisclosureCreateForm(UnitEntryPeriodForm, ContentForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["scope"].required = False
-        self.fields["scope"].choices = [("", _("As the catalog says")), *Scope.choices]
+        scope = self.fields["scope"]
+        assert isinstance(scope, forms.ChoiceField)  # noqa: S101
+        scope.required = False
+        scope.choices = [("", _("As the catalog says")), *Scope.choices]
 
 
 class ReasonForm(forms.Form):

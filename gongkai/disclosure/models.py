@@ -9,14 +9,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.core.models import TimeStampedModel
+from gongkai.core.models import TimeStampedModel, choices_constraint, user_link
 from gongkai.core.periods import Frequency
+from gongkai.core.satisfaction import Satisfaction
+from gongkai.core.scope import Scope
 from gongkai.org.models import OrgUnit, UnitKind
-
-
-class Scope(models.TextChoices):
-    INTERNAL = "internal", _("Internal (employees)")
-    PUBLIC = "public", _("Also public")
 
 
 class Category(models.Model):
@@ -104,13 +101,8 @@ class CatalogRule(models.Model):
             models.UniqueConstraint(
                 fields=["entry", "effective_from"], name="catalogrule_once_per_day"
             ),
-            models.CheckConstraint(
-                condition=models.Q(frequency__in=Frequency.values),
-                name="catalogrule_frequency_valid",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(default_scope__in=Scope.values), name="catalogrule_scope_valid"
-            ),
+            choices_constraint("frequency", Frequency, "catalogrule_frequency_valid"),
+            choices_constraint("default_scope", Scope, "catalogrule_scope_valid"),
         ]
 
     def __str__(self) -> str:
@@ -168,12 +160,7 @@ class Disclosure(TimeStampedModel):
         default=DisclosureStatus.DRAFT,
         db_index=True,
     )
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("author"),
-        on_delete=models.PROTECT,
-        related_name="authored_disclosures",
-    )
+    author = user_link(_("author"), related_name="authored_disclosures")
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
     correction_reason = models.TextField(_("reason for the correction"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
@@ -196,13 +183,8 @@ class Disclosure(TimeStampedModel):
         verbose_name_plural = _("disclosures")
         ordering = ["-first_published_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=DisclosureStatus.values),
-                name="disclosure_status_valid",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(scope__in=Scope.values), name="disclosure_scope_valid"
-            ),
+            choices_constraint("status", DisclosureStatus, "disclosure_status_valid"),
+            choices_constraint("scope", Scope, "disclosure_scope_valid"),
             models.CheckConstraint(
                 condition=~models.Q(period="") | models.Q(event_date__isnull=False),
                 name="disclosure_has_period_or_event",
@@ -248,12 +230,7 @@ class Revision(models.Model):
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
     reason = models.TextField(_("reason for the correction"), blank=True)
     published_at = models.DateTimeField(_("published at"))
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("published by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    published_by = user_link(_("published by"))
 
     class Meta:
         verbose_name = _("revision")
@@ -314,12 +291,6 @@ class Attachment(models.Model):
         return self.original_name
 
 
-class Satisfaction(models.TextChoices):
-    SATISFIED = "satisfied", _("Satisfied")
-    BASIC = "basic", _("Basically satisfied")
-    DISSATISFIED = "dissatisfied", _("Dissatisfied")
-
-
 class Rating(models.Model):
     """An employee's satisfaction with a disclosure: the board's barometer. One each."""
 
@@ -336,9 +307,7 @@ class Rating(models.Model):
         verbose_name_plural = _("ratings")
         constraints = [
             models.UniqueConstraint(fields=["disclosure", "user"], name="rating_once_per_employee"),
-            models.CheckConstraint(
-                condition=models.Q(value__in=Satisfaction.values), name="rating_value_valid"
-            ),
+            choices_constraint("value", Satisfaction, "rating_value_valid"),
         ]
 
     def __str__(self) -> str:

@@ -1,30 +1,29 @@
 """What happens, inside the publishing transaction, when the published record of a
 disclosure changes (first publication, correction, nothing-to-report attestation,
-withdrawal). Each part has one owner module; the workflow services call only this."""
+withdrawal). Each part has one owner module. Called only by the one publish service
+(gongkai.disclosure.services.publish, which every publication goes through) and by the
+withdrawal step."""
 
 from __future__ import annotations
 
+from gongkai.disclosure.board_cache import board_changed
 from gongkai.disclosure.models import Disclosure
+from gongkai.ledger.services import ledger_record_publication
+from gongkai.search.services import search_index_update
 
 
 def record_in_ledger(disclosure: Disclosure, *, event: str) -> None:
     """Append the published record to the hash-linked ledger (gongkai.ledger)."""
-    from gongkai.ledger.services import ledger_record_publication
-
     ledger_record_publication(disclosure=disclosure, event=event)
 
 
 def update_search_index(disclosure: Disclosure) -> None:
     """Index the published revision, or drop a withdrawn one (gongkai.search)."""
-    from gongkai.search.services import search_index_update
-
     search_index_update(disclosure=disclosure)
 
 
 def invalidate_boards(disclosure: Disclosure) -> None:
-    """Forget cached board pages that show this disclosure (gongkai.disclosure.boards)."""
-    from gongkai.disclosure.boards import board_changed
-
+    """Forget cached board pages that show this disclosure (gongkai.disclosure.board_cache)."""
     board_changed(disclosure.unit_id)
 
 

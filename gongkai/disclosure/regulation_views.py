@@ -9,11 +9,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from gongkai.accounts.requests import signed_in_user
 from gongkai.core.errors import ServiceError
 from gongkai.disclosure.models import Regulation
 from gongkai.disclosure.regulations import regulation_revise
 from gongkai.disclosure.selectors import subtree_q
-from gongkai.policy import Action, can, require, visible_scope_paths
+from gongkai.policy.rules import Action, can, require, visible_scope_paths
 
 
 class RevisionForm(forms.Form):
@@ -56,7 +57,9 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         assert form is not None  # noqa: S101
         if form.is_valid():
             try:
-                regulation_revise(actor=request.user, regulation=regulation, **form.cleaned_data)
+                regulation_revise(
+                    actor=signed_in_user(request), regulation=regulation, **form.cleaned_data
+                )
             except ServiceError as error:
                 error.add_to_form(form)
             else:

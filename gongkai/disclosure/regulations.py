@@ -13,7 +13,7 @@ from gongkai.core.errors import ServiceError
 from gongkai.core.richtext import sanitize_html
 from gongkai.disclosure.models import Regulation, RegulationVersion
 from gongkai.org.models import OrgUnit
-from gongkai.policy import Action, can
+from gongkai.policy.rules import Action, can
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from gongkai.disclosure.models import Disclosure, DisclosureStatus
 from gongkai.org.models import OrgUnit, UnitKind
-from gongkai.policy import Action, visible_scope_paths
+from gongkai.policy.rules import Action, visible_scope_paths
 
 S = DisclosureStatus
 

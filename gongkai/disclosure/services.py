@@ -1,14 +1,19 @@
 """State changes of disclosures: the level-by-level workflow (层层把关), corrections as new
 revisions, withdrawal with a tombstone, and "nothing to report" attestations.
 
-Every transition is one row of TRANSITIONS, applied by :func:`disclosure_transition` with an
-atomic conditional UPDATE (two approvers racing: one wins, the other gets a clear error),
-audited in the same transaction, and followed by notifications to whoever acts next.
+Every transition is a row of FLOW (gongkai.core.workflow), taken by
+:func:`disclosure_transition` with an atomic conditional UPDATE (two approvers racing: one
+wins, the other gets a clear error), audited in the same transaction, and followed by
+notifications to whoever acts next (gongkai.notify.workflow: the policy's holders).
+
+Everything that reaches a board goes through :func:`publish`: the workflow's publish step,
+attestations, and what other apps publish at once (vote results, circulars, rankings).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -18,13 +23,14 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
-from gongkai.core.notifications import notify
 from gongkai.core.periods import KIND_BY_FREQUENCY, Frequency, InvalidPeriod, Period
 from gongkai.core.richtext import sanitize_html
+from gongkai.core.workflow import Workflow, rows
 from gongkai.disclosure.catalog import entry_rule
 from gongkai.disclosure.models import (
     CatalogEntry,
@@ -35,8 +41,9 @@ from gongkai.disclosure.models import (
     Scope,
 )
 from gongkai.disclosure.publication import publication_changed
-from gongkai.org.models import OrgUnit, Role, UnitKind
-from gongkai.policy import Action, can
+from gongkai.notify.workflow import Notice, take_step
+from gongkai.org.models import OrgUnit
+from gongkai.policy.rules import Action, approval_after, can
 
 S = DisclosureStatus
 
@@ -51,57 +58,49 @@ class Transition(StrEnum):
     WITHDRAW = "withdraw"
 
 
-@dataclass(frozen=True)
-class Step:
-    sources: frozenset[str]
-    action: Action  # the permission on the disclosure's unit
-    needs_reason: bool = False
+NEEDS_REASON = frozenset({Transition.REJECT, Transition.CORRECT, Transition.WITHDRAW})
 
-
-TRANSITIONS: dict[Transition, Step] = {
-    Transition.SUBMIT: Step(frozenset({S.DRAFT}), Action.DISCLOSURE_DRAFT),
-    Transition.APPROVE: Step(frozenset({S.SUBMITTED}), Action.DISCLOSURE_APPROVE),
-    Transition.ENDORSE: Step(frozenset({S.HEAD_APPROVED}), Action.DISCLOSURE_ENDORSE),
-    Transition.REJECT: Step(
-        frozenset({S.SUBMITTED, S.HEAD_APPROVED}), Action.DISCLOSURE_APPROVE, needs_reason=True
-    ),
-    Transition.PUBLISH: Step(frozenset({S.APPROVED}), Action.DISCLOSURE_DRAFT),
-    Transition.CORRECT: Step(frozenset({S.PUBLISHED}), Action.DISCLOSURE_DRAFT, needs_reason=True),
-    Transition.WITHDRAW: Step(
-        frozenset({S.PUBLISHED}), Action.DISCLOSURE_WITHDRAW, needs_reason=True
-    ),
-}
+# step, from, to, and the permission it needs on the disclosure's unit. Approving a
+# company's own item leads on to the leadership group's approval (policy.rules.APPROVALS).
+FLOW = Workflow(
+    model=Disclosure,
+    table=[
+        *rows(Transition.SUBMIT, [S.DRAFT], S.SUBMITTED, Action.DISCLOSURE_DRAFT),
+        *rows(Transition.APPROVE, [S.SUBMITTED], S.APPROVED, Action.DISCLOSURE_APPROVE),
+        *rows(Transition.APPROVE, [S.SUBMITTED], S.HEAD_APPROVED, Action.DISCLOSURE_APPROVE),
+        *rows(Transition.ENDORSE, [S.HEAD_APPROVED], S.APPROVED, Action.DISCLOSURE_ENDORSE),
+        *rows(Transition.REJECT, [S.SUBMITTED], S.DRAFT, Action.DISCLOSURE_APPROVE),
+        *rows(Transition.REJECT, [S.HEAD_APPROVED], S.DRAFT, Action.DISCLOSURE_ENDORSE),
+        *rows(Transition.PUBLISH, [S.APPROVED], S.PUBLISHED, Action.DISCLOSURE_DRAFT),
+        *rows(Transition.CORRECT, [S.PUBLISHED], S.DRAFT, Action.DISCLOSURE_DRAFT),
+        *rows(Transition.WITHDRAW, [S.PUBLISHED], S.WITHDRAWN, Action.DISCLOSURE_WITHDRAW),
+    ],
+    stale=gettext_lazy("This disclosure is now “%(status)s”; the step was not taken."),
+    lost=gettext_lazy("Someone else acted on this disclosure first; reload the page."),
+)
+APPROVALS_GIVEN = {S.SUBMITTED: 0, S.HEAD_APPROVED: 1}  # in review: approvals it already has
 
 MAX_REASON = 2000
 
 
-def target_status(transition: Transition, disclosure: Disclosure) -> str:
-    if transition == Transition.SUBMIT:
-        return S.SUBMITTED
+def target_status(transition: Transition, disclosure: Disclosure) -> str | None:
+    """Where the step leads this disclosure when the table has several ways: the head's
+    approval leads on to the next approval the policy asks for, if any."""
     if transition == Transition.APPROVE:
-        return S.HEAD_APPROVED if disclosure.unit.kind == UnitKind.COMPANY else S.APPROVED
-    if transition == Transition.ENDORSE:
-        return S.APPROVED
-    if transition == Transition.REJECT or transition == Transition.CORRECT:
-        return S.DRAFT
-    if transition == Transition.PUBLISH:
-        return S.PUBLISHED
-    return S.WITHDRAWN
+        return S.HEAD_APPROVED if approval_after(disclosure.unit, 1) else S.APPROVED
+    return None
 
 
 def may_transition(user: Any, disclosure: Disclosure, transition: Transition) -> bool:
     """The policy question for one transition on one disclosure (state and role)."""
-    step = TRANSITIONS[transition]
-    if disclosure.status not in step.sources:
+    row = FLOW.row(transition, disclosure.status, target_status(transition, disclosure))
+    if row is None:
         return False
-    action = step.action
-    if transition == Transition.REJECT and disclosure.status == S.HEAD_APPROVED:
-        action = Action.DISCLOSURE_ENDORSE
     if transition == Transition.APPROVE and disclosure.author_id == getattr(user, "pk", None):
         return False  # nobody approves their own disclosure
     if transition == Transition.CORRECT and disclosure.is_nil:
         return False  # an attestation is withdrawn, not corrected
-    return can(user, action, disclosure.unit)
+    return can(user, row.action, disclosure.unit)
 
 
 def available_transitions(user: Any, disclosure: Disclosure) -> list[Transition]:
@@ -245,25 +244,21 @@ def disclosure_transition(
 ) -> Disclosure:
     """Apply one step of the workflow. ``at`` back-dates the step; only for entering past
     records from the paper boards by the system (the demo, imports) — pages never pass it."""
-    step = TRANSITIONS[transition]
     reason = reason.strip()
-    if step.needs_reason and not reason:
+    if transition in NEEDS_REASON and not reason:
         raise ServiceError(_("Give a reason; it is shown with the disclosure."), field="reason")
     if len(reason) > MAX_REASON:
         raise ServiceError(_("The reason is too long."), field="reason")
     current = Disclosure.objects.select_related("unit", "entry").get(pk=disclosure.pk)
     if not may_transition(actor, current, transition):
-        if current.status not in step.sources:
-            raise ServiceError(
-                _("This disclosure is now “%(status)s”; the step was not taken.")
-                % {"status": current.get_status_display()}
-            )
+        if not FLOW.allows(transition, current.status):
+            raise FLOW.stale_error(current)
         raise ServiceError(_("You may not take this step on this disclosure."))
     if transition == Transition.SUBMIT:
         check_complete(current)
     target = target_status(transition, current)
     now = at or timezone.now()
-    changes: dict[str, Any] = {"status": target, "updated_at": now}
+    changes: dict[str, Any] = {"updated_at": now}
     if transition == Transition.SUBMIT:
         changes |= {"submitted_at": now, "rejection_reason": ""}
     elif transition == Transition.REJECT:
@@ -272,26 +267,22 @@ def disclosure_transition(
         changes["correction_reason"] = reason
     elif transition == Transition.WITHDRAW:
         changes |= {"withdrawn_at": now, "withdrawal_reason": reason}
-    # The conditional UPDATE is the lock: of two concurrent approvals only one matches.
-    won = Disclosure.objects.filter(pk=current.pk, status=current.status).update(**changes)
-    if not won:
-        raise ServiceError(_("Someone else acted on this disclosure first; reload the page."))
-    before_status = current.status
-    for name, value in changes.items():
-        setattr(current, name, value)
-    if transition == Transition.PUBLISH:
-        publish_revision(actor=actor, disclosure=current, at=now)
-    record_event(
+    take_step(
+        FLOW,
+        current,
+        transition,
         actor=actor,
-        action=f"disclosure.{transition.value}",
-        target=current,
+        audit=f"disclosure.{transition.value}",
         unit=current.unit,
-        before={"status": before_status},
-        after={"status": target, **({"reason": reason} if reason else {})},
+        changes=changes,
+        target=target,
+        after={"reason": reason} if reason else None,
+        notice=next_notice(current, transition, target=target, reason=reason),
     )
-    if transition in (Transition.PUBLISH, Transition.WITHDRAW):
+    if transition == Transition.PUBLISH:
+        publish(actor=actor, item=current, at=now)
+    elif transition == Transition.WITHDRAW:
         publication_changed(current, event=transition.value)
-    notify_next(actor=actor, disclosure=current, transition=transition, reason=reason)
     return current
 
 
@@ -314,7 +305,94 @@ def text_of(html: str) -> str:
     return strip_tags(html).strip()
 
 
-def publish_revision(*, actor: User, disclosure: Disclosure, at: Any) -> Revision:
+# --- Publishing -----------------------------------------------------------------------------
+
+
+class Source(StrEnum):
+    """Where a direct publication comes from; named in its audit event."""
+
+    ATTESTATION = "attestation"
+    BALLOTS = "ballots"
+    CIRCULAR = "circular"
+    RANKING = "ranking"
+
+
+@dataclass(frozen=True)
+class DirectPublication:
+    """What a service publishes at once, without drafting and approval: a "nothing to report"
+    attestation signed by the officer, a vote's result, a circular, a ranking. ``scope`` None
+    is the catalog rule's default; ``details`` go into the audit event."""
+
+    unit: OrgUnit
+    entry: CatalogEntry
+    title: str
+    source: Source
+    procedure: str = ""
+    result: str = ""
+    table: dict[str, Any] | None = None
+    scope: str | None = None
+    period: str = ""
+    event_date: date | None = None
+    is_nil: bool = False
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@transaction.atomic
+def publish(
+    *, actor: User, item: Disclosure | DirectPublication, at: datetime | None = None
+) -> Disclosure:
+    """The one way anything reaches a board. ``item`` is the workflow's working copy, which
+    its publish step has just moved to published and audited (``take_step``), or a
+    :class:`DirectPublication`, checked against the catalog, created here as published and
+    audited as "disclosure.publish" ("disclosure.attested" for an attestation) with its
+    source. Either way the record is published as revision n+1 with the draft's files, goes
+    into the ledger and the search index, and the boards showing it are forgotten, all in the
+    caller's transaction."""
+    now = at or timezone.now()
+    if isinstance(item, DirectPublication):
+        disclosure = published_row(actor=actor, item=item)
+    else:
+        disclosure = item
+    if disclosure.status != S.PUBLISHED:
+        raise ValueError(f"disclosure {disclosure.pk} is {disclosure.status}, not published")
+    publish_revision(actor=actor, disclosure=disclosure, at=now)
+    if isinstance(item, DirectPublication):
+        record_event(
+            actor=actor,
+            action="disclosure.attested" if item.is_nil else "disclosure.publish",
+            target=disclosure,
+            unit=disclosure.unit,
+            before={"status": ""},
+            after={"status": S.PUBLISHED, "source": item.source.value, **item.details},
+        )
+    publication_changed(disclosure, event="attest" if disclosure.is_nil else "publish")
+    return disclosure
+
+
+def published_row(*, actor: User, item: DirectPublication) -> Disclosure:
+    """The disclosure of a direct publication, in state published (its revision follows)."""
+    period_key, rule = check_period(item.entry, item.unit, item.period, item.event_date)
+    title, procedure, result = clean_content(
+        title=item.title, procedure=item.procedure, result=item.result
+    )
+    return Disclosure.objects.create(
+        unit=item.unit,
+        entry=item.entry,
+        period=period_key,
+        event_date=None if period_key else item.event_date,
+        is_nil=item.is_nil,
+        title=title,
+        procedure=procedure,
+        result=result,
+        table=item.table,
+        scope=item.scope or rule.default_scope,
+        status=S.PUBLISHED,
+        author=actor,
+    )
+
+
+def publish_revision(*, actor: User, disclosure: Disclosure, at: datetime) -> Revision:
+    """The published record as the next revision; the draft's files are published with it."""
     number = (disclosure.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
     revision = Revision.objects.create(
         disclosure=disclosure,
@@ -334,7 +412,6 @@ def publish_revision(*, actor: User, disclosure: Disclosure, at: Any) -> Revisio
     Disclosure.objects.filter(pk=disclosure.pk).update(**fields)
     for name, value in fields.items():
         setattr(disclosure, name, value)
-    # Files attached to the draft are published with this revision.
     disclosure.attachments.filter(published_in__isnull=True).update(published_in=revision)
     return revision
 
@@ -366,69 +443,51 @@ def attestation_file(
         .exists()
     ):
         raise ServiceError(_("Something is already published for this period."), field="period")
-    now = at or timezone.now()
     title = _("Nothing to report: %(entry)s, %(period)s") % {
         "entry": entry.name,
         "period": period_key or event_date,
     }
-    disclosure = Disclosure.objects.create(
+    item = DirectPublication(
         unit=unit,
         entry=entry,
-        period=period_key,
-        event_date=None if period_key else event_date,
-        is_nil=True,
         title=title,
-        result=sanitize_html(f"<p>{reason}</p>"),
+        source=Source.ATTESTATION,
+        result=f"<p>{reason}</p>",
         scope=Scope.INTERNAL,
-        status=S.PUBLISHED,
-        author=actor,
+        period=period_key,
+        event_date=event_date,
+        is_nil=True,
+        details={"entry": entry.code, "period": period_key, "reason": reason},
     )
-    publish_revision(actor=actor, disclosure=disclosure, at=now)
-    record_event(
-        actor=actor,
-        action="disclosure.attested",
-        target=disclosure,
-        unit=unit,
-        after={"entry": entry.code, "period": period_key, "reason": reason},
-    )
-    publication_changed(disclosure, event="attest")
-    return disclosure
+    return publish(actor=actor, item=item, at=at)
 
 
 # --- Notifications --------------------------------------------------------------------------
 
 
-def holders(role: str, unit: OrgUnit) -> list[User]:
-    """Active users holding ``role`` on the unit or one of its ancestors."""
-    return list(
-        User.objects.filter(
-            is_active=True,
-            role_assignments__role=role,
-            role_assignments__unit_id__in=unit.path_ids,
-        ).distinct()
-    )
-
-
-def notify_next(
-    *, actor: User, disclosure: Disclosure, transition: Transition, reason: str
-) -> None:
+def next_notice(
+    disclosure: Disclosure, transition: Transition, *, target: str | None, reason: str
+) -> Notice | None:
+    """Whoever acts next: the holders of the next approval the policy asks for, or the
+    author once it is approved or returned."""
     url = f"/disclosures/{disclosure.pk}/"
     title = disclosure.title
+    unit = disclosure.unit
     if transition == Transition.SUBMIT:
-        people = holders(Role.UNIT_HEAD, disclosure.unit)
         message = _("Waiting for your approval: %(title)s") % {"title": title}
-    elif transition == Transition.APPROVE and disclosure.status == S.HEAD_APPROVED:
-        people = holders(Role.LEADERSHIP, disclosure.unit)
+        given = APPROVALS_GIVEN[S.SUBMITTED]
+        return Notice(message, url, approval_after(unit, given), (unit,))
+    if transition == Transition.APPROVE and target == S.HEAD_APPROVED:
         message = _("Waiting for the leadership group's approval: %(title)s") % {"title": title}
-    elif transition in (Transition.APPROVE, Transition.ENDORSE):
-        people = [disclosure.author]
+        given = APPROVALS_GIVEN[S.HEAD_APPROVED]
+        return Notice(message, url, approval_after(unit, given), (unit,))
+    if transition in (Transition.APPROVE, Transition.ENDORSE):
         message = _("Approved, ready to publish: %(title)s") % {"title": title}
-    elif transition == Transition.REJECT:
-        people = [disclosure.author]
+        return Notice(message, url, people=[disclosure.author])
+    if transition == Transition.REJECT:
         message = _("Returned to you: %(title)s — %(reason)s") % {
             "title": title,
             "reason": reason[:100],
         }
-    else:
-        return
-    notify(users=[p for p in people if p.pk != actor.pk], message=message, url=url)
+        return Notice(message, url, people=[disclosure.author])
+    return None

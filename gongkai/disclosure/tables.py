@@ -24,32 +24,23 @@ the end of the input (合计 …) is checked against the sum and dropped: the se
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
 import unicodedata
-import zipfile
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import openpyxl
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gongkai.core.spreadsheets import CellError, SpreadsheetError, read_spreadsheet
 from gongkai.core.uploads import too_large_message
-from gongkai.org.roster_parse import (
-    MAX_UNPACKED_RATIO,
-    OLE2_MAGIC,
-    ZIP_MAGIC,
-    decode_text_file,
-    zip_unpacked_size,
-)
 
 MAX_ROWS = 2_000
 MAX_COLUMNS = 20
@@ -60,7 +51,6 @@ TITLE_ROWS = 10  # title lines above an uploaded table's header, at most
 LAST_SHEET_ROW = 20_000  # a workbook with anything below this row is refused
 MAX_ERRORS = 100  # collected; the form shows the first MAX_ERRORS_SHOWN
 MAX_ERRORS_SHOWN = 30
-NOT_TABLES = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff")
 
 UNIT_SUFFIX_RE = re.compile(r"\((?:元|万元|人民币|¥|yuan|rmb|cny)\)$")
 MONEY_SUFFIXES = ("金额", "费用", "费", "合计", "总计", "小计", "总额", "价款", "单价")
@@ -80,24 +70,7 @@ TABLE_TEXT_HELP = gettext_lazy(
 )
 
 
-@dataclass(frozen=True)
-class TableError:
-    """One problem, located as the user sees it: the header is row 1 (line 1 when typed)."""
-
-    row: int | None
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.row is None:
-            return self.message
-        if not self.column:
-            return _("row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
-        return _("row %(row)s, column %(column)s: %(message)s") % {
-            "row": self.row,
-            "column": self.column,
-            "message": self.message,
-        }
+TableError = CellError  # a table's problems are located like any spreadsheet's
 
 
 @dataclass
@@ -481,90 +454,36 @@ def table_parse_text(text: str, *, money_headers: Collection[str] = ()) -> Parse
 def table_parse_upload(
     data: bytes, filename: str = "", *, money_headers: Collection[str] = ()
 ) -> ParsedTable:
-    """An uploaded .xlsx (first sheet) or .csv (UTF-8 with or without a BOM, GB18030,
-    UTF-16), told apart by the content; the file name appears only in messages."""
+    """An uploaded .xlsx (first sheet) or .csv, read by
+    :func:`gongkai.core.spreadsheets.read_spreadsheet`; the file name appears only in
+    messages."""
     try:
-        limit = settings.UPLOAD_MAX_BYTES
-        if len(data) > limit:
-            raise TableFileError(too_large_message(limit))
-        if not data.strip():
-            raise TableFileError(_("The file is empty."))
-        rows: Rows
-        if data.startswith(ZIP_MAGIC):
-            rows = _xlsx_rows(data, filename)
-        elif data.startswith(OLE2_MAGIC):
-            raise TableFileError(
-                _("This is an old .xls workbook. Save it as .xlsx or .csv and upload that.")
-            )
-        elif data.startswith(NOT_TABLES):
-            raise _not_a_table(filename)
-        else:
-            text = decode_text_file(data)
-            if text is None:
-                raise _not_a_table(filename)
-            rows = _csv_rows(text)
+        sheet = read_spreadsheet(data, not_a_spreadsheet=_not_a_table(filename))
+        rows: Rows = enumerate(sheet.rows, start=1)
+        if sheet.is_workbook:
+            rows = _above_last_sheet_row(rows)
         return _assemble(rows, title_rows=True, money_headers=money_headers)
-    except TableFileError as error:
+    except (SpreadsheetError, TableFileError) as error:
         return ParsedTable(errors=[TableError(None, "", error.message)])
 
 
-def _not_a_table(filename: str) -> TableFileError:
-    return TableFileError(
-        _("“%(name)s” is not a spreadsheet. Upload the table as an .xlsx workbook or a CSV file.")
-        % {"name": filename[-60:] or _("The file")}
-    )
+def _not_a_table(filename: str) -> str:
+    return _(
+        "“%(name)s” is not a spreadsheet. Upload the table as an .xlsx workbook or a CSV file."
+    ) % {"name": filename[-60:] or _("The file")}
 
 
-def _xlsx_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
-    try:
-        unpacked = zip_unpacked_size(data)
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
-        raise _not_a_table(filename) from error
-    if unpacked > MAX_UNPACKED_RATIO * settings.UPLOAD_MAX_BYTES:
-        raise TableFileError(_("The workbook is too large once unpacked."))
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds on a file that is no workbook
-        raise _not_a_table(filename) from error
-    return _sheet_rows(workbook, filename)
-
-
-def _sheet_rows(workbook: Any, filename: str) -> Iterator[tuple[int, list[Any]]]:
-    """The first sheet's rows with their Excel numbers; numbers stay numbers (exact amounts
-    are read from them), dates stay dates."""
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # the stored dimension may be wrong; read every row
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if number > LAST_SHEET_ROW:
-                if any(cell_text(v) for v in values):
-                    raise TableFileError(
-                        _("The sheet has rows below row %(row)s; a table has at most %(max)s.")
-                        % {"row": f"{LAST_SHEET_ROW:,}", "max": f"{MAX_ROWS:,}"}
-                    )
-                continue
-            yield number, list(values)
-    except TableFileError:
-        raise
-    except Exception as error:  # a damaged sheet inside a valid zip
-        raise _not_a_table(filename) from error
-    finally:
-        workbook.close()
-
-
-def _csv_rows(text: str) -> Iterator[tuple[int, list[Any]]]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    number = 0
-    try:
-        for number, cells in enumerate(reader, start=1):
-            yield number, list(cells)
-    except csv.Error as error:
-        raise TableFileError(
-            _("The CSV file is malformed near row %(row)s: %(reason)s")
-            % {"row": number + 1, "reason": error}
-        ) from error
+def _above_last_sheet_row(rows: Rows) -> Iterator[tuple[int, list[Any]]]:
+    """A workbook's rows down to LAST_SHEET_ROW; anything written below it is refused."""
+    for number, values in rows:
+        if number > LAST_SHEET_ROW:
+            if any(cell_text(v) for v in values):
+                raise TableFileError(
+                    _("The sheet has rows below row %(row)s; a table has at most %(max)s.")
+                    % {"row": f"{LAST_SHEET_ROW:,}", "max": f"{MAX_ROWS:,}"}
+                )
+            continue
+        yield number, values
 
 
 # --- For the disclosure form and the pages ------------------------------------------------------

@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from gongkai.accounts.requests import signed_in_user
 from gongkai.core.errors import ServiceError
+from gongkai.disclosure import permissions as disclosure_policy
 from gongkai.disclosure import selectors, services
 from gongkai.disclosure.attachments import attachment_add, attachment_remove
 from gongkai.disclosure.diff import revision_diff
@@ -29,8 +31,7 @@ from gongkai.disclosure.forms import (
 from gongkai.disclosure.models import Attachment, Disclosure, Revision
 from gongkai.disclosure.services import Transition
 from gongkai.disclosure.tables import table_to_text
-from gongkai.policy import Action, can
-from gongkai.policy import disclosure as disclosure_policy
+from gongkai.policy.rules import Action, can
 
 PER_PAGE = 20
 
@@ -69,7 +70,7 @@ def create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             disclosure = services.disclosure_create(
-                actor=request.user,
+                actor=signed_in_user(request),
                 unit=data["unit"],
                 entry=data["entry"],
                 title=data["title"],
@@ -109,7 +110,9 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         if data.get("table") is not None or data.get("table_text") == "":
             fields["table"] = data.get("table")
         try:
-            services.disclosure_update(actor=request.user, disclosure=disclosure, **fields)
+            services.disclosure_update(
+                actor=signed_in_user(request), disclosure=disclosure, **fields
+            )
         except ServiceError as error:
             error.add_to_form(form)
         else:
@@ -165,12 +168,12 @@ def step(request: HttpRequest, pk: int, transition: str) -> HttpResponse:
         raise Http404 from None
     if not services.may_transition(request.user, disclosure, chosen):
         raise PermissionDenied
-    needs_reason = services.TRANSITIONS[chosen].needs_reason
+    needs_reason = chosen in services.NEEDS_REASON
     form = ReasonForm(request.POST or None) if needs_reason else None
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
             services.disclosure_transition(
-                actor=request.user,
+                actor=signed_in_user(request),
                 disclosure=disclosure,
                 transition=chosen,
                 reason=form.cleaned_data["reason"] if form is not None else "",
@@ -236,7 +239,7 @@ def attest(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             disclosure = services.attestation_file(
-                actor=request.user,
+                actor=signed_in_user(request),
                 unit=data["unit"],
                 entry=data["entry"],
                 reason=data["reason"],
@@ -262,7 +265,9 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             attachment_add(
-                actor=request.user, disclosure=disclosure, upload=form.cleaned_data["file"]
+                actor=signed_in_user(request),
+                disclosure=disclosure,
+                upload=form.cleaned_data["file"],
             )
         except ServiceError as error:
             messages.error(request, error.message)
@@ -282,7 +287,7 @@ def attachment_delete(request: HttpRequest, pk: int, attachment_pk: int) -> Http
         raise PermissionDenied
     if request.method == "POST":
         try:
-            attachment_remove(actor=request.user, attachment=attachment)
+            attachment_remove(actor=signed_in_user(request), attachment=attachment)
         except ServiceError as error:
             messages.error(request, error.message)
         else:

@@ -7,7 +7,6 @@ from typing import Any, NoReturn
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.disclosure.models import Disclosure
 from gongkai.ledger import canonical
 
 HEAD_ID = 1  # the single LedgerHead row
@@ -69,7 +68,7 @@ class LedgerEntry(models.Model):
     # Not hashed: an index for the disclosure's page; verification checks it against the
     # record. PROTECT also stops the database from deleting a published disclosure.
     disclosure = models.ForeignKey(
-        Disclosure,
+        "disclosure.Disclosure",
         verbose_name=_("disclosure"),
         on_delete=models.PROTECT,
         related_name="ledger_entries",

@@ -1,6 +1,6 @@
 """Appending to the publication ledger. Called inside the publishing transaction (see
-gongkai.disclosure.publication.record_in_ledger), so a publication and its ledger entry
-commit or roll back together.
+record_in_ledger in the disclosure app's publication module), so a publication and its
+ledger entry commit or roll back together.
 
 Appends are serialised: the head row is locked with SELECT … FOR UPDATE until the
 publishing transaction ends (PostgreSQL); SQLite runs every transaction in IMMEDIATE mode,
@@ -16,11 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 
-from gongkai.disclosure.models import Attachment, Disclosure, Revision
 from gongkai.ledger import canonical
 from gongkai.ledger.models import HEAD_ID, Event, LedgerEntry, LedgerHead, RecordType
+from gongkai.ledger.sources import source
 
 
 def locked_head() -> LedgerHead:
@@ -77,39 +78,20 @@ def ledger_append(
     return entry
 
 
-def ledger_record_publication(*, disclosure: Disclosure, event: str) -> LedgerEntry:
+def ledger_record_publication(*, disclosure: Model, event: str) -> LedgerEntry:
     """Record a publication, correction or attestation (its published revision, with the
     files published with it) or a withdrawal (its tombstone). The record is read back from
-    the database so that the hash covers exactly what is stored, as verification will read
-    it. Called after the revision's files were marked published (publish_revision)."""
+    the database (by its registered source, gongkai.ledger.sources) so that the hash covers
+    exactly what is stored, as verification will read it. Called after the revision's files
+    were marked published (publish_revision)."""
     kind = Event(event)
-    if kind == Event.WITHDRAW:
-        withdrawn = Disclosure.objects.get(pk=disclosure.pk)
-        if withdrawn.withdrawn_at is None:
-            raise ValueError(f"disclosure {disclosure.pk} is not withdrawn")
-        return ledger_append(
-            record_type=RecordType.WITHDRAWAL,
-            record_id=withdrawn.pk,
-            event=kind,
-            disclosure_id=withdrawn.pk,
-            content=canonical.withdrawal_content(withdrawn),
-        )
-    revision_id = (
-        Disclosure.objects.filter(pk=disclosure.pk)
-        .values_list("published_revision_id", flat=True)
-        .get()
-    )
-    if revision_id is None:
-        raise ValueError(f"disclosure {disclosure.pk} has no published revision")
-    revision = Revision.objects.select_related(
-        "disclosure__unit", "disclosure__entry", "published_by"
-    ).get(pk=revision_id)
-    files = canonical.file_manifest(Attachment.objects.filter(published_in=revision))
+    record_type = RecordType.WITHDRAWAL if kind == Event.WITHDRAW else RecordType.REVISION
+    record = source(record_type).current(disclosure.pk)
     return ledger_append(
-        record_type=RecordType.REVISION,
-        record_id=revision.pk,
+        record_type=record_type,
+        record_id=record.record_id,
         event=kind,
-        disclosure_id=revision.disclosure_id,
-        content=canonical.revision_content_v2(revision, files),
-        files=files,
+        disclosure_id=record.disclosure_id,
+        content=record.content(canonical.CURRENT_VERSION),
+        files=record.files if record.lists_files else None,
     )

@@ -12,17 +12,16 @@ deleted from the database or added to the revision since.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import OuterRef
 from django.utils.translation import gettext as _
 
-from gongkai.disclosure.models import Attachment, Disclosure, DisclosureStatus, Revision
 from gongkai.ledger import canonical
 from gongkai.ledger.models import HEAD_ID, LedgerEntry, LedgerHead, ProblemKind, RecordType
+from gongkai.ledger.sources import LedgerRecord, StoredFile, source
 
 BATCH = 500
 READ_CHUNK = 1024 * 1024
@@ -56,164 +55,146 @@ class Problem:
         )
 
 
-@dataclass(frozen=True)
-class Record:
-    """A ledgered record as it is now: a revision (with the files published with it) or a
-    withdrawn disclosure."""
-
-    disclosure_id: int
-    title: str
-    revision: Revision | None = None
-    withdrawn: Disclosure | None = None
-    attachments: tuple[Attachment, ...] = ()
-
-    @property
-    def files(self) -> list[dict[str, Any]]:
-        return canonical.file_manifest(self.attachments)
-
-    def content(self, version: int, files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """The canonical content of ``version``; for a revision from version 2 on, with
-        ``files`` as its file list (by default the files as they are now)."""
-        if self.revision is None:
-            return canonical.withdrawal_content(self.withdrawn)
-        if version == canonical.FIRST_VERSION:
-            return canonical.revision_content(self.revision)
-        return canonical.revision_content_v2(self.revision, self.files if files is None else files)
-
-
-def load_records(entries: Iterable[LedgerEntry]) -> dict[tuple[str, int], Record]:
-    """The current records of the entries, three queries for any number of entries."""
-    revision_ids: list[int] = []
-    disclosure_ids: list[int] = []
+def load_records(entries: Iterable[LedgerEntry]) -> dict[tuple[str, int], LedgerRecord]:
+    """The current records of the entries, from their registered sources (a fixed number of
+    queries for any number of entries: three for revisions and withdrawals)."""
+    ids: dict[str, list[int]] = {record_type: [] for record_type in RecordType.values}
     for entry in entries:
-        if entry.record_type == RecordType.REVISION:
-            revision_ids.append(entry.record_id)
-        elif entry.record_type == RecordType.WITHDRAWAL:
-            disclosure_ids.append(entry.record_id)
-    records: dict[tuple[str, int], Record] = {}
-    files: dict[int, list[Attachment]] = defaultdict(list)
-    if revision_ids:
-        for attachment in Attachment.objects.filter(published_in_id__in=revision_ids):
-            files[attachment.published_in_id].append(attachment)  # type: ignore[index]
-    revisions = Revision.objects.filter(pk__in=revision_ids).select_related(
-        "disclosure__unit", "disclosure__entry", "published_by"
-    )
-    for revision in revisions:
-        records[(RecordType.REVISION, revision.pk)] = Record(
-            disclosure_id=revision.disclosure_id,
-            title=revision.disclosure.title,
-            revision=revision,
-            attachments=tuple(files.get(revision.pk, ())),
-        )
-    for disclosure in Disclosure.objects.filter(pk__in=disclosure_ids):
-        records[(RecordType.WITHDRAWAL, disclosure.pk)] = Record(
-            disclosure_id=disclosure.pk, title=disclosure.title, withdrawn=disclosure
-        )
+        if entry.record_type in ids:
+            ids[entry.record_type].append(entry.record_id)
+    records: dict[tuple[str, int], LedgerRecord] = {}
+    for record_type, wanted in ids.items():
+        if wanted:
+            for record in source(record_type).load(wanted):
+                records[(record_type, record.record_id)] = record
     return records
+
+
+Finding = tuple[ProblemKind, str]
 
 
 def check_entry(
     entry: LedgerEntry,
     *,
     previous_hash: str | None,
-    record: Record | None,
+    record: LedgerRecord | None,
     read_files: bool = False,
 ) -> list[Problem]:
     """The problems of one entry. ``previous_hash`` is the stored hash of the entry before
     (the genesis hash for entry 1), or None when that entry is missing. With ``read_files``
     the stored bytes of the revision's files are hashed again too."""
-    problems: list[Problem] = []
-
-    def problem(kind: ProblemKind, detail: str) -> None:
-        problems.append(
-            Problem(
-                kind=kind,
-                detail=detail,
-                sequence=entry.sequence,
-                record_type=entry.record_type,
-                record_id=entry.record_id,
-                disclosure_id=record.disclosure_id if record else entry.disclosure_id,
-                title=record.title if record else entry.disclosure.title,
+    found = entry_findings(entry, previous_hash)
+    if record is None:
+        found.append((ProblemKind.RECORD_MISSING, _("the record is no longer in the database")))
+    elif entry.canonical_version not in canonical.VERSIONS:
+        found.append(
+            (
+                ProblemKind.ENTRY_ALTERED,
+                _("canonical version %(version)s does not exist")
+                % {"version": entry.canonical_version},
             )
         )
+    else:
+        published, content = content_findings(entry, record)
+        found += content
+        if record.disclosure_id != entry.disclosure_id:
+            filed = {"filed": entry.disclosure_id}
+            detail = _("the entry is filed under disclosure %(filed)s") % filed
+            found.append((ProblemKind.WRONG_DISCLOSURE, detail))
+        if read_files and record.lists_files:
+            found += stored_file_findings(record, published)
+    if not found:
+        return []
+    disclosure_id = record.disclosure_id if record else entry.disclosure_id
+    title = record.title if record else entry.disclosure.title
+    return [
+        Problem(
+            kind=kind,
+            detail=detail,
+            sequence=entry.sequence,
+            record_type=entry.record_type,
+            record_id=entry.record_id,
+            disclosure_id=disclosure_id,
+            title=title,
+        )
+        for kind, detail in found
+    ]
 
+
+def entry_findings(entry: LedgerEntry, previous_hash: str | None) -> list[Finding]:
+    """The entry's own hash, and its link to the entry before."""
+    found: list[Finding] = []
     computed = entry.computed_hash()
     if computed != entry.entry_hash:
-        problem(
-            ProblemKind.ENTRY_ALTERED,
-            _("the entry's fields hash to %(now)s, not to its stored hash %(stored)s")
-            % {"now": computed, "stored": entry.entry_hash},
+        found.append(
+            (
+                ProblemKind.ENTRY_ALTERED,
+                _("the entry's fields hash to %(now)s, not to its stored hash %(stored)s")
+                % {"now": computed, "stored": entry.entry_hash},
+            )
         )
     if previous_hash is None:
-        problem(
-            ProblemKind.ENTRY_MISSING,
-            _("entry #%(n)s, which this one links to, is missing") % {"n": entry.sequence - 1},
+        found.append(
+            (
+                ProblemKind.ENTRY_MISSING,
+                _("entry #%(n)s, which this one links to, is missing") % {"n": entry.sequence - 1},
+            )
         )
     elif entry.prev_hash != previous_hash:
-        problem(
-            ProblemKind.CHAIN_BROKEN,
-            _("its previous hash %(link)s is not the hash %(stored)s of entry #%(n)s")
-            % {"link": entry.prev_hash, "stored": previous_hash, "n": entry.sequence - 1},
-        )
-    if record is None:
-        problem(ProblemKind.RECORD_MISSING, _("the record is no longer in the database"))
-        return problems
-    version = entry.canonical_version
-    if version not in canonical.VERSIONS:
-        problem(
-            ProblemKind.ENTRY_ALTERED,
-            _("canonical version %(version)s does not exist") % {"version": version},
-        )
-        return problems
-    published: list[dict[str, Any]] | None = None
-    now = canonical.content_hash(record.content(version))
-    if now != entry.content_hash:
-        if record.revision is not None and version >= canonical.FILES_VERSION:
-            # Name the files that differ from the list the entry hashed; the revision's own
-            # fields changed too unless that list with them gives the published hash.
-            published = entry.files if isinstance(entry.files, list) else []
-            for kind, detail in compare_files(published, record.files):
-                problem(kind, detail)
-            intact = canonical.content_hash(record.content(version, published))
-            if intact != entry.content_hash:
-                problem(
-                    ProblemKind.CONTENT_CHANGED,
-                    _("the record now hashes to %(now)s, but %(recorded)s was published")
-                    % {"now": now, "recorded": entry.content_hash},
-                )
-        else:
-            problem(
-                ProblemKind.CONTENT_CHANGED,
-                _("the record now hashes to %(now)s, but %(recorded)s was published")
-                % {"now": now, "recorded": entry.content_hash},
+        found.append(
+            (
+                ProblemKind.CHAIN_BROKEN,
+                _("its previous hash %(link)s is not the hash %(stored)s of entry #%(n)s")
+                % {"link": entry.prev_hash, "stored": previous_hash, "n": entry.sequence - 1},
             )
-    elif (
-        record.revision is not None
-        and version >= canonical.FILES_VERSION
-        and entry.files != record.files
-    ):
-        problem(
-            ProblemKind.ENTRY_ALTERED,
-            _("the entry's list of files is not the one its content hash covers"),
         )
-    if record.disclosure_id != entry.disclosure_id:
-        problem(
-            ProblemKind.WRONG_DISCLOSURE,
-            _("the entry is filed under disclosure %(filed)s") % {"filed": entry.disclosure_id},
+    return found
+
+
+def content_findings(
+    entry: LedgerEntry, record: LedgerRecord
+) -> tuple[list[dict[str, Any]] | None, list[Finding]]:
+    """Whether the record still hashes to what was published; and the published list of
+    files, when the record changed and the entry lists them."""
+    version = entry.canonical_version
+    files_listed = record.lists_files and version >= canonical.FILES_VERSION
+    now = canonical.content_hash(record.content(version))
+    changed = (
+        ProblemKind.CONTENT_CHANGED,
+        _("the record now hashes to %(now)s, but %(recorded)s was published")
+        % {"now": now, "recorded": entry.content_hash},
+    )
+    if now == entry.content_hash:
+        if files_listed and entry.files != record.files:
+            detail = _("the entry's list of files is not the one its content hash covers")
+            return None, [(ProblemKind.ENTRY_ALTERED, detail)]
+        return None, []
+    if not files_listed:
+        return None, [changed]
+    # Name the files that differ from the list the entry hashed; the revision's own fields
+    # changed too unless that list with them gives the published hash.
+    published = entry.files if isinstance(entry.files, list) else []
+    found: list[Finding] = list(compare_files(published, record.files))
+    if canonical.content_hash(record.content(version, published)) != entry.content_hash:
+        found.append(changed)
+    return published, found
+
+
+def stored_file_findings(
+    record: LedgerRecord, published: list[dict[str, Any]] | None
+) -> list[Finding]:
+    """The stored bytes of the record's files against the checksums that were published (the
+    row's own when the entry does not list the file: version 1, or a file added since)."""
+    recorded = {f.get("id"): f for f in (published or []) if isinstance(f, dict)}
+    found: list[Finding] = []
+    for attachment in record.attachments:
+        listed = recorded.get(attachment.pk, {})
+        found += check_stored_file(
+            attachment,
+            expected=listed.get("sha256", attachment.sha256),
+            name=listed.get("name", attachment.original_name),
         )
-    if read_files and record.revision is not None:
-        # The bytes are compared with the checksum that was published (the row's own when
-        # the entry does not list the file: version 1, or a file added since).
-        recorded = {f.get("id"): f for f in (published or []) if isinstance(f, dict)}
-        for attachment in record.attachments:
-            listed = recorded.get(attachment.pk, {})
-            for kind, detail in check_stored_file(
-                attachment,
-                expected=listed.get("sha256", attachment.sha256),
-                name=listed.get("name", attachment.original_name),
-            ):
-                problem(kind, detail)
-    return problems
+    return found
 
 
 def file_label(name: Any, pk: Any) -> str:
@@ -283,7 +264,7 @@ def compare_files(
 
 
 def check_stored_file(
-    attachment: Attachment, *, expected: str, name: str
+    attachment: StoredFile, *, expected: str, name: str
 ) -> list[tuple[ProblemKind, str]]:
     """Hash the stored bytes of a published file again; ``expected`` is the SHA-256 that was
     published, ``name`` the name it was published under."""
@@ -423,39 +404,20 @@ def check_written_heads(heads: Sequence[tuple[int, str]]) -> list[Problem]:
 def unrecorded(*, disclosure_id: int | None = None) -> list[Problem]:
     """Published revisions and withdrawals that have no ledger entry."""
     entries = LedgerEntry.objects.filter(record_id=OuterRef("pk"))
-    revisions = Revision.objects.filter(
-        ~Exists(entries.filter(record_type=RecordType.REVISION))
-    ).select_related("disclosure")
-    withdrawn = Disclosure.objects.filter(
-        Q(status=DisclosureStatus.WITHDRAWN) | Q(withdrawn_at__isnull=False),
-        ~Exists(entries.filter(record_type=RecordType.WITHDRAWAL)),
-    )
-    if disclosure_id is not None:
-        revisions = revisions.filter(disclosure_id=disclosure_id)
-        withdrawn = withdrawn.filter(pk=disclosure_id)
-    problems = [
+    return [
         Problem(
             kind=ProblemKind.NOT_RECORDED,
-            detail=_("revision %(n)s") % {"n": r.number},
-            record_type=RecordType.REVISION,
-            record_id=r.pk,
-            disclosure_id=r.disclosure_id,
-            title=r.disclosure.title,
+            detail=missing.detail,
+            record_type=record_type,
+            record_id=missing.record_id,
+            disclosure_id=missing.disclosure_id,
+            title=missing.title,
         )
-        for r in revisions.order_by("pk")
-    ]
-    problems += [
-        Problem(
-            kind=ProblemKind.NOT_RECORDED,
-            detail=_("withdrawal"),
-            record_type=RecordType.WITHDRAWAL,
-            record_id=d.pk,
-            disclosure_id=d.pk,
-            title=d.title,
+        for record_type in RecordType
+        for missing in source(record_type).unrecorded(
+            entries.filter(record_type=record_type), disclosure_id=disclosure_id
         )
-        for d in withdrawn.order_by("pk")
     ]
-    return problems
 
 
 def entry_checks(entries: Sequence[LedgerEntry]) -> list[tuple[LedgerEntry, list[Problem]]]:

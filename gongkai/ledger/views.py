@@ -5,11 +5,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from gongkai.disclosure.models import Disclosure
 from gongkai.ledger.forms import HeadCheckForm
 from gongkai.ledger.models import LedgerEntry
+from gongkai.ledger.sources import readable_disclosure
 from gongkai.ledger.verification import entry_checks, unrecorded
-from gongkai.policy.disclosure import can_read
 
 ENTRIES_PER_PAGE = 50
 
@@ -35,11 +34,12 @@ def head(request: HttpRequest) -> HttpResponse:
 
 def disclosure_entries(request: HttpRequest, pk: int) -> HttpResponse:
     """A disclosure's ledger entries and whether each verifies now. Readable by whoever may
-    read the disclosure (the public too, for public items); 404 otherwise, as for missing."""
-    disclosure = Disclosure.objects.select_related("unit").filter(pk=pk).first()
-    if disclosure is None or not can_read(request.user, disclosure):
+    read the disclosure (the public too, for public items); 404 otherwise, as for missing.
+    The disclosure app says which (its reader registered in gongkai.ledger.sources)."""
+    disclosure = readable_disclosure(request.user, pk)
+    if disclosure is None:
         raise Http404
-    entries = LedgerEntry.objects.filter(disclosure=disclosure).select_related("disclosure")
+    entries = LedgerEntry.objects.filter(disclosure_id=disclosure.pk).select_related("disclosure")
     page = Paginator(entries.order_by("sequence"), ENTRIES_PER_PAGE).get_page(
         request.GET.get("page")
     )

@@ -1,43 +1,31 @@
 """Reading an HR roster (.xlsx or .csv) into rows, with every row error located as the user
 sees it in Excel (the header is row 1).
 
-The format is detected by content, not by the file name: an .xlsx is a zip read with openpyxl
-in read-only mode; anything else is CSV in UTF-8 (with or without a BOM), GB18030 (what
-Chinese Excel saves) or UTF-16. A title line above the header is tolerated, other columns are
-ignored, and English header aliases are accepted.
+The file is read by :func:`gongkai.core.spreadsheets.read_spreadsheet` (.xlsx or CSV, told
+apart by the content). A title line above the header is tolerated, other columns are ignored,
+and English header aliases are accepted.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import itertools
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO
 
-import openpyxl
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
-from gongkai.core.uploads import too_large_message
+from gongkai.core.spreadsheets import CellError, SpreadsheetError, read_spreadsheet
 from gongkai.org.models import OrgUnit
 
 MAX_ROWS = 200_000
 # A title line or two above the header is common in HR exports; look this far for it.
 HEADER_SEARCH_ROWS = 10
-# An .xlsx is a zip: refuse archives that unpack to far more than the upload limit.
-MAX_UNPACKED_RATIO = 20
 EMPLOYEE_NO_RE = re.compile(r"[0-9A-Za-z._-]+")
-CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 YES, NO = "是", "否"
-ZIP_MAGIC = b"PK\x03\x04"
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls format
 
 UnitKey = tuple[str, str]  # (department name, team name); ("", "") is the company itself
 
@@ -79,22 +67,7 @@ HEADER_ALIASES = {alias: column for column in COLUMNS for alias in (column.heade
 # --- Rows and errors ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RosterError:
-    """One problem, located as the user sees it in Excel: the header is row 1."""
-
-    row: int | None
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.row is None:
-            return self.message
-        return _("row %(row)s, column %(column)s: %(message)s") % {
-            "row": self.row,
-            "column": self.column,
-            "message": self.message,
-        }
+RosterError = CellError  # a roster's problems are located like any spreadsheet's
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,74 +106,14 @@ class RosterFileError(Exception):
 def roster_parse(*, data: bytes | IO[bytes]) -> ParsedRoster:
     """Read an .xlsx or .csv roster. Every row error is collected, not just the first."""
     try:
-        raw = _read_limited(data)
-        return _parse_table(_table(raw))
-    except RosterFileError as error:
+        sheet = read_spreadsheet(data, not_a_spreadsheet=_not_a_spreadsheet())
+        return _parse_table([_cell_text(value) for value in cells] for cells in sheet.rows)
+    except (RosterFileError, SpreadsheetError) as error:
         return ParsedRoster(errors=[RosterError(None, "", error.message)], readable=False)
 
 
-def _read_limited(data: bytes | IO[bytes]) -> bytes:
-    limit = settings.UPLOAD_MAX_BYTES
-    raw = data if isinstance(data, bytes) else data.read(limit + 1)
-    if len(raw) > limit:
-        raise RosterFileError(too_large_message(limit))
-    if not raw.strip():
-        raise RosterFileError(_("The file is empty."))
-    return raw
-
-
-def _table(raw: bytes) -> Iterator[list[str]]:
-    """The cells of each row as stripped strings, by the content, not the file name."""
-    if raw.startswith(ZIP_MAGIC):
-        return _xlsx_rows(raw)
-    if raw.startswith(OLE2_MAGIC):
-        raise RosterFileError(
-            _("This is an old .xls workbook. Save it as .xlsx or .csv and upload that.")
-        )
-    return _csv_rows(_decode(raw))
-
-
-def _not_a_spreadsheet() -> RosterFileError:
-    return RosterFileError(
-        _("The file is not a spreadsheet. Upload the roster as an .xlsx workbook or a CSV file.")
-    )
-
-
-def zip_unpacked_size(raw: bytes) -> int:
-    """The total size of a zip's members once unpacked, as its directory declares it
-    (nothing is unpacked). Raises zipfile.BadZipFile, ValueError or OSError on a damaged or
-    non-zip file. Shared with the disclosure tables and attachments (zip-bomb guard)."""
-    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-        return sum(info.file_size for info in archive.infolist())
-
-
-def _xlsx_rows(raw: bytes) -> Iterator[list[str]]:
-    try:
-        unpacked = zip_unpacked_size(raw)
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
-        raise _not_a_spreadsheet() from error
-    if unpacked > MAX_UNPACKED_RATIO * settings.UPLOAD_MAX_BYTES:
-        raise RosterFileError(_("The workbook is too large once unpacked."))
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds on a file that is no workbook
-        raise _not_a_spreadsheet() from error
-    return _sheet_rows(workbook)
-
-
-def _sheet_rows(workbook: Any) -> Iterator[list[str]]:
-    """The first worksheet's rows; empty rows come through, so numbering matches Excel."""
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # the stored dimension may be wrong; read every row
-        for values in sheet.iter_rows(values_only=True):
-            yield [_cell_text(value) for value in values]
-    except RosterFileError:
-        raise
-    except Exception as error:  # a damaged sheet inside a valid zip
-        raise _not_a_spreadsheet() from error
-    finally:
-        workbook.close()
+def _not_a_spreadsheet() -> str:
+    return _("The file is not a spreadsheet. Upload the roster as an .xlsx workbook or a CSV file.")
 
 
 def _cell_text(value: object) -> str:
@@ -209,46 +122,6 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # 10023.0 from a numeric cell is employee number "10023"
     return str(value).strip()
-
-
-def _decode(raw: bytes) -> str:
-    text = decode_text_file(raw)
-    if text is None:
-        raise _not_a_spreadsheet()
-    return text
-
-
-def decode_text_file(raw: bytes) -> str | None:
-    """The text of a CSV file as Chinese Excel and others save it, or None when ``raw`` is
-    not text. Shared with the disclosure tables."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings: tuple[str, ...] = ("utf-16",)
-    else:
-        # UTF-8 (with or without a BOM), else GB18030: what Chinese Excel saves as CSV.
-        encodings = ("utf-8-sig", "gb18030")
-    for encoding in encodings:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if CONTROL_CHARS_RE.search(text[:65536]):
-            break  # binary content that happens to decode
-        return text
-    return None
-
-
-def _csv_rows(text: str) -> Iterator[list[str]]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for cells in reader:
-            yield [cell.strip() for cell in cells]
-    except csv.Error as error:
-        raise RosterFileError(
-            _("The CSV file is malformed near row %(row)s: %(reason)s")
-            % {"row": reader.line_num, "reason": error}
-        ) from error
 
 
 def _normalise_header(text: str) -> str:
@@ -323,84 +196,90 @@ def _map_columns(
     return positions, errors
 
 
+@dataclass
+class _RowReader:
+    """One row's cells read by field, its errors collected in ``errors``."""
+
+    number: int
+    cells: list[str]
+    positions: dict[str, tuple[int, str]]
+    errors: list[RosterError] = field(default_factory=list)
+
+    def value(self, name: str) -> str | None:
+        """The cell of the field, None when the file has no such column; a value longer
+        than the field holds is an error (the representative flag is checked on its own)."""
+        if name not in self.positions:
+            return None
+        index, _header = self.positions[name]
+        text = self.cells[index] if index < len(self.cells) else ""
+        limit = COLUMN_BY_FIELD[name].max_length
+        if len(text) > limit and name != "representative":
+            self.error(
+                name, _("The value is too long (at most %(max)s characters).") % {"max": limit}
+            )
+        return text
+
+    def column(self, name: str) -> str:
+        """The column's header as written in the file, or its usual header."""
+        return self.positions[name][1] if name in self.positions else COLUMN_BY_FIELD[name].header
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.append(RosterError(self.number, self.column(name), message))
+
+
+def _employee_no_problem(employee_no: str, seen: dict[str, int]) -> str | None:
+    """Why the employee number is refused (empty, malformed, repeated), or None."""
+    if not employee_no:
+        return _("The employee number is empty.")
+    if not EMPLOYEE_NO_RE.fullmatch(employee_no):
+        return _("“%(value)s” is not a valid employee number (letters, digits, . _ - only).") % {
+            "value": employee_no
+        }
+    if employee_no in seen:
+        return _("The employee number %(no)s appears twice in the file (also in row %(row)s).") % {
+            "no": employee_no,
+            "row": seen[employee_no],
+        }
+    return None
+
+
+def _representative(reader: _RowReader, flag: str | None) -> bool | None:
+    """是 / 否 / empty (否); None when the file has no such column."""
+    if flag is None:
+        return None
+    if flag in (YES, NO, ""):
+        return flag == YES
+    reader.error(
+        "representative",
+        _("“%(value)s” is not allowed: write 是 or 否 (empty means 否).") % {"value": flag[:20]},
+    )
+    return None
+
+
 def _parse_row(
     number: int,
     cells: list[str],
     positions: dict[str, tuple[int, str]],
     seen: dict[str, int],
 ) -> tuple[RosterRow | None, list[RosterError]]:
-    errors: list[RosterError] = []
-
-    def value(name: str) -> str | None:
-        if name not in positions:
-            return None
-        index, header = positions[name]
-        text = cells[index] if index < len(cells) else ""
-        limit = COLUMN_BY_FIELD[name].max_length
-        if len(text) > limit and name != "representative":
-            errors.append(
-                RosterError(
-                    number,
-                    header,
-                    _("The value is too long (at most %(max)s characters).") % {"max": limit},
-                )
-            )
-        return text
-
-    def column(name: str) -> str:
-        return positions[name][1] if name in positions else COLUMN_BY_FIELD[name].header
-
-    employee_no = value("employee_no") or ""
-    name = value("name") or ""
-    department = value("department") or ""
-    team = value("team") or ""
-    position = value("position")
-    flag = value("representative")
-
-    if not employee_no:
-        errors.append(
-            RosterError(number, column("employee_no"), _("The employee number is empty."))
-        )
-    elif not EMPLOYEE_NO_RE.fullmatch(employee_no):
-        errors.append(
-            RosterError(
-                number,
-                column("employee_no"),
-                _("“%(value)s” is not a valid employee number (letters, digits, . _ - only).")
-                % {"value": employee_no},
-            )
-        )
-    elif employee_no in seen:
-        errors.append(
-            RosterError(
-                number,
-                column("employee_no"),
-                _("The employee number %(no)s appears twice in the file (also in row %(row)s).")
-                % {"no": employee_no, "row": seen[employee_no]},
-            )
-        )
-    else:
+    reader = _RowReader(number, cells, positions)
+    employee_no = reader.value("employee_no") or ""
+    name = reader.value("name") or ""
+    department = reader.value("department") or ""
+    team = reader.value("team") or ""
+    position = reader.value("position")
+    flag = reader.value("representative")
+    problem = _employee_no_problem(employee_no, seen)
+    if problem is None:
         seen[employee_no] = number
+    else:
+        reader.error("employee_no", problem)
     if not name:
-        errors.append(RosterError(number, column("name"), _("The name is empty.")))
+        reader.error("name", _("The name is empty."))
     if team and not department:
-        errors.append(
-            RosterError(number, column("team"), _("A team is given without its department."))
-        )
-    representative: bool | None = None
-    if flag is not None:
-        if flag in (YES, NO, ""):
-            representative = flag == YES
-        else:
-            errors.append(
-                RosterError(
-                    number,
-                    column("representative"),
-                    _("“%(value)s” is not allowed: write 是 or 否 (empty means 否).")
-                    % {"value": flag[:20]},
-                )
-            )
-    if errors:
-        return None, errors
+        reader.error("team", _("A team is given without its department."))
+    representative = _representative(reader, flag)
+    if reader.errors:
+        return None, reader.errors
     row = RosterRow(number, employee_no, name, department, team, position, representative)
-    return row, errors
+    return row, reader.errors

@@ -27,12 +27,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gongkai.accounts.requests import signed_in_user
+from gongkai.core.access import require
 from gongkai.core.uploads import declared_body_too_large, too_large_message
 from gongkai.org import roster
 from gongkai.org.forms import RosterUploadForm
 from gongkai.org.models import OrgUnit
 from gongkai.org.selectors import importable_companies
-from gongkai.policy import Action, require
 
 SESSION_KEY = "roster_upload"
 STORAGE_DIR = "roster"
@@ -52,7 +53,7 @@ class PendingUpload(TypedDict):
 @login_required
 @require_http_methods(["GET", "POST"])
 def roster_import(request: HttpRequest) -> HttpResponse:
-    require(request.user, Action.ROSTER_IMPORT)
+    require(request.user, "org.roster_import")
     companies = importable_companies(request.user)
     if not companies:
         raise PermissionDenied
@@ -73,12 +74,12 @@ def roster_import(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "org/roster_import.html", {"form": form}, status=400)
     company = form.chosen_company
-    require(request.user, Action.ROSTER_IMPORT, company)
+    require(request.user, "org.roster_import", company)
     upload: UploadedFile = form.cleaned_data["file"]
     data = upload.read()
     filename = upload.name or ""
     result = roster.roster_import(
-        actor=request.user, company=company, data=data, filename=filename, dry_run=True
+        actor=signed_in_user(request), company=company, data=data, filename=filename, dry_run=True
     )
     context = plan_context(result, company=company, filename=filename)
     if result.errors:
@@ -91,7 +92,7 @@ def roster_import(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def roster_confirm(request: HttpRequest) -> HttpResponse:
-    require(request.user, Action.ROSTER_IMPORT)
+    require(request.user, "org.roster_import")
     pending: PendingUpload | None = request.session.get(SESSION_KEY)
     token = request.POST.get("token", "")
     if pending is None or not hmac.compare_digest(token, pending["token"]):
@@ -101,14 +102,14 @@ def roster_confirm(request: HttpRequest) -> HttpResponse:
     if company is None:
         discard_upload(request)
         raise PermissionDenied
-    require(request.user, Action.ROSTER_IMPORT, company)
+    require(request.user, "org.roster_import", company)
     try:
         data = load_upload(pending)
         if data is None:
             messages.error(request, _("The uploaded file is no longer available. Upload it again."))
             return redirect("org:roster_import")
         result = roster.roster_import(
-            actor=request.user,
+            actor=signed_in_user(request),
             company=company,
             data=data,
             filename=pending["filename"],

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from gongkai.core.access import scope_paths
 from gongkai.org.models import OrgUnit, OrgUnitQuerySet, RoleAssignment, UnitKind
-from gongkai.policy import Action, visible_scope_paths
 
 
 def unit_chain(unit: OrgUnit) -> list[OrgUnit]:
@@ -55,7 +55,7 @@ def unit_role_holders(unit: OrgUnit) -> QuerySet[RoleAssignment]:
 
 def importable_companies(user: Any) -> QuerySet[OrgUnit]:
     """The active companies within the subtrees where ``user`` may import a roster."""
-    roots = visible_scope_paths(user, Action.ROSTER_IMPORT)
+    roots = scope_paths(user, "org.roster_import")
     if not roots:
         return OrgUnit.objects.none()
     within = Q()

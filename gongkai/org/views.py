@@ -11,37 +11,31 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongkai.accounts.models import User
+from gongkai.accounts.requests import signed_in_user
 from gongkai.accounts.services import (
     account_set_active,
     account_unlock,
     temporary_password_issue,
 )
+from gongkai.core.access import can, can_on_person, require, require_on_person, scope_paths
 from gongkai.core.errors import ServiceError
 from gongkai.org.forms import MemberSearchForm, RoleGrantForm
 from gongkai.org.models import OrgUnit, RoleAssignment
 from gongkai.org.selectors import unit_chain, unit_children, unit_role_holders, unit_tree
 from gongkai.org.services import role_grant, role_revoke
-from gongkai.policy import (
-    Action,
-    can,
-    can_on_person,
-    require,
-    require_on_person,
-    visible_scope_paths,
-)
 
 MEMBERS_PER_PAGE = 50
 
 
 @login_required
 def unit_list(request: HttpRequest) -> HttpResponse:
-    require(request.user, Action.ORG_VIEW)
-    roots = OrgUnit.objects.filter(path__in=visible_scope_paths(request.user, Action.ORG_VIEW))
+    require(request.user, "org.view")
+    roots = OrgUnit.objects.filter(path__in=scope_paths(request.user, "org.view"))
     units = [unit for root in roots for unit in unit_tree(root)]
     return render(request, "org/unit_list.html", {"units": units})
 
 
-def unit_for(request: HttpRequest, code: str, action: Action) -> OrgUnit:
+def unit_for(request: HttpRequest, code: str, action: str) -> OrgUnit:
     unit = get_object_or_404(OrgUnit, code=code)
     require(request.user, action, unit)
     return unit
@@ -49,13 +43,13 @@ def unit_for(request: HttpRequest, code: str, action: Action) -> OrgUnit:
 
 @login_required
 def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
-    unit = unit_for(request, code, Action.ORG_VIEW)
+    unit = unit_for(request, code, "org.view")
     context: dict[str, object] = {
         "unit": unit,
         "chain": unit_chain(unit),
         "children": unit_children(unit),
     }
-    if can(request.user, Action.MEMBERS_VIEW, unit):
+    if can(request.user, "org.members_view", unit):
         search = MemberSearchForm(request.GET or None)
         members = (
             User.objects.filter(unit__path__startswith=unit.path, is_active=True)
@@ -68,7 +62,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         context["search"] = search
         context["members"] = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
         context["role_holders"] = unit_role_holders(unit)
-    if can(request.user, Action.ROLE_MANAGE, unit):
+    if can(request.user, "org.role_manage", unit):
         context["grant_form"] = RoleGrantForm()
     return render(request, "org/unit_detail.html", context)
 
@@ -76,12 +70,12 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def role_grant_view(request: HttpRequest, code: str) -> HttpResponse:
-    unit = unit_for(request, code, Action.ROLE_MANAGE)
+    unit = unit_for(request, code, "org.role_manage")
     form = RoleGrantForm(request.POST)
     if form.is_valid():
         try:
             role_grant(
-                actor=request.user,
+                actor=signed_in_user(request),
                 user=form.cleaned_data["employee_no"],
                 role=form.cleaned_data["role"],
                 unit=unit,
@@ -103,9 +97,9 @@ def role_grant_view(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def role_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(RoleAssignment.objects.select_related("unit", "user"), pk=pk)
-    require(request.user, Action.ROLE_MANAGE, assignment.unit)
+    require(request.user, "org.role_manage", assignment.unit)
     if request.method == "POST":
-        role_revoke(actor=request.user, assignment=assignment)
+        role_revoke(actor=signed_in_user(request), assignment=assignment)
         messages.success(request, _("The role was revoked."))
         return redirect("org:unit_detail", code=assignment.unit.code)
     return render(request, "org/role_revoke_confirm.html", {"assignment": assignment})
@@ -114,7 +108,7 @@ def role_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def person_detail(request: HttpRequest, employee_no: str) -> HttpResponse:
     person = get_object_or_404(User.objects.select_related("unit"), employee_no=employee_no)
-    require_on_person(request.user, Action.MEMBERS_VIEW, person)
+    require_on_person(request.user, "org.members_view", person)
     return render(
         request,
         "org/person_detail.html",
@@ -122,7 +116,7 @@ def person_detail(request: HttpRequest, employee_no: str) -> HttpResponse:
             "person": person,
             "chain": unit_chain(person.unit) if person.unit else [],
             "assignments": person.role_assignments.select_related("unit").order_by("role"),
-            "may_manage": can_on_person(request.user, Action.ACCOUNT_MANAGE, person),
+            "may_manage": can_on_person(request.user, "accounts.manage", person),
         },
     )
 
@@ -131,8 +125,8 @@ def person_detail(request: HttpRequest, employee_no: str) -> HttpResponse:
 @require_POST
 def person_unlock(request: HttpRequest, employee_no: str) -> HttpResponse:
     person = get_object_or_404(User.objects.select_related("unit"), employee_no=employee_no)
-    require_on_person(request.user, Action.ACCOUNT_MANAGE, person)
-    account_unlock(actor=request.user, user=person)
+    require_on_person(request.user, "accounts.manage", person)
+    account_unlock(actor=signed_in_user(request), user=person)
     messages.success(request, _("The account is unlocked."))
     return redirect("org:person_detail", employee_no=person.employee_no)
 
@@ -143,11 +137,13 @@ def person_unlock(request: HttpRequest, employee_no: str) -> HttpResponse:
 def person_password(request: HttpRequest, employee_no: str) -> HttpResponse:
     """Confirm, then issue a one-time password; it is shown once and never stored in clear."""
     person = get_object_or_404(User.objects.select_related("unit"), employee_no=employee_no)
-    require_on_person(request.user, Action.ACCOUNT_MANAGE, person)
+    require_on_person(request.user, "accounts.manage", person)
     context: dict[str, object] = {"person": person}
     if request.method == "POST":
         try:
-            context["password"] = temporary_password_issue(actor=request.user, user=person)
+            context["password"] = temporary_password_issue(
+                actor=signed_in_user(request), user=person
+            )
         except ServiceError as error:
             messages.error(request, error.message)
             return redirect("org:person_detail", employee_no=person.employee_no)
@@ -159,10 +155,12 @@ def person_password(request: HttpRequest, employee_no: str) -> HttpResponse:
 def person_active(request: HttpRequest, employee_no: str) -> HttpResponse:
     """Confirm, then deactivate (or reactivate) an account."""
     person = get_object_or_404(User.objects.select_related("unit"), employee_no=employee_no)
-    require_on_person(request.user, Action.ACCOUNT_MANAGE, person)
+    require_on_person(request.user, "accounts.manage", person)
     if request.method == "POST":
         try:
-            account_set_active(actor=request.user, user=person, active=not person.is_active)
+            account_set_active(
+                actor=signed_in_user(request), user=person, active=not person.is_active
+            )
         except ServiceError as error:
             messages.error(request, error.message)
         else:

@@ -7,8 +7,11 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 
-from gongkai.org.models import OrgUnit, Role, UnitKind
+from gongkai.accounts.models import User
+from gongkai.core.paths import subtree_roots
+from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
 
 
 class Action(StrEnum):
@@ -136,6 +139,24 @@ RULES: dict[Action, frozenset[Role]] = {
 }
 
 
+# The level-by-level approval of a disclosure (层层把关): the approvals an item of a unit of
+# each kind needs, in order. A company's own items need its unit head and then a member of
+# the leadership group; a department's or a team's, the unit head. Nobody approves their own
+# item (the disclosure workflow checks the author).
+APPROVALS: dict[UnitKind, tuple[Action, ...]] = {
+    UnitKind.COMPANY: (Action.DISCLOSURE_APPROVE, Action.DISCLOSURE_ENDORSE),
+    UnitKind.DEPARTMENT: (Action.DISCLOSURE_APPROVE,),
+    UnitKind.TEAM: (Action.DISCLOSURE_APPROVE,),
+}
+
+
+def approval_after(unit: OrgUnit, approved: int) -> Action | None:
+    """The approval an item of ``unit`` needs once it has ``approved`` approvals; None when
+    it has them all."""
+    chain = APPROVALS[UnitKind(unit.kind)]
+    return chain[approved] if approved < len(chain) else None
+
+
 @dataclass(frozen=True)
 class Grant:
     role: Role
@@ -193,6 +214,34 @@ def can(user: Any, action: Action | str, unit: OrgUnit | None = None) -> bool:
     return any(unit.path.startswith(path) for path in paths)
 
 
+def holders(action: Action | str, unit: OrgUnit) -> QuerySet[User]:
+    """The active users who may do ``action`` on ``unit``: the reverse of :func:`can`. They
+    hold a role granting it on the unit or an ancestor (an active one, as in
+    :func:`grants_for`), or, when the action is granted to every employee, belong to a
+    company at or above the unit (their nearest company, as in :func:`company_of`)."""
+    roles = RULES[Action(action)]
+    granted = RoleAssignment.objects.filter(
+        role__in=roles, unit_id__in=unit.path_ids, unit__is_active=True
+    ).values("user_id")
+    who = Q(pk__in=granted)
+    if Role.EMPLOYEE in roles:
+        companies = OrgUnit.objects.filter(pk__in=unit.path_ids, kind=UnitKind.COMPANY)
+        top = companies.order_by("depth").first()
+        if top is not None:
+            # Everyone under the topmost company of the chain, except those whose nearest
+            # company is off the chain (a sister company below it).
+            members = Q(unit__path__startswith=top.path)
+            others = (
+                OrgUnit.objects.filter(kind=UnitKind.COMPANY, path__startswith=top.path)
+                .exclude(pk__in=companies.values("pk"))
+                .values_list("path", flat=True)
+            )
+            for path in others:
+                members &= ~Q(unit__path__startswith=path)
+            who |= members
+    return User.objects.filter(who, is_active=True)
+
+
 def require(user: Any, action: Action | str, unit: OrgUnit | None = None) -> None:
     """Raise PermissionDenied (the 403 page) unless :func:`can` allows it."""
     if not can(user, action, unit):
@@ -202,11 +251,7 @@ def require(user: Any, action: Action | str, unit: OrgUnit | None = None) -> Non
 def visible_scope_paths(user: Any, action: Action | str) -> list[str]:
     """The subtree roots in which ``user`` may do ``action``, for filtering querysets by
     ``path__startswith``; redundant nested roots are dropped."""
-    roots: list[str] = []
-    for path in grants_for(user).paths_for(Action(action)):
-        if not any(path.startswith(root) for root in roots):
-            roots.append(path)
-    return roots
+    return subtree_roots(grants_for(user).paths_for(Action(action)))
 
 
 def can_on_person(user: Any, action: Action | str, person: Any) -> bool:
@@ -220,3 +265,19 @@ def can_on_person(user: Any, action: Action | str, person: Any) -> bool:
 def require_on_person(user: Any, action: Action | str, person: Any) -> None:
     if not can_on_person(user, action, person):
         raise PermissionDenied
+
+
+class PolicyGate:
+    """The policy as the permission gate of ``gongkai.core.access``, for org and audit."""
+
+    def can(self, user: Any, action: str, unit: Any = None) -> bool:
+        return can(user, action, unit)
+
+    def can_on_person(self, user: Any, action: str, person: Any) -> bool:
+        return can_on_person(user, action, person)
+
+    def scope_paths(self, user: Any, action: str) -> list[str]:
+        return visible_scope_paths(user, action)
+
+
+GATE = PolicyGate()

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.core.models import TimeStampedModel
+from gongkai.core.models import TimeStampedModel, choices_constraint, user_link
 from gongkai.disclosure.models import Disclosure
 
 
@@ -57,25 +56,13 @@ class Publicity(TimeStampedModel):
     )
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("opened by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    opened_by = user_link(_("opened by"))
     outcome = models.CharField(  # noqa: DJ001 - null until published (the contract)
         _("outcome"), max_length=20, choices=Outcome.choices, null=True, blank=True
     )
     outcome_text = models.TextField(_("outcome explained"), blank=True)
     outcome_published_at = models.DateTimeField(_("outcome published at"), null=True, blank=True)
-    outcome_published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("outcome published by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    outcome_published_by = user_link(_("outcome published by"), null=True)
 
     class Meta:
         verbose_name = _("publicity window")
@@ -86,9 +73,7 @@ class Publicity(TimeStampedModel):
                 condition=models.Q(ends_on__gte=models.F("starts_on")),
                 name="publicity_ends_after_start",
             ),
-            models.CheckConstraint(
-                condition=models.Q(kind__in=PublicityKind.values), name="publicity_kind_valid"
-            ),
+            choices_constraint("kind", PublicityKind, "publicity_kind_valid"),
             models.CheckConstraint(
                 condition=models.Q(outcome__isnull=True) | models.Q(outcome__in=Outcome.values),
                 name="publicity_outcome_valid",
@@ -110,7 +95,7 @@ class Publicity(TimeStampedModel):
 class Objection(models.Model):
     """An objection (异议) filed during a publicity window. ``filed_by`` is always stored,
     for the supervision group; when ``anonymous`` it is shown to no one else (see
-    gongkai.policy.publicity). Only the date is kept, not the time of day."""
+    gongkai.publicity.permissions). Only the date is kept, not the time of day."""
 
     publicity = models.ForeignKey(
         Publicity,
@@ -118,12 +103,7 @@ class Objection(models.Model):
         on_delete=models.PROTECT,
         related_name="objections",
     )
-    filed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("filed by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    filed_by = user_link(_("filed by"))
     filed_on = models.DateField(_("filed on"))
     anonymous = models.BooleanField(_("anonymous"), default=False)
     text = models.TextField(_("facts"))
@@ -132,14 +112,7 @@ class Objection(models.Model):
     )
     finding_text = models.TextField(_("finding explained"), blank=True)
     finding_recorded_at = models.DateTimeField(_("finding recorded at"), null=True, blank=True)
-    finding_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("finding recorded by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    finding_recorded_by = user_link(_("finding recorded by"), null=True)
 
     class Meta:
         verbose_name = _("objection")

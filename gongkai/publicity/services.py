@@ -7,29 +7,28 @@ boards are entered by the demo; views never pass it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
+from gongkai.core.files import PreparedFile, prepare_upload, store
 from gongkai.core.models import CalendarDay, DayKind
-from gongkai.core.notifications import notify
+from gongkai.core.text import clean_text
 from gongkai.core.workdays import add_working_days, working_days_between
-from gongkai.disclosure.attachments import PreparedFile, prepare_upload
+from gongkai.core.workflow import Workflow, rows
 from gongkai.disclosure.models import Disclosure
-from gongkai.disclosure.services import holders
-from gongkai.org.models import Role
-from gongkai.policy import Action, can
-from gongkai.policy import publicity as policy
+from gongkai.notify.workflow import Notice, tell
+from gongkai.policy.rules import Action, can
+from gongkai.publicity import permissions as policy
 from gongkai.publicity.models import (
     Finding,
     Objection,
@@ -47,6 +46,32 @@ OBJECTION_MAX_CHARS = 5000
 FINDING_MAX_CHARS = 5000
 OUTCOME_MAX_CHARS = 5000
 MAX_EVIDENCE_FILES = 5
+
+
+# An objection's finding and a window's outcome are each recorded once, by the holders of the
+# action: the field goes from empty to one of its values.
+FINDINGS = Workflow(
+    model=Objection,
+    field="finding",
+    table=[
+        row
+        for finding in Finding.values
+        for row in rows("record", [None], finding, Action.OBJECTION_REVIEW)
+    ],
+    stale=gettext_lazy("A finding was already recorded for this objection."),
+    lost=gettext_lazy("A finding was already recorded for this objection."),
+)
+OUTCOMES = Workflow(
+    model=Publicity,
+    field="outcome",
+    table=[
+        row
+        for outcome in Outcome.values
+        for row in rows("publish", [None], outcome, Action.PUBLICITY_OPEN)
+    ],
+    stale=gettext_lazy("The outcome was already published."),
+    lost=gettext_lazy("The outcome was already published."),
+)
 
 
 def _today(at: datetime | None) -> date:
@@ -217,20 +242,98 @@ def closed_message(publicity: Publicity, today: date) -> str:
 # --- Objections -------------------------------------------------------------------------------
 
 
-def clean_objection_text(text: str) -> str:
-    text = (text or "").strip()
-    if len(text) < OBJECTION_MIN_CHARS:
+def _too_long(limit: int, length: int) -> str:
+    return _("The text is too long (%(count)s characters; at most %(n)s).") % {
+        "count": length,
+        "n": limit,
+    }
+
+
+def _clean_objection(text: str) -> str:
+    return clean_text(
+        text,
+        field="text",
+        minimum=OBJECTION_MIN_CHARS,
+        limit=OBJECTION_MAX_CHARS,
+        too_short=_("Describe the facts in at least %(n)s characters.")
+        % {"n": OBJECTION_MIN_CHARS},
+        too_long=_too_long,
+    )
+
+
+def _prepare_evidence(uploads: Sequence[UploadedFile]) -> list[PreparedFile]:
+    """Read, sniff and clean the evidence files; the first refused one refuses them all."""
+    if len(uploads) > MAX_EVIDENCE_FILES:
         raise ServiceError(
-            _("Describe the facts in at least %(n)s characters.") % {"n": OBJECTION_MIN_CHARS},
-            field="text",
+            _("Attach at most %(n)s files.") % {"n": MAX_EVIDENCE_FILES}, field="evidence"
         )
-    if len(text) > OBJECTION_MAX_CHARS:
-        raise ServiceError(
-            _("The text is too long (%(count)s characters; at most %(n)s).")
-            % {"count": len(text), "n": OBJECTION_MAX_CHARS},
-            field="text",
+    prepared: list[PreparedFile] = []
+    for upload in uploads:
+        try:
+            prepared.append(prepare_upload(upload))
+        except ServiceError as error:
+            raise ServiceError(
+                _("%(name)s: %(reason)s") % {"name": upload.name, "reason": error.message},
+                field="evidence",
+            ) from error
+    return prepared
+
+
+def _store_evidence(
+    objection: Objection, prepared: Sequence[PreparedFile], *, stored: list[ObjectionEvidence]
+) -> None:
+    """Store each file and save its record; ``stored`` collects the files written so far, for
+    the caller to delete if the transaction fails."""
+    for item in prepared:
+        evidence = ObjectionEvidence(
+            objection=objection,
+            original_name=item.name,
+            content_type=item.kind.content_type,
+            size=len(item.data),
+            sha256=item.sha256,
         )
-    return text
+        store(evidence.file, item)
+        stored.append(evidence)
+        evidence.save()
+
+
+def _announce_objection(
+    *, actor: User, objection: Objection, evidence: Sequence[ObjectionEvidence]
+) -> None:
+    """The audit event (without the actor when anonymous) and the reviewers' notice."""
+    locked = objection.publicity
+    record_event(
+        actor=None if objection.anonymous else actor,
+        action="objection.filed",
+        target=objection,
+        unit=locked.disclosure.unit,
+        target_label=_("Objection to: %(title)s") % {"title": locked.disclosure.title},
+        after={
+            "publicity": locked.pk,
+            "anonymous": objection.anonymous,
+            "evidence": [e.sha256 for e in evidence],
+        },
+    )
+    message = _("A new objection to the publicity of: %(title)s") % {
+        "title": locked.disclosure.title
+    }
+    reviewers = (locked.disclosure.unit,)
+    tell(
+        Notice(message, publicity_url(locked), Action.OBJECTION_REVIEW, reviewers),
+        actor=actor,
+    )
+
+
+def _lock_open(publicity: Publicity, today: date) -> Publicity:
+    """The window, locked, with its disclosure; refused if it closed meanwhile."""
+    locked = (
+        Publicity.objects.select_for_update(of=("self",))
+        .select_related("disclosure__unit", "disclosure__published_revision")
+        .get(pk=publicity.pk)
+    )
+    if locked.state_on(today) != "open":
+        raise ServiceError(closed_message(locked, today))
+    return locked
 
 
 def objection_file(
@@ -251,30 +354,12 @@ def objection_file(
         raise ServiceError(_("You may not file an objection to this publicity."))
     if publicity.state_on(today) != "open":
         raise ServiceError(closed_message(publicity, today))
-    text = clean_objection_text(text)
-    if len(uploads) > MAX_EVIDENCE_FILES:
-        raise ServiceError(
-            _("Attach at most %(n)s files.") % {"n": MAX_EVIDENCE_FILES}, field="evidence"
-        )
-    prepared: list[PreparedFile] = []
-    for upload in uploads:
-        try:
-            prepared.append(prepare_upload(upload))
-        except ServiceError as error:
-            raise ServiceError(
-                _("%(name)s: %(reason)s") % {"name": upload.name, "reason": error.message},
-                field="evidence",
-            ) from error
+    text = _clean_objection(text)
+    prepared = _prepare_evidence(uploads)
     stored: list[ObjectionEvidence] = []
     try:
         with transaction.atomic():
-            locked = (
-                Publicity.objects.select_for_update(of=("self",))
-                .select_related("disclosure__unit", "disclosure__published_revision")
-                .get(pk=publicity.pk)
-            )
-            if locked.state_on(today) != "open":
-                raise ServiceError(closed_message(locked, today))
+            locked = _lock_open(publicity, today)
             objection = Objection.objects.create(
                 publicity=locked,
                 filed_by=actor,
@@ -282,40 +367,8 @@ def objection_file(
                 anonymous=anonymous,
                 text=text,
             )
-            for item in prepared:
-                evidence = ObjectionEvidence(
-                    objection=objection,
-                    original_name=item.name,
-                    content_type=item.kind.content_type,
-                    size=len(item.data),
-                    sha256=item.sha256,
-                )
-                evidence.file.save(
-                    f"{uuid.uuid4().hex}{item.kind.extension}", ContentFile(item.data), save=False
-                )
-                stored.append(evidence)
-                evidence.save()
-            record_event(
-                actor=None if anonymous else actor,
-                action="objection.filed",
-                target=objection,
-                unit=locked.disclosure.unit,
-                target_label=_("Objection to: %(title)s") % {"title": locked.disclosure.title},
-                after={
-                    "publicity": locked.pk,
-                    "anonymous": anonymous,
-                    "evidence": [e.sha256 for e in stored],
-                },
-            )
-            reviewers = [
-                u for u in holders(Role.SUPERVISION, locked.disclosure.unit) if u.pk != actor.pk
-            ]
-            notify(
-                users=reviewers,
-                message=_("A new objection to the publicity of: %(title)s")
-                % {"title": locked.disclosure.title},
-                url=publicity_url(locked),
-            )
+            _store_evidence(objection, prepared, stored=stored)
+            _announce_objection(actor=actor, objection=objection, evidence=stored)
     except Exception:
         for evidence in stored:
             evidence.file.delete(save=False)
@@ -340,25 +393,25 @@ def objection_finding_record(
     )
     if not policy.can_review_objections(actor, locked.publicity):
         raise ServiceError(_("You may not record findings on these objections."))
-    if locked.finding is not None:
-        raise ServiceError(_("A finding was already recorded for this objection."))
+    FINDINGS.check(locked, "record")
     if finding not in Finding.values:
         raise ServiceError(_("Choose a finding."), field="finding")
-    text = (text or "").strip()
-    if not text:
-        raise ServiceError(_("Explain the finding."), field="text")
-    if len(text) > FINDING_MAX_CHARS:
-        raise ServiceError(
-            _("The text is too long (%(count)s characters; at most %(n)s).")
-            % {"count": len(text), "n": FINDING_MAX_CHARS},
-            field="text",
-        )
-    locked.finding = finding
-    locked.finding_text = text
-    locked.finding_recorded_at = at or timezone.now()
-    locked.finding_recorded_by = actor
-    locked.save(
-        update_fields=["finding", "finding_text", "finding_recorded_at", "finding_recorded_by"]
+    text = clean_text(
+        text,
+        field="text",
+        limit=FINDING_MAX_CHARS,
+        empty=_("Explain the finding."),
+        too_long=_too_long,
+    )
+    FINDINGS.apply(
+        locked,
+        "record",
+        target=finding,
+        changes={
+            "finding_text": text,
+            "finding_recorded_at": at or timezone.now(),
+            "finding_recorded_by": actor,
+        },
     )
     record_event(
         actor=actor,
@@ -368,13 +421,10 @@ def objection_finding_record(
         target_label=_("Objection to: %(title)s") % {"title": locked.publicity.disclosure.title},
         after={"finding": finding, "text": text},
     )
-    if locked.filed_by.pk != actor.pk:
-        notify(
-            users=[locked.filed_by],
-            message=_("A finding was recorded on your objection to: %(title)s")
-            % {"title": locked.publicity.disclosure.title},
-            url=publicity_url(locked.publicity),
-        )
+    message = _("A finding was recorded on your objection to: %(title)s") % {
+        "title": locked.publicity.disclosure.title
+    }
+    tell(Notice(message, publicity_url(locked.publicity), people=[locked.filed_by]), actor=actor)
     return locked
 
 
@@ -398,8 +448,7 @@ def publicity_outcome_publish(
     )
     if not policy.can_publish_outcome(actor, locked):
         raise ServiceError(_("You may not publish the outcome of this publicity."))
-    if locked.outcome is not None:
-        raise ServiceError(_("The outcome was already published."))
+    OUTCOMES.check(locked, "publish")
     today = _today(at)
     if locked.state_on(today) != "closed":
         raise ServiceError(
@@ -426,27 +475,24 @@ def publicity_outcome_publish(
         raise ServiceError(
             _("No objection was filed; choose “No objection was raised”."), field="outcome"
         )
-    text = (text or "").strip()
-    if outcome != Outcome.NO_OBJECTION and not text:
-        raise ServiceError(_("Explain the outcome."), field="text")
-    if len(text) > OUTCOME_MAX_CHARS:
-        raise ServiceError(
-            _("The text is too long (%(count)s characters; at most %(n)s).")
-            % {"count": len(text), "n": OUTCOME_MAX_CHARS},
-            field="text",
-        )
-    locked.outcome = outcome
-    locked.outcome_text = text
-    locked.outcome_published_at = at or timezone.now()
-    locked.outcome_published_by = actor
-    locked.save(
-        update_fields=[
-            "outcome",
-            "outcome_text",
-            "outcome_published_at",
-            "outcome_published_by",
-            "updated_at",
-        ]
+    text = clean_text(
+        text,
+        field="text",
+        required=outcome != Outcome.NO_OBJECTION,
+        limit=OUTCOME_MAX_CHARS,
+        empty=_("Explain the outcome."),
+        too_long=_too_long,
+    )
+    OUTCOMES.apply(
+        locked,
+        "publish",
+        target=outcome,
+        changes={
+            "outcome_text": text,
+            "outcome_published_at": at or timezone.now(),
+            "outcome_published_by": actor,
+            "updated_at": timezone.now(),
+        },
     )
     record_event(
         actor=actor,

@@ -4,7 +4,7 @@ page, objections, findings and outcomes. Thin: parse, ask gongkai.policy, call a
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,17 +18,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from gongkai.accounts.models import User
+from gongkai.accounts.requests import signed_in_user
 from gongkai.core.errors import ServiceError
+from gongkai.core.files import stored_file_response
 from gongkai.core.models import CalendarDay
 from gongkai.core.uploads import declared_body_too_large, too_large_message
 from gongkai.core.workdays import calendar_for
+from gongkai.disclosure import permissions as disclosure_policy
 from gongkai.disclosure import selectors as disclosure_selectors
-from gongkai.disclosure.attachment_views import stored_file_response
 from gongkai.disclosure.models import Disclosure
-from gongkai.policy import Action, can
-from gongkai.policy import disclosure as disclosure_policy
-from gongkai.policy import publicity as policy
+from gongkai.policy.rules import Action, can
+from gongkai.publicity import permissions as policy
 from gongkai.publicity import selectors, services
 from gongkai.publicity.forms import (
     CalendarDayForm,
@@ -41,11 +41,6 @@ from gongkai.publicity.models import Objection, ObjectionEvidence, Publicity
 
 PER_PAGE = 20
 FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-
-def acting_user(request: HttpRequest) -> User:
-    """The signed-in user (the views that change things require a login)."""
-    return cast(User, request.user)
 
 
 def publicity_for(request: HttpRequest, pk: int) -> Publicity:
@@ -90,7 +85,7 @@ def calendar(request: HttpRequest, year: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             entry = services.calendar_day_add(
-                actor=acting_user(request), day=data["day"], kind=data["kind"], name=data["name"]
+                actor=signed_in_user(request), day=data["day"], kind=data["kind"], name=data["name"]
             )
         except ServiceError as error:
             error.add_to_form(form)
@@ -120,7 +115,7 @@ def calendar_remove(request: HttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(CalendarDay, pk=pk)
     if request.method == "POST":
         try:
-            services.calendar_day_remove(actor=acting_user(request), entry=entry)
+            services.calendar_day_remove(actor=signed_in_user(request), entry=entry)
         except ServiceError as error:
             messages.error(request, error.message)
         else:
@@ -145,7 +140,7 @@ def open_window(request: HttpRequest, disclosure_pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             publicity = services.publicity_open(
-                actor=acting_user(request),
+                actor=signed_in_user(request),
                 disclosure=disclosure,
                 kind=data["kind"],
                 starts_on=data["starts_on"],
@@ -219,7 +214,7 @@ def file_objection(request: HttpRequest, pk: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 services.objection_file(
-                    actor=acting_user(request),
+                    actor=signed_in_user(request),
                     publicity=publicity,
                     text=data["text"],
                     anonymous=data["anonymous"],
@@ -267,7 +262,7 @@ def record_finding(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.objection_finding_record(
-                actor=acting_user(request),
+                actor=signed_in_user(request),
                 objection=objection,
                 finding=form.cleaned_data["finding"],
                 text=form.cleaned_data["text"],
@@ -295,7 +290,7 @@ def publish_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.publicity_outcome_publish(
-                actor=acting_user(request),
+                actor=signed_in_user(request),
                 publicity=publicity,
                 outcome=form.cleaned_data["outcome"],
                 text=form.cleaned_data["text"],

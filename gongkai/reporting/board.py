@@ -1,6 +1,6 @@
 """This app's section on a unit's board: the reporting hotline, address and a link to
-/report/ (see gongkai.core.board_sections). It is on every board, so the channel comes from
-the cache: one query per company every few minutes at most."""
+/report/ (registered with gongkai.core.board_sections). It is on every board, so the
+channel comes from the cache: one query per company every few minutes at most."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-from gongkai.core.board_sections import BoardSection
+from gongkai.core.board_sections import BoardSection, register_section
 from gongkai.policy.rules import Action, can
 from gongkai.reporting.models import ReportingChannel
 from gongkai.reporting.services import CHANNEL_CACHE_SECONDS, channel_cache_key
@@ -47,3 +47,6 @@ def section(*, unit: Any, user: Any) -> BoardSection | None:
             "inbox": can(user, Action.REPORT_HANDLE),
         },
     )
+
+
+register_section(30, section)

@@ -23,6 +23,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongkai.core.models import choices_constraint
 from gongkai.org.models import OrgUnit
 
 
@@ -94,12 +95,8 @@ class Report(models.Model):
         verbose_name_plural = _("reports")
         ordering = ["-received_on"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=ReportStatus.values), name="report_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(source__in=ReportSource.values), name="report_source_valid"
-            ),
+            choices_constraint("status", ReportStatus, "report_status_valid"),
+            choices_constraint("source", ReportSource, "report_source_valid"),
         ]
 
     def __str__(self) -> str:
@@ -135,9 +132,7 @@ class ReportMessage(models.Model):
         ordering = ["seq"]
         constraints = [
             models.UniqueConstraint(fields=["report", "seq"], name="report_message_seq_unique"),
-            models.CheckConstraint(
-                condition=models.Q(side__in=MessageSide.values), name="report_message_side_valid"
-            ),
+            choices_constraint("side", MessageSide, "report_message_side_valid"),
         ]
 
     def __str__(self) -> str:

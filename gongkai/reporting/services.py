@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
@@ -23,13 +24,17 @@ from django.db.models import Max
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
-from gongkai.disclosure.attachments import PreparedFile, prepare_upload
+from gongkai.core.files import PreparedFile, prepare_upload
+from gongkai.core.text import clean_text
+from gongkai.core.workflow import Workflow, rows
+from gongkai.notify.workflow import take_step
 from gongkai.org.models import OrgUnit, UnitKind
-from gongkai.policy.reporting import can_handle
+from gongkai.policy.rules import Action
 from gongkai.reporting import receipts, release
 from gongkai.reporting.models import (
     Evidence,
@@ -40,6 +45,7 @@ from gongkai.reporting.models import (
     ReportSource,
     ReportStatus,
 )
+from gongkai.reporting.permissions import can_handle
 
 SUBJECT_MAX = 200
 BODY_MAX = 20_000
@@ -49,11 +55,27 @@ FILES_PER_SUBMISSION = 5
 EVIDENCE_PER_REPORT = 30
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    ReportStatus.RECEIVED: frozenset({ReportStatus.UNDER_REVIEW, ReportStatus.CONCLUDED}),
-    ReportStatus.UNDER_REVIEW: frozenset({ReportStatus.CONCLUDED}),
-    ReportStatus.CONCLUDED: frozenset(),
-}
+# received → under review → concluded; each step is named by the state it leads to.
+FLOW = Workflow(
+    model=Report,
+    table=[
+        *rows(
+            ReportStatus.UNDER_REVIEW,
+            [ReportStatus.RECEIVED],
+            ReportStatus.UNDER_REVIEW,
+            Action.REPORT_HANDLE,
+        ),
+        *rows(
+            ReportStatus.CONCLUDED,
+            [ReportStatus.RECEIVED, ReportStatus.UNDER_REVIEW],
+            ReportStatus.CONCLUDED,
+            Action.REPORT_HANDLE,
+        ),
+    ],
+    stale=gettext_lazy("A report that is “%(status)s” cannot be moved to “%(to)s”."),
+    stale_field="to",
+    lost=gettext_lazy("A report that is “%(status)s” cannot be moved to “%(to)s”."),
+)
 
 
 def _today() -> date:
@@ -61,16 +83,22 @@ def _today() -> date:
 
 
 def _text(value: str, *, field: str, limit: int, label: str) -> str:
-    value = (value or "").replace("\r\n", "\n").strip()
-    if not value:
-        raise ServiceError(_("Please fill in %(field)s.") % {"field": label}, field=field)
-    if len(value) > limit:
-        raise ServiceError(
-            _("%(field)s is too long: at most %(limit)s characters (now %(count)s).")
-            % {"field": label, "limit": limit, "count": len(value)},
-            field=field,
-        )
-    return value
+    """:func:`clean_text` with the reporting channel's messages, which name the field."""
+
+    def too_long(limit: int, length: int) -> str:
+        return _("%(field)s is too long: at most %(limit)s characters (now %(count)s).") % {
+            "field": label,
+            "limit": limit,
+            "count": length,
+        }
+
+    return clean_text(
+        value,
+        field=field,
+        limit=limit,
+        empty=_("Please fill in %(field)s.") % {"field": label},
+        too_long=too_long,
+    )
 
 
 def _company(company: OrgUnit | None) -> OrgUnit:
@@ -289,33 +317,24 @@ def _locked_for(actor: User, report: Report) -> Report:
 def report_transition(*, actor: User, report: Report, to: str, summary: str = "") -> Report:
     """received → under review → concluded (with a summary the reporter can read)."""
     locked = _locked_for(actor, report)
-    if to not in TRANSITIONS.get(locked.status, frozenset()):
-        raise ServiceError(
-            _("A report that is “%(status)s” cannot be moved to “%(to)s”.")
-            % {
-                "status": ReportStatus(locked.status).label,
-                "to": ReportStatus(to).label if to in ReportStatus.values else to,
-            },
-            field="to",
-        )
+    FLOW.check(locked, to, to)
     today = _today()
-    before = {"status": locked.status}
-    locked.status = to
-    locked.updated_on = today
+    changes: dict[str, Any] = {"updated_on": today}
     if to == ReportStatus.CONCLUDED:
-        locked.summary = _text(
+        changes["summary"] = _text(
             summary, field="summary", limit=SUMMARY_MAX, label=_("the conclusion")
         )
-        locked.concluded_on = today
-    locked.save(update_fields=["status", "updated_on", "summary", "concluded_on"])
-    record_event(
+        changes["concluded_on"] = today
+    take_step(
+        FLOW,
+        locked,
+        to,
         actor=actor,
-        action="report.status_changed",
-        target=locked,
+        audit="report.status_changed",
         unit=locked.company,
         target_label=str(locked),
-        before=before,
-        after={"status": to},
+        changes=changes,
+        target=to,
     )
     return locked
 

@@ -31,11 +31,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.i18n import set_language
 
+from gongkai.accounts.requests import signed_in_user
 from gongkai.core.errors import ServiceError
+from gongkai.core.files import download_response
 from gongkai.core.uploads import declared_body_too_large
 from gongkai.org.models import OrgUnit
-from gongkai.policy import Action, require
-from gongkai.policy.reporting import handled_companies, readable_reports_q
+from gongkai.policy.rules import Action, require
 from gongkai.reporting import release, throttle, tokens
 from gongkai.reporting.board import channel_for
 from gongkai.reporting.csrf import csrf_protect_no_referrer
@@ -52,6 +53,7 @@ from gongkai.reporting.forms import (
     top_companies,
 )
 from gongkai.reporting.models import Evidence, Report, ReportingChannel, ReportStatus
+from gongkai.reporting.permissions import handled_companies, readable_reports_q
 from gongkai.reporting.services import (
     EVIDENCE_MAX_BYTES,
     FILES_PER_SUBMISSION,
@@ -68,7 +70,6 @@ from gongkai.reporting.services import (
 
 PER_PAGE = 25
 BODY_LIMIT = FILES_PER_SUBMISSION * EVIDENCE_MAX_BYTES
-EVIDENCE_CSP = "default-src 'none'; img-src 'self'; sandbox"
 
 View = Callable[..., HttpResponseBase]
 
@@ -458,7 +459,7 @@ def transition(request: HttpRequest, pk: UUID) -> HttpResponse:
             )
         try:
             report_transition(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=signed_in_user(request),
                 report=report,
                 to=form.cleaned_data["to"],
                 summary=form.cleaned_data["summary"],
@@ -481,7 +482,7 @@ def reply(request: HttpRequest, pk: UUID) -> HttpResponse:
     if form.is_valid():
         try:
             report_reply(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=signed_in_user(request),
                 report=report,
                 body=form.cleaned_data["body"],
             )
@@ -506,7 +507,7 @@ def duplicate(request: HttpRequest, pk: UUID) -> HttpResponse:
     if form.is_valid():
         try:
             marked = report_mark_duplicate(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=signed_in_user(request),
                 report=report,
                 of=form.cleaned_data["of"],
             )
@@ -534,11 +535,9 @@ def evidence(request: HttpRequest, pk: UUID, evidence_pk: UUID) -> HttpResponse:
     item = Evidence.objects.filter(report=report, pk=evidence_pk).first()
     if item is None:
         raise Http404
-    response = HttpResponse(bytes(item.data), content_type=item.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{item.name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = EVIDENCE_CSP
-    return response
+    return download_response(
+        bytes(item.data), content_type=item.content_type, filename=item.name, sandbox=True
+    )
 
 
 @reporting_page
@@ -559,7 +558,7 @@ def enter(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             filed = report_enter(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=signed_in_user(request),
                 company=form.cleaned_data["company"],
                 source=form.cleaned_data["source"],
                 subject=form.cleaned_data["subject"],
@@ -603,7 +602,7 @@ def channel(request: HttpRequest) -> HttpResponse:
         form = ChannelForm(request.POST)
         if form.is_valid():
             try:
-                channel_save(actor=request.user, company=company, **form.cleaned_data)  # type: ignore[arg-type]
+                channel_save(actor=signed_in_user(request), company=company, **form.cleaned_data)
             except ServiceError as error:
                 error.add_to_form(form)
             else:

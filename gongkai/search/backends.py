@@ -12,10 +12,10 @@ rare word. So the key is walked first over the newest RECENT rows (a common word
 page within a few hundred); a word that does not is rare, and the index is asked for its
 matches: up to PROBE are sorted, more mean a word common only long ago, and the walk goes on.
 
-On both, the match includes the reader's visibility tokens (see tokens.access_tokens and
-policy.disclosure.readable_disclosure_grants), so the index itself passes over what the reader
-may not see, however common the word elsewhere; readable_disclosures_q then filters the rows
-in SQL, and that filter is the rule.
+On both, the match includes the reader's visibility tokens (see tokens.access_tokens and the
+source's grants, gongkai.search.sources), so the index itself passes over what the reader
+may not see, however common the word elsewhere; the source's rule (readable_disclosures_q)
+then filters the rows in SQL, and that filter is the rule.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 
-from gongkai.disclosure.models import Scope
+from gongkai.core.scope import Scope
 from gongkai.search.models import SearchDocument, SearchFts
 from gongkai.search.tokens import (
     BREAK,

@@ -11,7 +11,8 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.disclosure.models import Disclosure, Revision, Scope
+from gongkai.core.models import choices_constraint
+from gongkai.core.scope import Scope
 from gongkai.org.models import OrgUnit
 
 
@@ -32,17 +33,20 @@ class SearchDocument(models.Model):
     most recently published first. A withdrawal deletes the row."""
 
     disclosure = models.OneToOneField(
-        Disclosure,
+        "disclosure.Disclosure",
         verbose_name=_("disclosure"),
         on_delete=models.CASCADE,
         related_name="search_document",
     )
     revision = models.ForeignKey(
-        Revision, verbose_name=_("revision"), on_delete=models.CASCADE, related_name="+"
+        "disclosure.Revision",
+        verbose_name=_("revision"),
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     # Who may read it, as indexed: the published revision's scope and the disclosure's unit
-    # (with its path) become the visibility tokens; readable_disclosures_q is then applied
-    # to the disclosure itself.
+    # (with its path) become the visibility tokens; the registered source's rule
+    # (gongkai.search.sources, readable_disclosures_q) is then applied to the disclosure itself.
     unit = models.ForeignKey(
         OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
     )
@@ -63,11 +67,7 @@ class SearchDocument(models.Model):
         verbose_name = _("search document")
         verbose_name_plural = _("search documents")
         ordering = ["-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(scope__in=Scope.values), name="searchdocument_scope_valid"
-            )
-        ]
+        constraints = [choices_constraint("scope", Scope, "searchdocument_scope_valid")]
         indexes = [
             # Only long texts span chunks; the query asks for the most chunks there are.
             models.Index(

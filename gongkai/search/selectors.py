@@ -9,28 +9,19 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from gongkai.core.periods import InvalidPeriod, Period
-from gongkai.policy.disclosure import readable_disclosure_grants, readable_disclosures_q
 from gongkai.search.backends import backend
 from gongkai.search.highlight import marked, snippet
 from gongkai.search.models import SearchDocument
+from gongkai.search.sources import SearchSource, source
 from gongkai.search.tokens import Term, access_tokens, query_terms
 
 PER_PAGE = 20
 MAX_PAGES = 50  # deeper than 1,000 results, a narrower query serves better
 MAX_QUERY_CHARS = 100
-RESULT_FIELDS = (
-    "title",
-    "body",
-    "published_at",
-    "disclosure__period",
-    "disclosure__event_date",
-    "disclosure__unit__name",
-    "disclosure__entry__name",
-)
+RESULT_FIELDS = ("title", "body", "published_at")  # and the source's listing fields
+ITEM = "disclosure__"  # the path from a SearchDocument to the item it indexes
 
 
 @dataclass(frozen=True)
@@ -42,10 +33,7 @@ class Result:
     entry: str
     period: str
     published_at: datetime
-
-    @property
-    def url(self) -> str:
-        return reverse("disclosure:detail", args=[self.disclosure_id])
+    url: str
 
 
 @dataclass(frozen=True)
@@ -61,8 +49,8 @@ class SearchPage:
 
 
 def access_for(user: Any) -> list[str]:
-    """The visibility tokens of everything ``user`` may read (see readable_disclosure_grants)."""
-    unit_ids, roots = readable_disclosure_grants(user)
+    """The visibility tokens of everything ``user`` may read (see SearchSource.grants)."""
+    unit_ids, roots = source().grants(user)
     roots_ids = [int(root.strip("/").split("/")[-1]) for root in roots]
     return access_tokens(public=True, unit_ids=unit_ids, subtree_ids=roots_ids)
 
@@ -75,8 +63,10 @@ def search_disclosures(user: Any, query: str, *, page: int = 1) -> SearchPage:
     if not terms:
         return SearchPage(terms=[], results=[], number=1, has_next=False)
 
+    items = source()
+
     def visible(prefix: str) -> Q:  # the rule itself, applied to the disclosure
-        return readable_disclosures_q(user, prefix=f"{prefix}disclosure__")
+        return items.readable(user, prefix=f"{prefix}{ITEM}")
 
     ids = backend().page_ids(
         terms=terms,
@@ -88,31 +78,23 @@ def search_disclosures(user: Any, query: str, *, page: int = 1) -> SearchPage:
     has_next = len(ids) > PER_PAGE and page < MAX_PAGES
     documents = (
         SearchDocument.objects.filter(pk__in=ids[:PER_PAGE])
-        .select_related("disclosure__entry", "disclosure__unit")
-        .only(*RESULT_FIELDS)
+        .select_related(*(ITEM + related for related in items.listing_related))
+        .only(*RESULT_FIELDS, *(ITEM + field for field in items.listing_fields))
         .order_by("-pk")
     )
-    results = [result(document, terms) for document in documents]
+    results = [result(document, terms, items) for document in documents]
     return SearchPage(terms=terms, results=results, number=page, has_next=has_next)
 
 
-def result(document: SearchDocument, terms: list[Term]) -> Result:
-    disclosure = document.disclosure
+def result(document: SearchDocument, terms: list[Term], items: SearchSource) -> Result:
+    listing = items.listing(document.disclosure)
     return Result(
-        disclosure_id=disclosure.pk,
+        disclosure_id=document.disclosure.pk,
         title=marked(document.title, terms),
         snippet=snippet(document.body, terms),
-        unit=disclosure.unit.name,
-        entry=disclosure.entry.name,
-        period=period_label(disclosure.period) or str(disclosure.event_date or ""),
+        unit=listing.unit,
+        entry=listing.entry,
+        period=listing.period,
         published_at=document.published_at,
+        url=listing.url,
     )
-
-
-def period_label(key: str) -> str:
-    if not key:
-        return ""
-    try:
-        return str(Period.parse(key).label())
-    except InvalidPeriod:
-        return key

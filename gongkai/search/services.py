@@ -1,48 +1,38 @@
 """Keeping the index in step with what is published. The index is derived data: it changes
-inside the publishing transaction (gongkai.disclosure.publication calls
+inside the publishing transaction (the disclosure app's publication module calls
 :func:`search_index_update`), and :func:`search_index_rebuild` re-creates it from the
-published revisions."""
+published revisions. What to index of a disclosure is the registered source's to say
+(gongkai.search.sources)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.db import transaction
+from django.db.models import Model
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
-from gongkai.disclosure.models import Disclosure, DisclosureStatus, Revision
 from gongkai.search.backends import Backend, backend, tokens_of
-from gongkai.search.extract import body_text
 from gongkai.search.models import SearchDocument
+from gongkai.search.sources import Indexed, source
 from gongkai.search.tokens import VERSION, DocumentTokens
 
 BATCH = 1_000
 
 
-def is_indexable(disclosure: Disclosure) -> bool:
-    return (
-        disclosure.published_revision_id is not None
-        and disclosure.status != DisclosureStatus.WITHDRAWN
-    )
-
-
-def build_document(
-    disclosure: Disclosure, revision: Revision, engine: Backend
-) -> tuple[SearchDocument, DocumentTokens]:
+def build_document(item: Indexed, engine: Backend) -> tuple[SearchDocument, DocumentTokens]:
     """An unsaved document for the published revision, and its tokens."""
-    unit, entry = disclosure.unit, disclosure.entry
+    unit = item.unit
     document = SearchDocument(
-        disclosure=disclosure,
-        revision=revision,
+        disclosure=item.disclosure,
+        revision=item.revision,
         unit=unit,
-        scope=revision.scope,
+        scope=item.scope,
         unit_path=unit.path,
-        title=revision.title,
-        body=body_text(procedure=revision.procedure, result=revision.result, table=revision.table),
+        title=item.title,
+        body=item.body,
         unit_name=unit.name,
-        entry_name=entry.name,
-        published_at=revision.published_at,
+        entry_name=item.entry_name,
+        published_at=item.published_at,
         version=VERSION,
     )
     tokens = tokens_of(document)
@@ -51,33 +41,21 @@ def build_document(
 
 
 @transaction.atomic
-def search_index_update(*, disclosure: Disclosure) -> SearchDocument | None:
+def search_index_update(*, disclosure: Model) -> SearchDocument | None:
     """Index the disclosure's published revision in place of what was indexed before, or
     drop it once withdrawn (its tombstone stays on the board, its text leaves the index)."""
     engine = backend()
-    old = list(SearchDocument.objects.filter(disclosure=disclosure).defer("vector"))
+    old = list(SearchDocument.objects.filter(disclosure_id=disclosure.pk).defer("vector"))
     if old:
         engine.removing(old)
         SearchDocument.objects.filter(pk__in=[d.pk for d in old]).delete()
-    revision_id = disclosure.published_revision_id
-    if revision_id is None or not is_indexable(disclosure):
+    item = source().indexed(disclosure)
+    if item is None:
         return None
-    revision = Revision.objects.get(pk=revision_id)
-    document, tokens = build_document(disclosure, revision, engine)
+    document, tokens = build_document(item, engine)
     document.save()
     engine.added([(document, tokens)])
     return document
-
-
-def published_disclosures() -> Iterable[Disclosure]:
-    """Every indexable disclosure, in the order its current revision was published."""
-    return (
-        Disclosure.objects.filter(published_revision__isnull=False)
-        .exclude(status=DisclosureStatus.WITHDRAWN)
-        .select_related("published_revision", "unit", "entry")
-        .order_by("published_revision__published_at", "pk")
-        .iterator(chunk_size=BATCH)
-    )
 
 
 @transaction.atomic
@@ -89,9 +67,8 @@ def search_index_rebuild(*, actor: User | None = None) -> int:
     with engine.bulk_load():
         SearchDocument.objects.all().delete()
         batch: list[tuple[SearchDocument, DocumentTokens]] = []
-        for disclosure in published_disclosures():
-            assert disclosure.published_revision is not None  # noqa: S101 - filtered above
-            batch.append(build_document(disclosure, disclosure.published_revision, engine))
+        for item in source().everything(chunk_size=BATCH):
+            batch.append(build_document(item, engine))
             if len(batch) == BATCH:
                 count += _insert(batch, engine)
                 batch = []

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
-from gongkai.core.notifications import notify
+from gongkai.notify.services import notify
 from gongkai.policy.rules import Action, can
 from gongkai.supervision.models import AccountabilityDecision, Finding, Measure
 

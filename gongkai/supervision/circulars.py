@@ -23,14 +23,14 @@ from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
+from gongkai.core.documents import Block, Document, Heading, Para, Table
 from gongkai.core.errors import ServiceError
-from gongkai.core.notifications import notify
 from gongkai.core.richtext import sanitize_html
-from gongkai.disclosure.models import CatalogEntry, Disclosure, DisclosureStatus
-from gongkai.disclosure.publication import publication_changed
-from gongkai.disclosure.services import check_period, publish_revision
+from gongkai.core.text import clean_text
+from gongkai.disclosure.models import CatalogEntry, Disclosure, Scope
+from gongkai.disclosure.services import DirectPublication, Source, publish
+from gongkai.notify.services import notify
 from gongkai.org.models import Role
-from gongkai.policy.supervision import can_manage_circular, can_manage_round
 from gongkai.supervision.models import (
     Answer,
     Circular,
@@ -40,7 +40,7 @@ from gongkai.supervision.models import (
     RoundStatus,
     Severity,
 )
-from gongkai.supervision.pdf import Block, Document, Heading, Para, Table
+from gongkai.supervision.permissions import can_manage_circular, can_manage_round
 from gongkai.supervision.selectors import RankRow, ranking, round_departments
 
 ENTRY_CODE = "inspection-circular"
@@ -336,11 +336,13 @@ def circular_update(
         raise ServiceError(_("You may not manage this inspection round."))
     if locked.is_issued:
         raise frozen_error()
-    title = (title or "").strip()
-    if not title:
-        raise ServiceError(_("Give a title."), field="title")
-    if len(title) > MAX_TITLE:
-        raise ServiceError(_("The title is too long."), field="title")
+    title = clean_text(
+        title,
+        field="title",
+        limit=MAX_TITLE,
+        empty=_("Give a title."),
+        too_long=_("The title is too long."),
+    )
     number = (number or "").strip()[:60]
     cleaned = clean_sections(sections)
     reason = locked.supersede_reason if supersede_reason is None else supersede_reason.strip()
@@ -434,67 +436,44 @@ def circular_issue(*, actor: User, circular: Circular, at: datetime | None = Non
     return locked
 
 
-def publish_disclosure(*, actor: User, circular: Circular, at: Any) -> Disclosure:
+def publish_disclosure(*, actor: User, circular: Circular, at: datetime) -> Disclosure:
     """Publish the circular as a disclosure of the company. The supervision group's own review
     (draft → edit → issue with confirmation) is this item's procedure, so the item is
-    published directly, through the same revision, ledger, search and board hooks as the
-    disclosure workflow."""
+    published directly, through the one publish service of the disclosure workflow."""
     company = circular.round.company
-    entry = CatalogEntry.objects.get(code=ENTRY_CODE)
-    today = timezone.localdate(at)
-    check_period(entry, company, "", today)
-    title = f"{circular.number} {circular.title}".strip()[:200]
     with translation.override(settings.LANGUAGE_CODE):
-        procedure = sanitize_html(
-            "<p>"
-            + escape(
-                _(
-                    "Inspection round %(round)s (%(start)s to %(end)s): the supervision group "
-                    "heard the departments' reports, checked their disclosure records and "
-                    "boards, heard the employee representatives, and issued this circular."
-                )
+        paragraphs = [
+            _(
+                "Inspection round %(round)s (%(start)s to %(end)s): the supervision group "
+                "heard the departments' reports, checked their disclosure records and "
+                "boards, heard the employee representatives, and issued this circular."
+            )
+            % {
+                "round": circular.round.title,
+                "start": circular.round.period_start.isoformat(),
+                "end": circular.round.period_end.isoformat(),
+            }
+        ]
+        if circular.supersedes_id is not None:
+            paragraphs.append(
+                _("This circular supersedes %(number)s: %(reason)s")
                 % {
-                    "round": circular.round.title,
-                    "start": circular.round.period_start.isoformat(),
-                    "end": circular.round.period_end.isoformat(),
+                    "number": circular.supersedes.number if circular.supersedes else "",
+                    "reason": circular.supersede_reason,
                 }
             )
-            + "</p>"
-        )
-        if circular.supersedes_id is not None:
-            procedure += sanitize_html(
-                "<p>"
-                + escape(
-                    _("This circular supersedes %(number)s: %(reason)s")
-                    % {
-                        "number": circular.supersedes.number if circular.supersedes else "",
-                        "reason": circular.supersede_reason,
-                    }
-                )
-                + "</p>"
-            )
-    disclosure = Disclosure.objects.create(
+    item = DirectPublication(
         unit=company,
-        entry=entry,
-        event_date=today,
-        title=title,
-        procedure=procedure,
+        entry=CatalogEntry.objects.get(code=ENTRY_CODE),
+        title=f"{circular.number} {circular.title}".strip()[:200],
+        source=Source.CIRCULAR,
+        procedure="".join(f"<p>{escape(p)}</p>" for p in paragraphs),
         result=sections_html(circular.sections),
-        status=DisclosureStatus.PUBLISHED,
-        author=actor,
-        submitted_at=at,
+        scope=Scope.INTERNAL,
+        event_date=timezone.localdate(at),
+        details={"circular": circular.pk},
     )
-    publish_revision(actor=actor, disclosure=disclosure, at=at)
-    record_event(
-        actor=actor,
-        action="disclosure.publish",
-        target=disclosure,
-        unit=company,
-        before={"status": ""},
-        after={"status": DisclosureStatus.PUBLISHED, "circular": circular.pk},
-    )
-    publication_changed(disclosure, event="publish")
-    return disclosure
+    return publish(actor=actor, item=item, at=at)
 
 
 def sections_html(sections: Sequence[Section]) -> str:
@@ -519,7 +498,7 @@ def sections_html(sections: Sequence[Section]) -> str:
 
 
 def circular_document(circular: Circular) -> Document:
-    """The circular as a document for :mod:`gongkai.supervision.pdf` and ``word``."""
+    """The circular as a document for :mod:`gongkai.core.documents.pdf` and ``word``."""
     round = circular.round
     with translation.override(settings.LANGUAGE_CODE):
         blocks: list[Block] = []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,19 +10,15 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from gongkai.accounts.requests import AuthedRequest
+from gongkai.core.documents.pdf import render_pdf
+from gongkai.core.documents.word import render_docx
 from gongkai.core.errors import ServiceError
-from gongkai.policy import Action, can, visible_scope_paths
-from gongkai.policy.supervision import (
-    accountability_q,
-    can_manage_circular,
-    can_read_circular,
-    can_view_accountability,
-    circulars_q,
-)
+from gongkai.core.files import DOCX, PDF, download_response
+from gongkai.policy.rules import Action, can, visible_scope_paths
 from gongkai.supervision.accountability import accountability_record
 from gongkai.supervision.circulars import (
     circular_document,
@@ -34,12 +28,14 @@ from gongkai.supervision.circulars import (
 )
 from gongkai.supervision.forms import AccountabilityForm, CircularForm
 from gongkai.supervision.models import AccountabilityDecision, Circular, Finding
-from gongkai.supervision.pdf import render_pdf
-from gongkai.supervision.views import PER_PAGE, AuthedRequest, round_for
-from gongkai.supervision.word import render_docx
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
+from gongkai.supervision.permissions import (
+    accountability_q,
+    can_manage_circular,
+    can_read_circular,
+    can_view_accountability,
+    circulars_q,
+)
+from gongkai.supervision.views import PER_PAGE, round_for
 
 # --- Circulars -------------------------------------------------------------------------------
 
@@ -178,20 +174,14 @@ def circular_issue_view(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "supervision/circular_issue.html", {"circular": circular})
 
 
-def download(data: bytes, content_type: str, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True, no_cache=True)
-    return response
-
-
 @login_required
 @require_safe
 def circular_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     circular = circular_for(request, pk)
-    return download(
-        render_pdf(circular_document(circular)), "application/pdf", f"{circular.title}.pdf"
+    return download_response(
+        render_pdf(circular_document(circular)),
+        content_type=PDF.content_type,
+        filename=f"{circular.title}.pdf",
     )
 
 
@@ -199,7 +189,11 @@ def circular_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_safe
 def circular_docx(request: AuthedRequest, pk: int) -> HttpResponse:
     circular = circular_for(request, pk)
-    return download(render_docx(circular_document(circular)), DOCX, f"{circular.title}.docx")
+    return download_response(
+        render_docx(circular_document(circular)),
+        content_type=DOCX.content_type,
+        filename=f"{circular.title}.docx",
+    )
 
 
 # --- Accountability --------------------------------------------------------------------------

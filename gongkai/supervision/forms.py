@@ -9,8 +9,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from gongkai.accounts.models import User
-from gongkai.core.errors import MAX_TEXT
 from gongkai.core.form_fields import IdMultipleChoiceField
+from gongkai.core.text import MAX_TEXT
 from gongkai.org.models import OrgUnit, UnitKind
 from gongkai.supervision.models import (
     Answer,

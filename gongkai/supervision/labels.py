@@ -1,20 +1,23 @@
-"""Human names for this app's audit action codes (merged into gongkai.audit.actions)."""
+"""Human names for this app's audit action codes (see gongkai.audit.actions)."""
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-AUDIT_LABELS: dict[str, Promise] = {
-    "inspection.round_opened": _("Inspection round opened"),
-    "inspection.round_closed": _("Inspection round closed"),
-    "inspection.checklist_changed": _("Inspection checklist changed"),
-    "inspection.recorded": _("Department inspection recorded"),
-    "inspection.report_attached": _("Self-report file attached"),
-    "inspection.finding_recorded": _("Finding recorded"),
-    "rectification.report": _("Rectification reported"),
-    "rectification.accept": _("Rectification accepted"),
-    "rectification.send_back": _("Rectification sent back"),
-    "circular.drafted": _("Circular drafted"),
-    "circular.edited": _("Circular edited"),
-    "circular.issued": _("Circular issued"),
-    "accountability.recorded": _("Accountability decision recorded"),
-}
+from gongkai.audit.actions import register_labels
+
+register_labels(
+    {
+        "inspection.round_opened": _("Inspection round opened"),
+        "inspection.round_closed": _("Inspection round closed"),
+        "inspection.checklist_changed": _("Inspection checklist changed"),
+        "inspection.recorded": _("Department inspection recorded"),
+        "inspection.report_attached": _("Self-report file attached"),
+        "inspection.finding_recorded": _("Finding recorded"),
+        "rectification.report": _("Rectification reported"),
+        "rectification.accept": _("Rectification accepted"),
+        "rectification.send_back": _("Rectification sent back"),
+        "circular.drafted": _("Circular drafted"),
+        "circular.edited": _("Circular edited"),
+        "circular.issued": _("Circular issued"),
+        "accountability.recorded": _("Accountability decision recorded"),
+    }
+)

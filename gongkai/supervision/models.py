@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.core.models import TimeStampedModel
+from gongkai.core.models import TimeStampedModel, choices_constraint, user_link
 from gongkai.org.models import OrgUnit
 
 
@@ -36,23 +35,14 @@ class InspectionRound(TimeStampedModel):
     )
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("opened by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    opened_by = user_link(_("opened by"), null=True)
 
     class Meta:
         verbose_name = _("inspection round")
         verbose_name_plural = _("inspection rounds")
         ordering = ["-period_start", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=RoundStatus.values), name="round_status_valid"
-            ),
+            choices_constraint("status", RoundStatus, "round_status_valid"),
             models.CheckConstraint(
                 condition=models.Q(period_end__gte=models.F("period_start")),
                 name="round_period_ordered",
@@ -149,9 +139,7 @@ class ChecklistAnswer(models.Model):
         verbose_name_plural = _("checklist answers")
         constraints = [
             models.UniqueConstraint(fields=["inspected", "item"], name="checklist_answer_once"),
-            models.CheckConstraint(
-                condition=models.Q(answer__in=Answer.values), name="checklist_answer_valid"
-            ),
+            choices_constraint("answer", Answer, "checklist_answer_valid"),
         ]
 
     def __str__(self) -> str:
@@ -183,24 +171,13 @@ class Finding(TimeStampedModel):
         blank=True,
         related_name="repeats",
     )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    recorded_by = user_link(_("recorded by"), null=True)
 
     class Meta:
         verbose_name = _("finding")
         verbose_name_plural = _("findings")
         ordering = ["inspected", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(severity__in=Severity.values), name="finding_severity_valid"
-            )
-        ]
+        constraints = [choices_constraint("severity", Severity, "finding_severity_valid")]
 
     def __str__(self) -> str:
         return self.text[:60]
@@ -241,23 +218,9 @@ class Rectification(TimeStampedModel):
     evidence_content_type = models.CharField(_("type"), max_length=100, blank=True)
     reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
     first_reported_at = models.DateTimeField(_("first reported at"), null=True, blank=True)
-    reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("reported by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    reported_by = user_link(_("reported by"), null=True)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
-    verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("verified by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    verified_by = user_link(_("verified by"), null=True)
     reasons = models.TextField(_("reasons for sending back"), blank=True)
     times_sent_back = models.PositiveSmallIntegerField(_("times sent back"), default=0)
 
@@ -266,10 +229,7 @@ class Rectification(TimeStampedModel):
         verbose_name_plural = _("rectifications")
         ordering = ["due_on", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=RectificationStatus.values),
-                name="rectification_status_valid",
-            )
+            choices_constraint("status", RectificationStatus, "rectification_status_valid")
         ]
 
     def __str__(self) -> str:
@@ -311,23 +271,9 @@ class Circular(TimeStampedModel):
         related_name="superseded_by",
     )
     supersede_reason = models.CharField(_("reason for superseding"), max_length=500, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("drafted by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = user_link(_("drafted by"), null=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("issued by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    issued_by = user_link(_("issued by"), null=True)
     disclosure = models.ForeignKey(
         "disclosure.Disclosure",
         verbose_name=_("disclosure"),
@@ -342,9 +288,7 @@ class Circular(TimeStampedModel):
         verbose_name_plural = _("circulars")
         ordering = ["-issued_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=CircularStatus.values), name="circular_status_valid"
-            ),
+            choices_constraint("status", CircularStatus, "circular_status_valid"),
             models.UniqueConstraint(
                 fields=["supersedes"],
                 condition=models.Q(status="issued"),
@@ -391,12 +335,7 @@ class AccountabilityDecision(TimeStampedModel):
     """A decision of the supervision group holding a person to account (责任追究), linked to
     its cause: a finding, or a failure described in words."""
 
-    person = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("person"),
-        on_delete=models.PROTECT,
-        related_name="accountability_decisions",
-    )
+    person = user_link(_("person"), related_name="accountability_decisions")
     unit = models.ForeignKey(
         OrgUnit,
         verbose_name=_("unit"),
@@ -415,23 +354,14 @@ class AccountabilityDecision(TimeStampedModel):
     measure = models.CharField(_("measure taken"), max_length=20, choices=Measure.choices)
     details = models.TextField(_("details"), blank=True)
     decided_on = models.DateField(_("decided on"))
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    recorded_by = user_link(_("recorded by"), null=True)
 
     class Meta:
         verbose_name = _("accountability decision")
         verbose_name_plural = _("accountability decisions")
         ordering = ["-decided_on", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(measure__in=Measure.values), name="accountability_measure_valid"
-            ),
+            choices_constraint("measure", Measure, "accountability_measure_valid"),
             models.CheckConstraint(
                 condition=models.Q(finding__isnull=False) | ~models.Q(cause=""),
                 name="accountability_has_cause",

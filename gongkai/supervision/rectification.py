@@ -1,14 +1,14 @@
 """The rectification (整改) lifecycle: pending → reported → accepted, or sent back with reasons
-(→ reported again). One service per step, each a row of TRANSITIONS applied with an atomic
-conditional UPDATE (two verifiers racing: one wins, the other gets a clear message), audited
-in the same transaction. Nobody verifies a rectification they reported themselves.
+(→ reported again). One service per step, each a row of FLOW (gongkai.core.workflow) taken with
+an atomic conditional UPDATE (two verifiers racing: one wins, the other gets a clear message),
+audited in the same transaction, and told to the policy's holders of the next step. Nobody
+verifies a rectification they reported themselves.
 
 Overdue is derived from the dates when read (see :func:`state_of`), never stored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -18,15 +18,17 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongkai.accounts.models import User
-from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
-from gongkai.core.notifications import notify
-from gongkai.disclosure.attachments import prepare_upload
-from gongkai.policy.supervision import can_report_rectification, can_verify_rectification
+from gongkai.core.files import prepare_upload, store
+from gongkai.core.text import clean_text
+from gongkai.core.workflow import Workflow, rows
+from gongkai.notify.workflow import Notice, take_step
+from gongkai.policy.rules import Action
 from gongkai.supervision.models import Rectification, RectificationStatus
-from gongkai.supervision.services import store_file
+from gongkai.supervision.permissions import can_report_rectification, can_verify_rectification
 
 R = RectificationStatus
 MAX_REPORT = 10_000
@@ -39,22 +41,21 @@ class Step(StrEnum):
     SEND_BACK = "send_back"
 
 
-@dataclass(frozen=True)
-class Transition:
-    sources: frozenset[str]
-    target: str
-
-
-TRANSITIONS: dict[Step, Transition] = {
-    Step.REPORT: Transition(frozenset({R.PENDING, R.SENT_BACK}), R.REPORTED),
-    Step.ACCEPT: Transition(frozenset({R.REPORTED}), R.ACCEPTED),
-    Step.SEND_BACK: Transition(frozenset({R.REPORTED}), R.SENT_BACK),
-}
+FLOW = Workflow(
+    model=Rectification,
+    table=[
+        *rows(Step.REPORT, [R.PENDING, R.SENT_BACK], R.REPORTED, Action.RECTIFICATION_REPORT),
+        *rows(Step.ACCEPT, [R.REPORTED], R.ACCEPTED, Action.RECTIFICATION_VERIFY),
+        *rows(Step.SEND_BACK, [R.REPORTED], R.SENT_BACK, Action.RECTIFICATION_VERIFY),
+    ],
+    stale=gettext_lazy("This rectification is now “%(status)s”; nothing was changed."),
+    lost=gettext_lazy("Someone else acted on this rectification first; reload the page."),
+)
 
 
 def may_take(user: Any, rectification: Rectification, step: Step) -> bool:
     """The policy question for one step on one rectification (state and role)."""
-    if rectification.status not in TRANSITIONS[step].sources:
+    if not FLOW.allows(step, rectification.status):
         return False
     if step == Step.REPORT:
         return can_report_rectification(user, rectification)
@@ -103,31 +104,35 @@ def _apply(
         "finding__inspected__department", "finding__inspected__round"
     ).get(pk=rectification.pk)
     if not may_take(actor, current, step):
-        if current.status not in TRANSITIONS[step].sources:
-            raise ServiceError(
-                _("This rectification is now “%(status)s”; nothing was changed.")
-                % {"status": current.get_status_display()}
-            )
+        if not FLOW.allows(step, current.status):
+            raise FLOW.stale_error(current)
         if step != Step.REPORT and current.reported_by_id == actor.pk:
             raise ServiceError(_("You reported this rectification; someone else must verify it."))
         raise ServiceError(_("You may not take this step on this rectification."))
-    target = TRANSITIONS[step].target
-    now = at or timezone.now()
-    changes = {"status": target, "updated_at": now, **changes}
-    won = Rectification.objects.filter(pk=current.pk, status=current.status).update(**changes)
-    if not won:
-        raise ServiceError(_("Someone else acted on this rectification first; reload the page."))
-    before = current.status
-    for name, value in changes.items():
-        setattr(current, name, value)
-    record_event(
+    department = current.finding.inspected.department
+    finding = {"finding": str(current.finding)}
+    url = reverse("supervision:rectification_detail", args=[current.pk])
+    if step == Step.REPORT:  # to the supervision group, who verify it next
+        message = _("Rectification reported, to verify: %(finding)s") % finding
+        notice = Notice(message, url, Action.RECTIFICATION_VERIFY, (department,))
+    else:  # to whoever reported it
+        if step == Step.ACCEPT:
+            message = _("Rectification accepted: %(finding)s") % finding
+        else:
+            message = _("Rectification sent back: %(finding)s") % finding
+        reporter = current.reported_by if current.reported_by_id is not None else None
+        notice = Notice(message, url, people=[reporter] if reporter is not None else [])
+    take_step(
+        FLOW,
+        current,
+        step,
         actor=actor,
-        action=f"rectification.{step.value}",
-        target=current,
-        unit=current.finding.inspected.department,
+        audit=f"rectification.{step.value}",
+        unit=department,
         target_label=str(current.finding),
-        before={"status": before},
-        after={"status": target, **audit_after},
+        changes={"updated_at": at or timezone.now(), **changes},
+        after=audit_after,
+        notice=notice,
     )
     return current
 
@@ -143,14 +148,12 @@ def rectification_report(
     """The department reports what it did, with optional evidence (a sniffed, cleaned file).
     ``at`` back-dates the step; only for entering past records by the system (the demo,
     imports) — pages never pass it."""
-    report = (report or "").strip()
-    if not report:
-        raise ServiceError(_("Say what was done to rectify the finding."), field="report")
-    if len(report) > MAX_REPORT:
-        raise ServiceError(
-            _("This text is too long (at most %(limit)s characters).") % {"limit": MAX_REPORT},
-            field="report",
-        )
+    report = clean_text(
+        report,
+        field="report",
+        limit=MAX_REPORT,
+        empty=_("Say what was done to rectify the finding."),
+    )
     if not may_take(actor, rectification, Step.REPORT):
         # Checked again under the conditional update; this spares reading a refused upload.
         _apply_refusal(actor, rectification, Step.REPORT)
@@ -166,7 +169,7 @@ def rectification_report(
         stored = None
         if prepared is not None:
             holder = Rectification(pk=rectification.pk)
-            store_file(holder.evidence, prepared)
+            store(holder.evidence, prepared)
             stored = holder.evidence.name
             changes |= {
                 "evidence": stored,
@@ -189,22 +192,13 @@ def rectification_report(
             if stored:
                 holder.evidence.storage.delete(stored)
             raise
-    notify(
-        users=[u for u in verifiers(done) if u.pk != actor.pk],
-        message=_("Rectification reported, to verify: %(finding)s")
-        % {"finding": str(done.finding)},
-        url=reverse("supervision:rectification_detail", args=[done.pk]),
-    )
     return done
 
 
 def _apply_refusal(actor: User, rectification: Rectification, step: Step) -> None:
     current = Rectification.objects.get(pk=rectification.pk)
-    if current.status not in TRANSITIONS[step].sources:
-        raise ServiceError(
-            _("This rectification is now “%(status)s”; nothing was changed.")
-            % {"status": current.get_status_display()}
-        )
+    if not FLOW.allows(step, current.status):
+        raise FLOW.stale_error(current)
     raise ServiceError(_("You may not take this step on this rectification."))
 
 
@@ -221,7 +215,6 @@ def rectification_accept(
         audit_after={},
         at=now,
     )
-    _notify_reporter(done, _("Rectification accepted: %(finding)s"))
     return done
 
 
@@ -229,14 +222,12 @@ def rectification_accept(
 def rectification_send_back(
     *, actor: User, rectification: Rectification, reasons: str, at: datetime | None = None
 ) -> Rectification:
-    reasons = (reasons or "").strip()
-    if not reasons:
-        raise ServiceError(_("Give the reasons for sending it back."), field="reasons")
-    if len(reasons) > MAX_REASONS:
-        raise ServiceError(
-            _("This text is too long (at most %(limit)s characters).") % {"limit": MAX_REASONS},
-            field="reasons",
-        )
+    reasons = clean_text(
+        reasons,
+        field="reasons",
+        limit=MAX_REASONS,
+        empty=_("Give the reasons for sending it back."),
+    )
     current = Rectification.objects.get(pk=rectification.pk)
     done = _apply(
         actor=actor,
@@ -251,29 +242,4 @@ def rectification_send_back(
         audit_after={"reasons": reasons[:200]},
         at=at,
     )
-    _notify_reporter(done, _("Rectification sent back: %(finding)s"))
     return done
-
-
-def _notify_reporter(rectification: Rectification, template: str) -> None:
-    if rectification.reported_by_id is None:
-        return
-    reporter = User.objects.get(pk=rectification.reported_by_id)
-    notify(
-        users=[reporter],
-        message=template % {"finding": str(rectification.finding)},
-        url=reverse("supervision:rectification_detail", args=[rectification.pk]),
-    )
-
-
-def verifiers(rectification: Rectification) -> list[User]:
-    from gongkai.org.models import Role
-
-    department = rectification.finding.inspected.department
-    return list(
-        User.objects.filter(
-            is_active=True,
-            role_assignments__role=Role.SUPERVISION,
-            role_assignments__unit_id__in=department.path_ids,
-        ).distinct()
-    )

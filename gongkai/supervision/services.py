@@ -8,13 +8,11 @@ in that transaction; bad input raises ServiceError and changes nothing.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
@@ -24,12 +22,14 @@ from django.utils.translation import gettext_lazy
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
-from gongkai.core.errors import ServiceError, clean_text
-from gongkai.core.notifications import notify
+from gongkai.core.errors import ServiceError
+from gongkai.core.files import prepare_upload, store
 from gongkai.core.richtext import sanitize_html
-from gongkai.disclosure.attachments import PreparedFile, prepare_upload
+from gongkai.core.text import clean_text
+from gongkai.disclosure.compliance import compliance_snapshot
 from gongkai.disclosure.engagement import tally
 from gongkai.disclosure.models import DisclosureStatus, Rating
+from gongkai.notify.services import notify
 from gongkai.org.models import OrgUnit, Role, UnitKind
 from gongkai.policy.rules import Action, can
 from gongkai.supervision.models import (
@@ -240,19 +240,13 @@ def board_satisfaction(department: OrgUnit) -> dict[str, Any]:
     }
 
 
-def compliance_figures(department: OrgUnit, start: date, end: date) -> dict[str, Any]:
-    """The department's compliance figures for the round's period, as JSON, from the
-    assessment part's ``compliance_snapshot`` contract."""
-    from gongkai.assessment.compliance import compliance_snapshot
-
-    return compliance_snapshot(unit=department, start=start, end=end)
-
-
 def freeze_figures(inspected: InspectedDepartment) -> dict[str, Any]:
+    """The department's compliance figures for the round's period (the one compliance
+    engine's snapshot, as JSON) and its board satisfaction, as of now."""
     round = inspected.round
     return {
-        "compliance_snapshot": compliance_figures(
-            inspected.department, round.period_start, round.period_end
+        "compliance_snapshot": compliance_snapshot(
+            unit=inspected.department, start=round.period_start, end=round.period_end
         ),
         "board_satisfaction": board_satisfaction(inspected.department),
     }
@@ -359,14 +353,6 @@ def _save_answers(
     return changed
 
 
-def prepared_file_or_none(upload: UploadedFile | None) -> PreparedFile | None:
-    return prepare_upload(upload) if upload is not None else None
-
-
-def store_file(field: Any, prepared: PreparedFile) -> None:
-    field.save(f"{uuid.uuid4().hex}{prepared.kind.extension}", ContentFile(prepared.data), False)
-
-
 def inspection_attach_report(
     *, actor: User | None, inspected: InspectedDepartment, upload: UploadedFile
 ) -> InspectedDepartment:
@@ -377,7 +363,7 @@ def inspection_attach_report(
     with transaction.atomic():
         locked = _locked_inspection(actor, inspected)
         old = locked.self_report_file.name
-        store_file(locked.self_report_file, prepared)
+        store(locked.self_report_file, prepared)
         locked.self_report_file_name = prepared.name
         locked.self_report_content_type = prepared.kind.content_type
         try:

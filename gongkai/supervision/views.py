@@ -12,29 +12,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from gongkai.accounts.models import User
+from gongkai.accounts.requests import AuthedRequest
 from gongkai.core.errors import ServiceError
+from gongkai.core.files import stored_file_response
 from gongkai.core.uploads import declared_body_too_large, too_large_message
-from gongkai.disclosure.attachment_views import stored_file_response
 from gongkai.org.models import OrgUnit, UnitKind
-from gongkai.policy import Action, can, visible_scope_paths
-from gongkai.policy.supervision import (
-    can_manage_inspection,
-    can_manage_round,
-    can_view_inspection,
-    can_view_rectification,
-    can_view_round,
-    rectifications_q,
-    reportable_rectifications_q,
-    rounds_q,
-)
+from gongkai.policy.rules import Action, can, visible_scope_paths
 from gongkai.supervision.forms import (
     ChecklistForm,
     FileForm,
@@ -52,6 +42,16 @@ from gongkai.supervision.models import (
     RectificationStatus,
     RoundStatus,
 )
+from gongkai.supervision.permissions import (
+    can_manage_inspection,
+    can_manage_round,
+    can_view_inspection,
+    can_view_rectification,
+    can_view_round,
+    rectifications_q,
+    reportable_rectifications_q,
+    rounds_q,
+)
 from gongkai.supervision.rectification import (
     Step,
     available_steps,
@@ -63,6 +63,7 @@ from gongkai.supervision.rectification import (
 from gongkai.supervision.selectors import ranking, rectification_rows, round_departments
 from gongkai.supervision.services import (
     checklist_update,
+    clean_checklist,
     finding_record,
     inspection_attach_report,
     inspection_record,
@@ -77,16 +78,6 @@ HANDLING_LABELS = {
     "motions": gettext_lazy("Motions answered on time"),
     "objections": gettext_lazy("Objections answered on time"),
 }
-
-
-class AuthedRequest(HttpRequest):
-    """A request behind @login_required: its user is a real account."""
-
-    user: User
-
-
-def file_response(field: Any, name: str, content_type: str) -> HttpResponseBase:
-    return stored_file_response(field, content_type=content_type, filename=name)
 
 
 # --- Rounds ----------------------------------------------------------------------------------
@@ -142,8 +133,6 @@ def round_create(request: AuthedRequest) -> HttpResponse:
                 return redirect("supervision:round_detail", pk=round.pk)
         status = 400
     elif not form.is_bound:
-        from gongkai.supervision.services import clean_checklist
-
         form.initial["checklist"] = "\n".join(clean_checklist(None))
     return render(request, "supervision/round_form.html", {"form": form}, status=status)
 
@@ -313,10 +302,10 @@ def inspection_file(request: AuthedRequest, pk: int) -> HttpResponseBase:
         inspected = inspection_for(request, pk)
         if not inspected.self_report_file:
             raise Http404
-        return file_response(
+        return stored_file_response(
             inspected.self_report_file,
-            inspected.self_report_file_name,
-            inspected.self_report_content_type,
+            content_type=inspected.self_report_content_type,
+            filename=inspected.self_report_file_name,
         )
     inspected = inspection_for(request, pk, manage=True)
     limit = settings.ATTACHMENT_MAX_BYTES
@@ -533,6 +522,8 @@ def rectification_evidence(request: AuthedRequest, pk: int) -> HttpResponseBase:
     rectification = rectification_for(request, pk)
     if not rectification.evidence:
         raise Http404
-    return file_response(
-        rectification.evidence, rectification.evidence_name, rectification.evidence_content_type
+    return stored_file_response(
+        rectification.evidence,
+        content_type=rectification.evidence_content_type,
+        filename=rectification.evidence_name,
     )

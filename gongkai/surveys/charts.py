@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongkai.disclosure.models import Satisfaction
+from gongkai.core.satisfaction import Satisfaction
 from gongkai.surveys.selectors import SurveyResults
 
 

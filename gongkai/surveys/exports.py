@@ -1,22 +1,12 @@
-"""The results of a closed survey as an .xlsx workbook (openpyxl)."""
+"""The results of a closed survey as an .xlsx workbook (gongkai.core.spreadsheets)."""
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
-from gongkai.disclosure.models import Satisfaction
+from gongkai.core.satisfaction import Satisfaction
+from gongkai.core.spreadsheets import XlsxWorkbook
 from gongkai.surveys.selectors import SurveyResults, all_texts
-
-
-def _cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula is quoted (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _pct(value: float | None) -> float | None:
@@ -25,20 +15,14 @@ def _pct(value: float | None) -> float | None:
 
 def results_workbook(results: SurveyResults) -> bytes:
     survey = results.survey
-    book = Workbook()
-    bold = Font(bold=True)
+    book = XlsxWorkbook()
 
-    sheet = book.active
-    assert sheet is not None  # noqa: S101
-    sheet.title = _("Response rate")[:31]
-    sheet.append([_cell(survey.title)])
-    sheet["A1"].font = bold
+    sheet = book.sheet(_("Response rate"))
+    sheet.append([survey.title], bold=True)
     sheet.append([_("Addressed to"), survey.unit.name])
     sheet.append([_("Dates"), f"{survey.starts_on} – {survey.ends_on}"])
     sheet.append([])
-    sheet.append([_("Unit"), _("Eligible"), _("Respondents"), _("Response rate (%)")])
-    for cell in sheet[5]:
-        cell.font = bold
+    sheet.append([_("Unit"), _("Eligible"), _("Respondents"), _("Response rate (%)")], bold=True)
     for rate in results.rates:
         sheet.append(
             ["　" * rate.unit.depth + rate.unit.name, rate.eligible, rate.respondents,
@@ -46,12 +30,10 @@ def results_workbook(results: SurveyResults) -> bytes:
         )  # fmt: skip
 
     scale = [str(label) for _v, label in Satisfaction.choices]
-    ratings = book.create_sheet(_("Ratings")[:31])
+    ratings = book.sheet(_("Ratings"))
     header = [_("Unit"), _("Pooled units"), _("Respondents"), _("Question"), *scale,
               _("Satisfied or basically (%)"), _("Score (0–100)")]  # fmt: skip
-    ratings.append(header)
-    for cell in ratings[1]:
-        cell.font = bold
+    ratings.append(header, bold=True)
     if results.overall is None:
         ratings.append(
             [_("Withheld: fewer than %(n)s respondents.") % {"n": results.min_respondents}]
@@ -62,20 +44,15 @@ def results_workbook(results: SurveyResults) -> bytes:
             pooled = "、".join(u.name for u in bucket.pooled)
             for q in bucket.questions:
                 ratings.append(
-                    [label, pooled, bucket.respondents, _cell(q.question.text),
+                    [label, pooled, bucket.respondents, q.question.text,
                      *[q.counts.get(v, 0) for v in Satisfaction.values],
                      _pct(q.content_pct), _pct(q.score)]
                 )  # fmt: skip
 
-    texts = book.create_sheet(_("Free text")[:31])
-    texts.append([_("Question"), _("Answer (in random order)")])
-    for cell in texts[1]:
-        cell.font = bold
+    texts = book.sheet(_("Free text"))
+    texts.append([_("Question"), _("Answer (in random order)")], bold=True)
     if results.overall is not None:
         for question, _shown, _count in results.texts:
             for text in all_texts(survey, question):
-                texts.append([_cell(question.text), _cell(text)])
-
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+                texts.append([question.text, text])
+    return book.to_bytes()

@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.disclosure.models import Satisfaction
+from gongkai.core.satisfaction import Satisfaction
 from gongkai.org.models import OrgUnit, UnitKind
 from gongkai.surveys.models import (
     MAX_INTRO,

@@ -1,16 +1,19 @@
 """Models of the surveys app: satisfaction surveys (满意度测评).
 
 Anonymity is a property of the tables, not of the views (see docs fragment
-surveys-security.md):
+surveys-security.md). The three tables are a sealed ballot box (gongkai.core.ballotbox), as
+for secret ballots:
 
 * ``Participation`` says WHO answered (the one-answer rule; a database UNIQUE constraint).
-* ``BoxedAnswer`` is the ballot box while the survey is open: answers with the respondent's
-  unit and nothing else (no user, no timestamp, a random UUID key). It is written in the
-  same transaction as the participation, so before the survey is sealed a database
-  superuser could re-link them (PostgreSQL ``xmin``, SQLite ``rowid`` order).
+* ``BoxedAnswer`` is the ballot box while the survey is open: written in the same transaction
+  as the participation (so it shares the respondent's PostgreSQL ``xmin`` and SQLite ``rowid``
+  order), it holds nothing readable — one sealed box per answer (question, the respondent's
+  unit, rating and text, encrypted under a key derived from SECRET_KEY, which is not in the
+  database, padded to one length per kind of question), the survey and a random UUID key.
 * ``Answer`` is the final table, written when the survey is sealed: every boxed answer of
-  the survey copied in a random order in one transaction (all rows share one ``xmin``, the
-  ``rowid``/``id`` order is the shuffle), the box emptied (SQLite: ``secure_delete``).
+  the survey opened and written in a random order (all rows share one ``xmin``, the
+  ``rowid``/``id`` order is the shuffle), the box emptied so that no version of it survives
+  (PostgreSQL ``TRUNCATE``; SQLite ``secure_delete`` and a WAL checkpoint).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongkai.core.models import TimeStampedModel
-from gongkai.disclosure.models import Satisfaction
+from gongkai.core.satisfaction import Satisfaction
 
 MAX_TITLE = 200
 MAX_INTRO = 5_000
@@ -93,7 +97,6 @@ class Survey(TimeStampedModel):
         return self.title
 
     def phase(self, today: date | None = None) -> Phase:
-        from django.utils import timezone
 
         today = today or timezone.localdate()
         if self.status == SurveyStatus.DRAFT:
@@ -189,18 +192,16 @@ class AnswerBase(models.Model):
         return self.rating or self.text[:40]
 
 
-class BoxedAnswer(AnswerBase):
-    """The ballot box while the survey is open (emptied when it is sealed)."""
+class BoxedAnswer(models.Model):
+    """The ballot box while the survey is open (emptied when it is sealed): one sealed box
+    per answer (gongkai.surveys.services.answer_box), no user, no time, a random key."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    box = models.BinaryField()
 
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(rating__in=["", *RATING_VALUES]),
-                name="boxedanswer_rating_valid",
-            ),
-        ]
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.survey_id}"
 
 
 class Answer(AnswerBase):

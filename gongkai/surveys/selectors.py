@@ -16,18 +16,19 @@ subtracting the others from the total.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from django.db.models import Count, QuerySet
 
-from gongkai.disclosure.models import Satisfaction
+from gongkai.core.satisfaction import Satisfaction
 from gongkai.org.models import OrgUnit
-from gongkai.policy import surveys as survey_policy
+from gongkai.surveys import permissions as survey_policy
 from gongkai.surveys.models import (
     Answer,
     Participation,
+    Phase,
     Question,
     QuestionKind,
     Survey,
@@ -256,27 +257,8 @@ def pool_units(
     return {pk: m for pk, m in members.items() if count[pk] > 0}
 
 
-def survey_results(survey: Survey, *, texts_shown: int = TEXTS_SHOWN) -> SurveyResults:
-    """The results of a closed survey (only response rates for an open one)."""
-    units = units_of(survey)
-    by_id = {u.pk: u for u in units}
-    direct = respondents_by_unit(survey)
-    rates = response_rates(survey, units, direct)
-    top = next((r for r in rates if r.unit.pk == survey.unit_id), None)
-    respondents_total = top.respondents if top else 0
-    eligible_total = top.eligible if top else 0
-    empty = SurveyResults(
-        survey=survey,
-        rates=rates,
-        respondents=respondents_total,
-        eligible=eligible_total,
-        overall=None,
-        buckets=[],
-        texts=[],
-    )
-    if survey.status != SurveyStatus.CLOSED or respondents_total < MIN_RESPONDENTS:
-        return empty
-    questions = list(survey.questions.order_by("order"))
+def rating_counts(survey: Survey) -> dict[int, dict[int, dict[str, int]]]:
+    """unit id → question id → rating → answers, one query."""
     counts: dict[int, dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     for unit_id, question_id, rating, n in (
         Answer.objects.filter(survey=survey)
@@ -287,40 +269,62 @@ def survey_results(survey: Survey, *, texts_shown: int = TEXTS_SHOWN) -> SurveyR
         .order_by()
     ):
         counts[unit_id][question_id][rating] = n
-    rating_questions = [q for q in questions if q.kind == QuestionKind.RATING]
+    return counts
 
-    def bucket_for(unit: OrgUnit, member_ids: list[int]) -> Bucket:
-        results = []
-        for q in rating_questions:
-            merged: dict[str, int] = defaultdict(int)
-            for member in member_ids:
-                for value, n in counts.get(member, {}).get(q.pk, {}).items():
-                    merged[value] += n
-            results.append(QuestionResult(question=q, counts=dict(merged)))
+
+@dataclass
+class Pooling:
+    """What the rows of the results are made of: the survey's units, the respondents and
+    the ratings of each unit, and the rating questions."""
+
+    by_id: dict[int, OrgUnit]
+    direct: dict[int, int]  # respondents per unit (the unit each was counted for)
+    counts: dict[int, dict[int, dict[str, int]]]  # as rating_counts
+    questions: list[Question]  # the rating questions, in order
+
+    def question_result(self, question: Question, member_ids: list[int]) -> QuestionResult:
+        merged: dict[str, int] = defaultdict(int)
+        for member in member_ids:
+            for value, n in self.counts.get(member, {}).get(question.pk, {}).items():
+                merged[value] += n
+        return QuestionResult(question=question, counts=dict(merged))
+
+    def bucket(self, unit: OrgUnit, member_ids: list[int]) -> Bucket:
+        """A row for ``unit`` counting the answers of ``member_ids``."""
         return Bucket(
             unit=unit,
-            pooled=[by_id[m] for m in member_ids if m != unit.pk and direct.get(m)],
-            respondents=sum(direct.get(m, 0) for m in member_ids),
-            questions=results,
+            pooled=[self.by_id[m] for m in member_ids if m != unit.pk and self.direct.get(m)],
+            respondents=sum(self.direct.get(m, 0) for m in member_ids),
+            questions=[self.question_result(q, member_ids) for q in self.questions],
         )
 
-    overall = bucket_for(survey.unit, list(by_id))
-    overall.pooled = []
-    pools = pool_units(units, direct, survey.unit)
-    position = {u.pk: i for i, u in enumerate(units)}
-    buckets = [bucket_for(by_id[pk], pools[pk]) for pk in sorted(pools, key=position.__getitem__)]
-    # the units right below the root, each summing the rows inside it (no new information:
-    # every row it adds up is shown too)
+    def unpooled(self, unit: OrgUnit, member_ids: list[int]) -> Bucket:
+        """A row that sums rows shown elsewhere: it names no pooled units."""
+        bucket = self.bucket(unit, member_ids)
+        bucket.pooled = []
+        return bucket
+
+
+def branch_rows(
+    pooling: Pooling, units: list[OrgUnit], pools: dict[int, list[int]], root_id: int
+) -> list[Bucket]:
+    """The units right below the root, each summing the rows inside it (no new information:
+    every row it adds up is shown too)."""
     branches = []
     for child in units:
-        if child.parent_id != survey.unit_id:
+        if child.parent_id != root_id:
             continue
-        inside = [pk for pk in pools if by_id[pk].path.startswith(child.path)]
+        inside = [pk for pk in pools if pooling.by_id[pk].path.startswith(child.path)]
         members = [m for pk in inside for m in pools[pk]]
         if inside:
-            branch = bucket_for(child, members)
-            branch.pooled = []
-            branches.append(branch)
+            branches.append(pooling.unpooled(child, members))
+    return branches
+
+
+def text_answers(
+    survey: Survey, questions: list[Question], texts_shown: int
+) -> list[tuple[Question, list[str], int]]:
+    """Per free-text question: the first ``texts_shown`` answers and how many there are."""
     texts = []
     for q in questions:
         if q.kind != QuestionKind.TEXT:
@@ -329,15 +333,44 @@ def survey_results(survey: Survey, *, texts_shown: int = TEXTS_SHOWN) -> SurveyR
         texts.append(
             (q, list(answers.values_list("text", flat=True)[:texts_shown]), answers.count())
         )
-    return SurveyResults(
+    return texts
+
+
+def survey_results(survey: Survey, *, texts_shown: int = TEXTS_SHOWN) -> SurveyResults:
+    """The results of a closed survey (only response rates for an open one)."""
+    units = units_of(survey)
+    direct = respondents_by_unit(survey)
+    rates = response_rates(survey, units, direct)
+    top = next((r for r in rates if r.unit.pk == survey.unit_id), None)
+    rates_only = SurveyResults(
         survey=survey,
         rates=rates,
-        respondents=respondents_total,
-        eligible=eligible_total,
-        overall=overall,
-        buckets=buckets,
-        branches=branches,
-        texts=texts,
+        respondents=top.respondents if top else 0,
+        eligible=top.eligible if top else 0,
+        overall=None,
+        buckets=[],
+        texts=[],
+    )
+    if survey.status != SurveyStatus.CLOSED or rates_only.respondents < MIN_RESPONDENTS:
+        return rates_only
+    questions = list(survey.questions.order_by("order"))
+    pooling = Pooling(
+        by_id={u.pk: u for u in units},
+        direct=direct,
+        counts=rating_counts(survey),
+        questions=[q for q in questions if q.kind == QuestionKind.RATING],
+    )
+    pools = pool_units(units, direct, survey.unit)
+    position = {u.pk: i for i, u in enumerate(units)}
+    return replace(
+        rates_only,
+        overall=pooling.unpooled(survey.unit, list(pooling.by_id)),
+        buckets=[
+            pooling.bucket(pooling.by_id[pk], pools[pk])
+            for pk in sorted(pools, key=position.__getitem__)
+        ],
+        branches=branch_rows(pooling, units, pools, survey.unit_id),
+        texts=text_answers(survey, questions, texts_shown),
     )
 
 
@@ -442,6 +475,5 @@ def survey_year(survey: Survey) -> int:
 
 
 def is_past(survey: Survey, today: date | None = None) -> bool:
-    from gongkai.surveys.models import Phase
 
     return survey.phase(today) in (Phase.ENDED, Phase.CLOSED)

@@ -1,21 +1,30 @@
-"""State changes of satisfaction surveys: create, edit, questions, open, answer, close/seal."""
+"""State changes of satisfaction surveys: create, edit, questions, open, answer, close/seal.
+
+Answers go through the sealed ballot box (gongkai.core.ballotbox, :data:`BOX`): the
+respondent's transaction writes "has answered" and one sealed box per answer, nothing
+readable; the seal opens the boxes, writes the answers in a random order and empties the box
+table so that no version of a box survives.
+"""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
+from gongkai.core.ballotbox import BallotBox, padded_length
 from gongkai.core.errors import ServiceError
+from gongkai.core.text import clean_text
 from gongkai.org.models import OrgUnit
-from gongkai.policy import surveys as survey_policy
+from gongkai.policy.rules import Action, can
+from gongkai.surveys import permissions as survey_policy
 from gongkai.surveys.models import (
     MAX_INTRO,
     MAX_QUESTION,
@@ -33,6 +42,42 @@ from gongkai.surveys.models import (
     SurveyStatus,
     SurveyUnit,
 )
+from gongkai.surveys.selectors import pool_units, units_of
+
+BOX = BallotBox(
+    purpose="surveys.pending",
+    participation=Participation,
+    held=BoxedAnswer,
+    final=Answer,
+    owner="survey",
+)
+
+_ID_DIGITS = 20  # a bigint with its sign
+# The padded length of a box, by kind of question: the longest rating, or the longest text
+# (each character at most 6 bytes of JSON: a \uXXXX escape), so no answer shows in it.
+BOX_LENGTHS = {
+    kind: padded_length(
+        len('{"q":,"r":"","t":"","u":}')
+        + 2 * _ID_DIGITS
+        + (max(map(len, RATING_VALUES)) if kind == QuestionKind.RATING else 6 * MAX_TEXT_ANSWER)
+    )
+    for kind in QuestionKind.values
+}
+
+
+def answer_box(question: Question, unit_id: int, rating: str, text: str) -> tuple[Any, int]:
+    """(content, padded length) of the box of one answer (see :data:`BOX`)."""
+    return {"q": question.pk, "u": unit_id, "r": rating, "t": text}, BOX_LENGTHS[question.kind]
+
+
+def answer_of(content: Any) -> tuple[int, int, str, str]:
+    """(question id, unit id, rating, text) of an opened box."""
+    return content["q"], content["u"], content["r"], content["t"]
+
+
+def opened_answer(survey_id: int, box: bytes) -> tuple[int, int, str, str]:
+    """(question id, unit id, rating, text) of a box. Raises secretbox.BoxError."""
+    return answer_of(BOX.open_box(survey_id, box))
 
 
 def already_answered() -> str:
@@ -40,8 +85,6 @@ def already_answered() -> str:
 
 
 def _require_manager(actor: User | None, survey_unit: OrgUnit) -> None:
-    from gongkai.policy import Action, can
-
     if actor is not None and not can(actor, Action.SURVEY_MANAGE, survey_unit):
         raise ServiceError(_("You may not manage surveys for this unit."))
 
@@ -49,20 +92,20 @@ def _require_manager(actor: User | None, survey_unit: OrgUnit) -> None:
 def _clean_fields(
     *, title: str, intro: str, unit: OrgUnit | None, starts_on: date | None, ends_on: date | None
 ) -> tuple[str, str, OrgUnit, date, date]:
-    title = (title or "").strip()
-    intro = (intro or "").strip()
-    if not title:
-        raise ServiceError(_("Give the survey a title."), field="title")
-    if len(title) > MAX_TITLE:
-        raise ServiceError(
-            _("The title is too long (at most %(n)s characters).") % {"n": MAX_TITLE},
-            field="title",
-        )
-    if len(intro) > MAX_INTRO:
-        raise ServiceError(
-            _("The introduction is too long (at most %(n)s characters).") % {"n": MAX_INTRO},
-            field="intro",
-        )
+    title = clean_text(
+        title,
+        field="title",
+        limit=MAX_TITLE,
+        empty=_("Give the survey a title."),
+        too_long=_("The title is too long (at most %(n)s characters).") % {"n": MAX_TITLE},
+    )
+    intro = clean_text(
+        intro,
+        field="intro",
+        required=False,
+        limit=MAX_INTRO,
+        too_long=_("The introduction is too long (at most %(n)s characters).") % {"n": MAX_INTRO},
+    )
     if unit is None or not unit.is_active:
         raise ServiceError(_("Choose the unit the survey is addressed to."), field="unit")
     if starts_on is None:
@@ -321,8 +364,9 @@ def _validate_answers(
 @transaction.atomic
 def survey_answer(*, actor: User, survey: Survey, answers: Mapping[str, str]) -> None:
     """Record one employee's answers: a Participation (who; UNIQUE per survey) and the
-    answers in the ballot box (what; no user, no time). ``answers`` maps ``q<question id>``
-    to a Satisfaction value (rating questions, required) or text (optional)."""
+    answers sealed in the ballot box (what; no user, no time, nothing readable). ``answers``
+    maps ``q<question id>`` to a Satisfaction value (rating questions, required) or text
+    (optional)."""
     if connection.vendor == "postgresql":
         # A share lock: answers run side by side, but never across the seal (FOR UPDATE).
         with connection.cursor() as cursor:
@@ -342,19 +386,11 @@ def survey_answer(*, actor: User, survey: Survey, answers: Mapping[str, str]) ->
     unit_id = actor.unit_id
     if unit_id is None:  # cannot happen: addressed employees have a unit
         raise ServiceError(_("This survey is not addressed to you."))
-    if Participation.objects.filter(survey=survey, user=actor).exists():
+    # "Has answered" (the UNIQUE constraint refuses a second, raced or not) and the answers'
+    # boxes: the only rows of this transaction, none readable.
+    if not BOX.participate(survey.pk, actor.pk, unit=unit_id):
         raise ServiceError(already_answered())
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent duplicate fails cleanly here
-            Participation.objects.create(survey=survey, user=actor, unit_id=unit_id)
-    except IntegrityError:
-        raise ServiceError(already_answered()) from None
-    BoxedAnswer.objects.bulk_create(
-        [
-            BoxedAnswer(survey=survey, question=q, unit_id=unit_id, rating=rating, text=text)
-            for q, rating, text in cleaned
-        ]
-    )
+    BOX.hold(survey.pk, [answer_box(q, unit_id, rating, text) for q, rating, text in cleaned])
     # No audit event per answer: the participation row is the record of who answered, and an
     # event (with its exact time) would be one more trace written beside the ballot box.
 
@@ -383,7 +419,6 @@ def sealed_units(survey: Survey) -> dict[int, int]:
     """respondent's unit id → the unit id stored with the sealed answer: units with fewer
     than MIN_RESPONDENTS respondents are pooled (see selectors.pool_units), so that no unit
     value in the final table narrows an answer down to fewer people than that."""
-    from gongkai.surveys.selectors import pool_units, units_of
 
     direct = dict(
         Participation.objects.filter(survey=survey)
@@ -398,37 +433,25 @@ def sealed_units(survey: Survey) -> dict[int, int]:
 
 @transaction.atomic
 def survey_seal(*, actor: User | None, survey: Survey) -> Survey:
-    """Move the ballot box into the final table in a random order, in one transaction, and
-    empty the box. Idempotent: a sealed survey is returned unchanged. The instance passed in
-    is updated too."""
+    """Open the ballot box and move it into the final table in a random order, in one
+    transaction, and empty the box (gongkai.core.ballotbox: verified and retried; raises
+    holding.HoldingError when it still fails, and nothing changes). Idempotent: a sealed survey
+    is returned unchanged. The instance passed in is updated too."""
     given = survey
     survey = _lock(survey)
     if survey.status != SurveyStatus.OPEN:
         return survey
-    boxed = list(
-        BoxedAnswer.objects.filter(survey=survey).values_list(
-            "question_id", "unit_id", "rating", "text"
-        )
-    )
-    secrets.SystemRandom().shuffle(boxed)
     bucket_of = sealed_units(survey)
-    Answer.objects.bulk_create(
-        [
-            Answer(
-                survey=survey,
-                question_id=q,
-                unit_id=bucket_of.get(u, survey.unit_id),
-                rating=rating,
-                text=text,
-            )
-            for q, u, rating, text in boxed
-        ],
-        batch_size=500,
-    )
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:  # overwrite the deleted rows' bytes with zeros
-            cursor.execute("PRAGMA secure_delete = ON")
-    BoxedAnswer.objects.filter(survey=survey)._raw_delete(using=connection.alias)
+    moved = BOX.held_rows(survey.pk).count()  # answers wait for the lock on the survey
+
+    def build(content: Any) -> list[Answer]:
+        question_id, unit_id, rating, text = answer_of(content)
+        unit = bucket_of.get(unit_id, survey.unit_id)
+        return [
+            Answer(survey=survey, question_id=question_id, unit_id=unit, rating=rating, text=text)
+        ]
+
+    BOX.seal(survey.pk, build, what=f"Sealing the answers of survey {survey.pk}")
     survey.status = SurveyStatus.CLOSED
     survey.closed_on = timezone.localdate()
     survey.save(update_fields=["status", "closed_on", "updated_at"])
@@ -438,6 +461,6 @@ def survey_seal(*, actor: User | None, survey: Survey) -> Survey:
         action="survey.closed",
         target=survey,
         unit=survey.unit,
-        after={"answers": len(boxed)},
+        after={"answers": moved},
     )
     return survey

@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from gongkai.accounts.models import User
+from gongkai.accounts.requests import signed_in_user
 from gongkai.core.errors import ServiceError
+from gongkai.core.spreadsheets import xlsx_response
 from gongkai.org.models import OrgUnit
-from gongkai.policy import Action, can, visible_scope_paths
-from gongkai.policy import surveys as survey_policy
+from gongkai.policy.rules import Action, can, visible_scope_paths
 from gongkai.surveys import charts, exports, selectors, services
+from gongkai.surveys import permissions as survey_policy
 from gongkai.surveys.forms import AnswerForm, QuestionForm, SurveyForm
 from gongkai.surveys.models import Phase, Question, Survey, SurveyStatus
 
 PER_PAGE = 20
-
-
-def actor(request: HttpRequest) -> User:
-    return cast(User, request.user)  # signed in: login_required
 
 
 def survey_for(request: HttpRequest, pk: int) -> Survey:
@@ -46,7 +43,6 @@ def managed_survey(request: HttpRequest, pk: int) -> Survey:
 
 
 def manageable_units(request: HttpRequest) -> QuerySet[OrgUnit]:
-    from django.db.models import Q
 
     roots = visible_scope_paths(request.user, Action.SURVEY_MANAGE)
     if not roots:
@@ -89,7 +85,7 @@ def create(request: HttpRequest) -> HttpResponse:
     form = SurveyForm(request.POST or None, units=units)
     if request.method == "POST" and form.is_valid():
         try:
-            survey = services.survey_create(actor=actor(request), **form.cleaned_data)
+            survey = services.survey_create(actor=signed_in_user(request), **form.cleaned_data)
         except ServiceError as error:
             error.add_to_form(form)
         else:
@@ -117,7 +113,9 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = SurveyForm(request.POST or None, initial=initial, units=manageable_units(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.survey_update(actor=actor(request), survey=survey, **form.cleaned_data)
+            services.survey_update(
+                actor=signed_in_user(request), survey=survey, **form.cleaned_data
+            )
         except ServiceError as error:
             error.add_to_form(form)
         else:
@@ -126,9 +124,14 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "surveys/form.html", {"form": form, "survey": survey})
 
 
-@login_required
-def manage(request: HttpRequest, pk: int) -> HttpResponse:
-    survey = managed_survey(request, pk)
+def manage_page(
+    request: HttpRequest,
+    survey: Survey,
+    question_form: QuestionForm,
+    rates: list[selectors.UnitRate],
+    status: int = 200,
+) -> HttpResponse:
+    """The survey's management page: its questions, the form for one more, the response rates."""
     return render(
         request,
         "surveys/manage.html",
@@ -137,12 +140,18 @@ def manage(request: HttpRequest, pk: int) -> HttpResponse:
             "phase": survey.phase(),
             "questions": list(survey.questions.order_by("order")),
             "editable": services.is_editable(survey),
-            "question_form": QuestionForm(),
-            "rates": selectors.response_rates(survey)
-            if survey.status != SurveyStatus.DRAFT
-            else [],
+            "question_form": question_form,
+            "rates": rates,
         },
+        status=status,
     )
+
+
+@login_required
+def manage(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = managed_survey(request, pk)
+    rates = selectors.response_rates(survey) if survey.status != SurveyStatus.DRAFT else []
+    return manage_page(request, survey, QuestionForm(), rates)
 
 
 @login_required
@@ -152,29 +161,39 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = QuestionForm(request.POST)
     if form.is_valid():
         try:
-            services.question_add(actor=actor(request), survey=survey, **form.cleaned_data)
+            services.question_add(actor=signed_in_user(request), survey=survey, **form.cleaned_data)
         except ServiceError as error:
             error.add_to_form(form)
         else:
             messages.success(request, _("Question added."))
             return redirect("surveys:manage", survey.pk)
-    return render(
-        request,
-        "surveys/manage.html",
-        {
-            "survey": survey,
-            "phase": survey.phase(),
-            "questions": list(survey.questions.order_by("order")),
-            "editable": services.is_editable(survey),
-            "question_form": form,
-            "rates": [],
-        },
-        status=400,
-    )
+    return manage_page(request, survey, form, [], status=400)
 
 
 def question_of(survey: Survey, question_pk: int) -> Question:
     return get_object_or_404(Question, pk=question_pk, survey=survey)
+
+
+def confirmed(
+    request: HttpRequest,
+    survey: Survey,
+    action: Callable[[], object],
+    done: str,
+    page: dict[str, object],
+    then: str = "surveys:manage",
+) -> HttpResponse:
+    """The confirmation page (``page``: its heading, detail, button…); on POST, ``action()``,
+    then the message ``done`` and the survey's ``then`` page, or the refusal's message and the
+    survey's management page."""
+    if request.method == "POST":
+        try:
+            action()
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return redirect("surveys:manage", survey.pk)
+        messages.success(request, done)
+        return redirect(then, survey.pk)
+    return render(request, "surveys/confirm.html", {"survey": survey, **page})
 
 
 @login_required
@@ -182,19 +201,14 @@ def question_of(survey: Survey, question_pk: int) -> Question:
 def question_delete(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
     survey = managed_survey(request, pk)
     question = question_of(survey, question_pk)
-    if request.method == "POST":
-        try:
-            services.question_remove(actor=actor(request), survey=survey, question=question)
-        except ServiceError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("Question removed."))
-        return redirect("surveys:manage", survey.pk)
-    return render(
+    return confirmed(
         request,
-        "surveys/confirm.html",
+        survey,
+        lambda: services.question_remove(
+            actor=signed_in_user(request), survey=survey, question=question
+        ),
+        _("Question removed."),
         {
-            "survey": survey,
             "heading": _("Remove this question?"),
             "detail": question.text,
             "button": _("Remove the question"),
@@ -209,7 +223,7 @@ def question_move(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
     question = question_of(survey, question_pk)
     try:
         services.question_move(
-            actor=actor(request),
+            actor=signed_in_user(request),
             survey=survey,
             question=question,
             up=request.POST.get("direction") != "down",
@@ -223,19 +237,12 @@ def question_move(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def open_survey(request: HttpRequest, pk: int) -> HttpResponse:
     survey = managed_survey(request, pk)
-    if request.method == "POST":
-        try:
-            services.survey_open(actor=actor(request), survey=survey)
-        except ServiceError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("The survey is open to the addressed employees."))
-        return redirect("surveys:manage", survey.pk)
-    return render(
+    return confirmed(
         request,
-        "surveys/confirm.html",
+        survey,
+        lambda: services.survey_open(actor=signed_in_user(request), survey=survey),
+        _("The survey is open to the addressed employees."),
         {
-            "survey": survey,
             "heading": _("Open this survey?"),
             "detail": _(
                 "Every employee of %(unit)s and the units below it can answer from %(start)s to "
@@ -252,19 +259,12 @@ def open_survey(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def close_survey(request: HttpRequest, pk: int) -> HttpResponse:
     survey = managed_survey(request, pk)
-    if request.method == "POST":
-        try:
-            services.survey_close(actor=actor(request), survey=survey)
-        except ServiceError as error:
-            messages.error(request, error.message)
-            return redirect("surveys:manage", survey.pk)
-        messages.success(request, _("The survey is closed and its answers are sealed."))
-        return redirect("surveys:results", survey.pk)
-    return render(
+    return confirmed(
         request,
-        "surveys/confirm.html",
+        survey,
+        lambda: services.survey_close(actor=signed_in_user(request), survey=survey),
+        _("The survey is closed and its answers are sealed."),
         {
-            "survey": survey,
             "heading": _("Close this survey?"),
             "detail": _(
                 "Nobody can answer any more, even before the last day. The answers are shuffled "
@@ -272,6 +272,7 @@ def close_survey(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "button": _("Close and seal"),
         },
+        then="surveys:results",
     )
 
 
@@ -289,7 +290,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         form = AnswerForm(request.POST or None, questions=questions)
         if request.method == "POST":
             try:
-                services.survey_answer(actor=actor(request), survey=survey, answers=request.POST)
+                services.survey_answer(
+                    actor=signed_in_user(request), survey=survey, answers=request.POST
+                )
             except ServiceError as error:
                 error.add_to_form(form)
             else:
@@ -352,9 +355,4 @@ def results_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     if survey.status != SurveyStatus.CLOSED:
         raise Http404
     found = selectors.survey_results(survey, texts_shown=10**9)
-    response = HttpResponse(
-        exports.results_workbook(found),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-results.xlsx"'
-    return response
+    return xlsx_response(exports.results_workbook(found), f"survey-{survey.pk}-results.xlsx")

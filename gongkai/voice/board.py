@@ -1,12 +1,12 @@
-"""This app's section on a unit's board (see gongkai.core.board_sections): the latest
+"""This app's section on a unit's board (registered with gongkai.core.board_sections): the latest
 suggestions sent to the unit, with their status, dates and overdue flag."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gongkai.core.board_sections import BoardSection
-from gongkai.policy import voice as policy
+from gongkai.core.board_sections import BoardSection, register_section
+from gongkai.voice import permissions as policy
 from gongkai.voice.selectors import board_latest
 
 LATEST = 5
@@ -28,3 +28,6 @@ def section(*, unit: Any, user: Any) -> BoardSection | None:
             "may_submit": policy.can_submit_to(user, unit),
         },
     )
+
+
+register_section(10, section)

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.disclosure.models import Satisfaction
+from gongkai.core.satisfaction import Satisfaction
 from gongkai.org.models import OrgUnit, UnitKind
 from gongkai.voice.models import (
     BODY_MAX,

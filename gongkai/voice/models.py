@@ -16,8 +16,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.core.models import TimeStampedModel
-from gongkai.disclosure.models import Satisfaction
+from gongkai.core.models import TimeStampedModel, choices_constraint, user_link
+from gongkai.core.satisfaction import Satisfaction
 from gongkai.org.models import OrgUnit
 
 TITLE_MAX = 200
@@ -59,12 +59,7 @@ class Suggestion(TimeStampedModel):
         blank=True,
         related_name="suggestions_responsible",
     )
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("author"),
-        on_delete=models.PROTECT,
-        related_name="suggestions",
-    )
+    author = user_link(_("author"), related_name="suggestions")
     name_hidden = models.BooleanField(_("name hidden from the public"), default=False)
     category = models.CharField(_("category"), max_length=30, choices=SuggestionCategory.choices)
     title = models.CharField(_("title"), max_length=TITLE_MAX)
@@ -95,14 +90,8 @@ class Suggestion(TimeStampedModel):
         verbose_name_plural = _("suggestions")
         ordering = ["-submitted_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=SuggestionStatus.values),
-                name="suggestion_status_valid",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(category__in=SuggestionCategory.values),
-                name="suggestion_category_valid",
-            ),
+            choices_constraint("status", SuggestionStatus, "suggestion_status_valid"),
+            choices_constraint("category", SuggestionCategory, "suggestion_category_valid"),
             models.CheckConstraint(
                 condition=models.Q(rating__isnull=True) | models.Q(rating__in=Satisfaction.values),
                 name="suggestion_rating_valid",

@@ -3,19 +3,22 @@ handling statistics the supervision and assessment parts use."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from gongkai.disclosure.models import Satisfaction
+from gongkai.core.handling import Handling, HandlingSource
+from gongkai.core.paths import subtree_roots
+from gongkai.core.satisfaction import Satisfaction
 from gongkai.org.models import OrgUnit
-from gongkai.policy import Action, visible_scope_paths
-from gongkai.policy.voice import visible_suggestions_q
+from gongkai.policy.rules import Action, visible_scope_paths
 from gongkai.voice.models import Suggestion, SuggestionStatus
+from gongkai.voice.permissions import visible_suggestions_q
 
 S = SuggestionStatus
 
@@ -142,6 +145,18 @@ class HandlingStats:
         good = self.ratings[Satisfaction.SATISFIED] + self.ratings[Satisfaction.BASIC]
         return good / self.rated
 
+    def figures(self) -> Handling:
+        """As handling figures (:mod:`gongkai.core.handling`): the received ones neither
+        declined, answered nor overdue are open."""
+        answered = self.answered_on_time + self.answered_late
+        return Handling.counted(
+            on_time=self.answered_on_time,
+            late=self.answered_late,
+            overdue=self.overdue_open,
+            open=max(0, self.received - self.declined - answered - self.overdue_open),
+            ratings=self.ratings,
+        )
+
 
 def _day_start(day: date, plus_days: int = 0) -> datetime:
     """Local midnight at the start of ``day`` (+ days): a range on the indexed column rather
@@ -168,10 +183,7 @@ def handling_stats(
     if not units:
         return result
     today = today or timezone.localdate()
-    roots: list[str] = []
-    for path in sorted(u.path for u in units):  # a parent's path sorts before its children's
-        if not any(path.startswith(root) for root in roots):
-            roots.append(path)
+    roots = subtree_roots(u.path for u in units)
     scope = _within(roots, "unit") if subtree else Q(unit_id__in=[u.pk for u in units])
     # Grouped by the few values that decide every count (unit, status, rating, answered
     # late?, overdue?) with one plain COUNT, then summed in Python: cheaper than one
@@ -217,3 +229,16 @@ def handling_stats(
             if unit_id == unit.pk or (subtree and path.startswith(unit.path)):
                 result[unit.pk].add(stats)
     return result
+
+
+def handling_figures(
+    units: Sequence[OrgUnit], start: date, end: date, *, today: date
+) -> dict[int, Handling]:
+    """The handling figures of each unit's own suggestions submitted in [start, end]."""
+    stats = handling_stats(units, start, end, today=today, subtree=False)
+    return {unit_id: item.figures() for unit_id, item in stats.items()}
+
+
+HANDLING_SOURCE = HandlingSource(
+    name="suggestions", label=_("Suggestions"), order=10, rated=True, figures=handling_figures
+)

@@ -1,7 +1,7 @@
 """State changes of suggestions (意见建议): submit, the handling steps, rating, following.
 
-Every step is one row of :data:`TRANSITIONS`, applied by :func:`_apply` with an atomic
-conditional UPDATE on the status (two handlers racing: one wins, the other gets a clear
+Every step is a row of :data:`FLOW` (gongkai.core.workflow), taken by :func:`_apply` with an
+atomic conditional UPDATE on the status (two handlers racing: one wins, the other gets a clear
 error and nothing changes), written to the timeline (:class:`SuggestionStep`) and the audit
 log in the same transaction, and followed by notifications to the followers. Texts that can
 reach the public (notifications, the audit description) never carry the author's name.
@@ -9,27 +9,28 @@ reach the public (notifications, the audit description) never carry the author's
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
-from gongkai.core.notifications import notify
-from gongkai.disclosure.attachments import PreparedFile, prepare_upload
-from gongkai.disclosure.models import Satisfaction
-from gongkai.org.models import OrgUnit, Role, RoleAssignment
-from gongkai.policy import voice as policy
+from gongkai.core.files import PreparedFile, prepare_upload, store
+from gongkai.core.satisfaction import Satisfaction
+from gongkai.core.text import clean_text
+from gongkai.core.workflow import Workflow, rows
+from gongkai.notify.workflow import Notice, take_step, tell
+from gongkai.org.models import OrgUnit
+from gongkai.policy.rules import Action
+from gongkai.voice import permissions as policy
 from gongkai.voice.models import (
     BODY_MAX,
     TEXT_MAX,
@@ -48,51 +49,61 @@ MAX_ATTACHMENTS = 5
 MAX_DUE_DAYS = 366
 
 
-@dataclass(frozen=True)
-class Rule:
-    sources: frozenset[str]
-    allowed: Callable[[Any, Suggestion], bool]
-    audit: str  # the audit action code
+AUTHOR = "author"  # the rating step is the author's, not a role's
 
+# step, from, to, and who may take it (a policy action on the suggestion, or its author).
+FLOW = Workflow(
+    model=Suggestion,
+    table=[
+        *rows(StepKind.ACCEPT, [S.SUBMITTED], S.ACCEPTED, Action.SUGGESTION_HANDLE),
+        *rows(StepKind.DECLINE, [S.SUBMITTED], S.DECLINED, Action.SUGGESTION_HANDLE),
+        *rows(StepKind.ASSIGN, [S.ACCEPTED], S.ASSIGNED, Action.SUGGESTION_HANDLE),
+        *rows(StepKind.ANSWER, [S.ASSIGNED], S.ANSWERED, Action.SUGGESTION_ANSWER),
+        *rows(StepKind.RATE, [S.ANSWERED], S.CLOSED, AUTHOR),
+        *rows(StepKind.RATE, [S.ANSWERED], S.REOPENED, AUTHOR),
+        *rows(StepKind.REVIEW_RETURN, [S.REOPENED], S.ASSIGNED, Action.SUGGESTION_REVIEW),
+        *rows(StepKind.REVIEW_CLOSE, [S.REOPENED], S.CLOSED, Action.SUGGESTION_REVIEW),
+    ],
+    stale=gettext_lazy("This suggestion is now “%(status)s”; the step was not taken."),
+    lost=gettext_lazy("Someone else acted on this suggestion first; reload the page."),
+)
 
-TRANSITIONS: dict[StepKind, Rule] = {
-    StepKind.ACCEPT: Rule(frozenset({S.SUBMITTED}), policy.can_handle, "suggestion.accepted"),
-    StepKind.DECLINE: Rule(frozenset({S.SUBMITTED}), policy.can_handle, "suggestion.declined"),
-    StepKind.ASSIGN: Rule(frozenset({S.ACCEPTED}), policy.can_handle, "suggestion.assigned"),
-    StepKind.ANSWER: Rule(frozenset({S.ASSIGNED}), policy.can_answer, "suggestion.answered"),
-    StepKind.RATE: Rule(frozenset({S.ANSWERED}), policy.is_author, "suggestion.rated"),
-    StepKind.REVIEW_RETURN: Rule(
-        frozenset({S.REOPENED}), policy.can_review, "suggestion.review_returned"
-    ),
-    StepKind.REVIEW_CLOSE: Rule(
-        frozenset({S.REOPENED}), policy.can_review, "suggestion.review_closed"
-    ),
+# The object-level rule behind each permission of the table (gongkai.voice.permissions).
+ALLOWED: dict[str, Callable[[Any, Suggestion], bool]] = {
+    Action.SUGGESTION_HANDLE: policy.can_handle,
+    Action.SUGGESTION_ANSWER: policy.can_answer,
+    Action.SUGGESTION_REVIEW: policy.can_review,
+    AUTHOR: policy.is_author,
+}
+
+AUDIT: dict[StepKind, str] = {
+    StepKind.ACCEPT: "suggestion.accepted",
+    StepKind.DECLINE: "suggestion.declined",
+    StepKind.ASSIGN: "suggestion.assigned",
+    StepKind.ANSWER: "suggestion.answered",
+    StepKind.RATE: "suggestion.rated",
+    StepKind.REVIEW_RETURN: "suggestion.review_returned",
+    StepKind.REVIEW_CLOSE: "suggestion.review_closed",
 }
 
 
 def may_step(user: Any, suggestion: Suggestion, kind: StepKind) -> bool:
-    rule = TRANSITIONS[kind]
-    return suggestion.status in rule.sources and rule.allowed(user, suggestion)
+    row = FLOW.row(kind, suggestion.status)
+    return row is not None and ALLOWED[row.action](user, suggestion)
 
 
 def available_steps(user: Any, suggestion: Suggestion) -> list[StepKind]:
-    return [kind for kind in TRANSITIONS if may_step(user, suggestion, kind)]
+    return [StepKind(kind) for kind in FLOW.steps() if may_step(user, suggestion, StepKind(kind))]
 
 
 # --- Input checks ---------------------------------------------------------------------------
 
 
-def _text(value: str, *, field: str, limit: int, required: bool, empty: str) -> str:
-    value = (value or "").replace("\x00", "").strip()
-    if required and not value:
-        raise ServiceError(empty, field=field)
-    if len(value) > limit:
-        raise ServiceError(
-            _("This text is too long: at most %(limit)s characters (it has %(n)s).")
-            % {"limit": limit, "n": len(value)},
-            field=field,
-        )
-    return value
+def _too_long(limit: int, length: int) -> str:
+    return _("This text is too long: at most %(limit)s characters (it has %(n)s).") % {
+        "limit": limit,
+        "n": length,
+    }
 
 
 def _due(due_on: date | None, today: date) -> date:
@@ -116,24 +127,14 @@ def followers_of(suggestion: Suggestion) -> list[User]:
     )
 
 
-def holders(unit: OrgUnit, roles: Iterable[str], *, ancestors: bool = False) -> list[User]:
-    units = unit.path_ids if ancestors else [unit.pk]
-    ids = RoleAssignment.objects.filter(unit_id__in=units, role__in=list(roles)).values("user_id")
-    return list(User.objects.filter(pk__in=ids, is_active=True))
+def _url(suggestion: Suggestion) -> str:
+    return reverse("voice:detail", args=[suggestion.pk])
 
 
-def _notify(
-    *, people: Iterable[User], actor: User | None, suggestion: Suggestion, message: str
-) -> None:
-    url = reverse("voice:detail", args=[suggestion.pk])
-    notify(
-        users=[u for u in people if actor is None or u.pk != actor.pk],
-        message=message,
-        url=url,
-    )
-
-
-def _step_message(kind: StepKind, suggestion: Suggestion) -> str:
+def _step_message(
+    kind: StepKind, suggestion: Suggestion, unit: OrgUnit | None, due: date | None
+) -> str:
+    """The followers' notice of a step; ``unit`` and ``due`` as the step leaves them."""
     title = suggestion.title[:80]
     messages = {
         StepKind.ACCEPT: _("The suggestion “%(title)s” was accepted."),
@@ -146,11 +147,10 @@ def _step_message(kind: StepKind, suggestion: Suggestion) -> str:
         ),
         StepKind.REVIEW_CLOSE: _("The suggestion “%(title)s” was closed after review."),
     }
-    unit = suggestion.responsible_unit
     return messages[kind] % {
         "title": title,
         "unit": unit.name if unit is not None else "",
-        "due": suggestion.due_on.isoformat() if suggestion.due_on else "",
+        "due": due.isoformat() if due else "",
     }
 
 
@@ -174,6 +174,89 @@ def _prepare(attachments: Sequence[UploadedFile]) -> list[PreparedFile]:
     return prepared
 
 
+def _check_submission(actor: User, unit: OrgUnit, category: str) -> None:
+    if not unit.is_active or not policy.can_submit_to(actor, unit):
+        raise ServiceError(_("You may not send a suggestion to this unit."), field="unit")
+    if category not in SuggestionCategory.values:
+        raise ServiceError(_("Choose a category."), field="category")
+
+
+def _clean_title(title: str) -> str:
+    return clean_text(
+        title,
+        field="title",
+        limit=TITLE_MAX,
+        required=True,
+        empty=_("Give a title."),
+        too_long=_too_long,
+    )
+
+
+def _clean_body(body: str) -> str:
+    return clean_text(
+        body,
+        field="body",
+        limit=BODY_MAX,
+        required=True,
+        empty=_("Write your suggestion."),
+        too_long=_too_long,
+    )
+
+
+def _start_timeline(suggestion: Suggestion, *, actor: User, at: datetime) -> None:
+    """The submit step, and the author as the first follower."""
+    SuggestionStep.objects.create(
+        suggestion=suggestion, kind=StepKind.SUBMIT, at=at, actor=actor, unit=suggestion.unit
+    )
+    SuggestionFollower.objects.create(suggestion=suggestion, user=actor)
+
+
+def _save_attachments(
+    suggestion: Suggestion,
+    prepared: Sequence[PreparedFile],
+    *,
+    saved: list[SuggestionAttachment],
+) -> None:
+    """Store each file and save its record; ``saved`` collects the files written so far, for
+    the caller to delete if the transaction fails."""
+    for item in prepared:
+        attachment = SuggestionAttachment(
+            suggestion=suggestion,
+            original_name=item.name,
+            content_type=item.kind.content_type,
+            size=len(item.data),
+            sha256=item.sha256,
+        )
+        store(attachment.file, item)
+        saved.append(attachment)
+        attachment.save()
+
+
+def _announce_submission(
+    *, actor: User, suggestion: Suggestion, attachments: Sequence[SuggestionAttachment]
+) -> None:
+    """The audit event and the notice to the handlers of the unit."""
+    unit = suggestion.unit
+    record_event(
+        actor=actor,
+        action="suggestion.submitted",
+        target=suggestion,
+        unit=unit,
+        after={
+            "status": suggestion.status,
+            "category": suggestion.category,
+            "name_hidden": suggestion.name_hidden,
+            "attachments": [a.sha256 for a in attachments],
+        },
+    )
+    message = _("A new suggestion was sent to %(unit)s: “%(title)s”.") % {
+        "unit": unit.name,
+        "title": suggestion.title[:80],
+    }
+    notice = Notice(message, _url(suggestion), Action.SUGGESTION_HANDLE, (unit,))
+    tell(notice, actor=actor)
+
+
 def suggestion_submit(
     *,
     actor: User,
@@ -188,14 +271,9 @@ def suggestion_submit(
     """Send a suggestion to a unit of the author's company. Attachments are read, sniffed and
     cleaned before the transaction (an image can take a second). ``at`` back-dates it; only
     for entering past records by the system (the demo) — pages never pass it."""
-    if not unit.is_active or not policy.can_submit_to(actor, unit):
-        raise ServiceError(_("You may not send a suggestion to this unit."), field="unit")
-    if category not in SuggestionCategory.values:
-        raise ServiceError(_("Choose a category."), field="category")
-    title = _text(title, field="title", limit=TITLE_MAX, required=True, empty=_("Give a title."))
-    body = _text(
-        body, field="body", limit=BODY_MAX, required=True, empty=_("Write your suggestion.")
-    )
+    _check_submission(actor, unit, category)
+    title = _clean_title(title)
+    body = _clean_body(body)
     prepared = _prepare(attachments)
     now = at or timezone.now()
     saved: list[SuggestionAttachment] = []
@@ -210,45 +288,9 @@ def suggestion_submit(
                 body=body,
                 submitted_at=now,
             )
-            SuggestionStep.objects.create(
-                suggestion=suggestion, kind=StepKind.SUBMIT, at=now, actor=actor, unit=unit
-            )
-            SuggestionFollower.objects.create(suggestion=suggestion, user=actor)
-            for item in prepared:
-                attachment = SuggestionAttachment(
-                    suggestion=suggestion,
-                    original_name=item.name,
-                    content_type=item.kind.content_type,
-                    size=len(item.data),
-                    sha256=item.sha256,
-                )
-                attachment.file.save(
-                    f"{uuid.uuid4().hex}{item.kind.extension}", ContentFile(item.data), save=False
-                )
-                saved.append(attachment)
-                attachment.save()
-            record_event(
-                actor=actor,
-                action="suggestion.submitted",
-                target=suggestion,
-                unit=unit,
-                after={
-                    "status": suggestion.status,
-                    "category": category,
-                    "name_hidden": suggestion.name_hidden,
-                    "attachments": [a.sha256 for a in saved],
-                },
-            )
-            handlers = holders(unit, [Role.UNIT_HEAD]) or holders(
-                unit, [Role.UNION_OFFICE], ancestors=True
-            )
-            _notify(
-                people=handlers,
-                actor=actor,
-                suggestion=suggestion,
-                message=_("A new suggestion was sent to %(unit)s: “%(title)s”.")
-                % {"unit": unit.name, "title": title[:80]},
-            )
+            _start_timeline(suggestion, actor=actor, at=now)
+            _save_attachments(suggestion, prepared, saved=saved)
+            _announce_submission(actor=actor, suggestion=suggestion, attachments=saved)
     except Exception:
         for attachment in saved:
             attachment.file.delete(save=False)
@@ -267,50 +309,51 @@ def _apply(
     changes: dict[str, Any],
     step: dict[str, Any],
     now: datetime,
-    extra_people: Iterable[User] = (),
+    next_action: Action | None = None,
+    next_unit: OrgUnit | None = None,
 ) -> Suggestion:
-    rule = TRANSITIONS[kind]
+    """Take the step (to ``changes["status"]``), write it to the timeline and tell the
+    followers, and the holders of ``next_action`` on ``next_unit``."""
     current = Suggestion.objects.select_related("unit", "responsible_unit").get(pk=suggestion.pk)
     if not may_step(actor, current, kind):
-        if current.status not in rule.sources:
-            raise ServiceError(
-                _("This suggestion is now “%(status)s”; the step was not taken.")
-                % {"status": current.get_status_display()}
-            )
+        if not FLOW.allows(kind, current.status):
+            raise FLOW.stale_error(current)
         if kind == StepKind.RATE:
             raise ServiceError(_("Only the author of a suggestion may rate its handling."))
         raise ServiceError(_("You may not take this step on this suggestion."))
     target = changes["status"]
-    changes = {**changes, "updated_at": now}
-    # The conditional UPDATE is the lock: of two racing handlers only one matches.
-    won = Suggestion.objects.filter(pk=current.pk, status=current.status).update(**changes)
-    if not won:
-        raise ServiceError(_("Someone else acted on this suggestion first; reload the page."))
-    before = {"status": current.status}
-    for name, value in changes.items():
-        setattr(current, name, value)
-    SuggestionStep.objects.create(suggestion=current, kind=kind, at=now, actor=actor, **step)
-    after: dict[str, Any] = {"status": target}
+    changes = {k: v for k, v in changes.items() if k != "status"} | {"updated_at": now}
+    after: dict[str, Any] = {}
     for key in ("text", "due_on", "rating"):
         if step.get(key):
             after[key] = str(step[key])
     if "unit" in step and step["unit"] is not None:
         after["unit"] = step["unit"].code
-    record_event(
+    message = _step_message(
+        kind,
+        current,
+        changes.get("responsible_unit", current.responsible_unit),
+        changes.get("due_on", current.due_on),
+    )
+    take_step(
+        FLOW,
+        current,
+        kind,
         actor=actor,
-        action=rule.audit,
-        target=current,
+        audit=AUDIT[kind],
         unit=current.unit,
-        before=before,
+        changes=changes,
+        target=target,
         after=after,
+        notice=Notice(
+            message,
+            _url(current),
+            next_action,
+            (next_unit,) if next_unit is not None else (),
+            people=followers_of(current),
+        ),
     )
-    people = {u.pk: u for u in [*followers_of(current), *extra_people]}
-    _notify(
-        people=people.values(),
-        actor=actor,
-        suggestion=current,
-        message=_step_message(kind, current),
-    )
+    SuggestionStep.objects.create(suggestion=current, kind=kind, at=now, actor=actor, **step)
     return current
 
 
@@ -334,12 +377,13 @@ def suggestion_decline(
     *, actor: User, suggestion: Suggestion, reason: str, at: datetime | None = None
 ) -> Suggestion:
     """Decline with a reason that is shown publicly with the suggestion."""
-    reason = _text(
+    reason = clean_text(
         reason,
         field="reason",
         limit=TEXT_MAX,
         required=True,
         empty=_("Give the reason; it is shown with the suggestion."),
+        too_long=_too_long,
     )
     now = at or timezone.now()
     return _apply(
@@ -370,7 +414,6 @@ def suggestion_assign(
             _("Choose %(unit)s or a unit within it.") % {"unit": current.unit.name},
             field="responsible_unit",
         )
-    answerers = holders(responsible_unit, [Role.UNIT_HEAD, Role.DEPT_OFFICER, Role.TEAM_OFFICER])
     return _apply(
         actor=actor,
         suggestion=current,
@@ -378,7 +421,8 @@ def suggestion_assign(
         changes={"status": S.ASSIGNED, "responsible_unit": responsible_unit, "due_on": due},
         step={"unit": responsible_unit, "due_on": due},
         now=now,
-        extra_people=answerers,
+        next_action=Action.SUGGESTION_ANSWER,
+        next_unit=responsible_unit,
     )
 
 
@@ -392,11 +436,21 @@ def suggestion_answer(
     at: datetime | None = None,
 ) -> Suggestion:
     """The responsible unit's answer and what it did; the author may then rate it."""
-    answer = _text(
-        answer, field="answer", limit=TEXT_MAX, required=True, empty=_("Write the answer.")
+    answer = clean_text(
+        answer,
+        field="answer",
+        limit=TEXT_MAX,
+        required=True,
+        empty=_("Write the answer."),
+        too_long=_too_long,
     )
-    action_taken = _text(
-        action_taken, field="action_taken", limit=TEXT_MAX, required=False, empty=""
+    action_taken = clean_text(
+        action_taken,
+        field="action_taken",
+        limit=TEXT_MAX,
+        required=False,
+        empty="",
+        too_long=_too_long,
     )
     now = at or timezone.now()
     current = Suggestion.objects.select_related("responsible_unit").get(pk=suggestion.pk)
@@ -436,7 +490,6 @@ def suggestion_rate(
         changes |= {"status": S.REOPENED, "reopened": True}
     else:
         changes |= {"status": S.CLOSED, "closed_at": now}
-    reviewers = holders(current.unit, [Role.UNION_OFFICE], ancestors=True) if reopen else []
     return _apply(
         actor=actor,
         suggestion=current,
@@ -444,7 +497,8 @@ def suggestion_rate(
         changes=changes,
         step={"rating": rating},
         now=now,
-        extra_people=reviewers,
+        next_action=Action.SUGGESTION_REVIEW if reopen else None,
+        next_unit=current.unit,
     )
 
 
@@ -460,13 +514,10 @@ def suggestion_review_return(
     """The union office sends a reopened suggestion back for a new answer."""
     now = at or timezone.now()
     due = _due(due_on, timezone.localdate(now))
-    note = _text(note, field="note", limit=TEXT_MAX, required=False, empty="")
-    current = Suggestion.objects.select_related("responsible_unit").get(pk=suggestion.pk)
-    answerers = (
-        holders(current.responsible_unit, [Role.UNIT_HEAD, Role.DEPT_OFFICER, Role.TEAM_OFFICER])
-        if current.responsible_unit is not None
-        else []
+    note = clean_text(
+        note, field="note", limit=TEXT_MAX, required=False, empty="", too_long=_too_long
     )
+    current = Suggestion.objects.select_related("responsible_unit").get(pk=suggestion.pk)
     return _apply(
         actor=actor,
         suggestion=current,
@@ -474,7 +525,8 @@ def suggestion_review_return(
         changes={"status": S.ASSIGNED, "due_on": due, "review_note": note},
         step={"unit": current.responsible_unit, "due_on": due, "text": note},
         now=now,
-        extra_people=answerers,
+        next_action=Action.SUGGESTION_ANSWER,
+        next_unit=current.responsible_unit,
     )
 
 
@@ -483,12 +535,13 @@ def suggestion_review_close(
     *, actor: User, suggestion: Suggestion, note: str, at: datetime | None = None
 ) -> Suggestion:
     """The union office closes a reopened suggestion with a review note."""
-    note = _text(
+    note = clean_text(
         note,
         field="note",
         limit=TEXT_MAX,
         required=True,
         empty=_("Give the review note; it is shown with the suggestion."),
+        too_long=_too_long,
     )
     now = at or timezone.now()
     return _apply(

@@ -1,10 +1,10 @@
 """Suggestion pages: list, mine, the handler's queue, submit, detail with the step forms,
-follow, and the attached files. Thin: parse, ask gongkai.policy.voice, call a service."""
+follow, and the attached files. Thin: parse, ask gongkai.voice.permissions, call a service."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -19,13 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from gongkai.accounts.models import User
+from gongkai.accounts.requests import signed_in_user
 from gongkai.core.errors import ServiceError
+from gongkai.core.files import stored_file_response
 from gongkai.core.uploads import declared_body_too_large
-from gongkai.disclosure.attachment_views import stored_file_response
 from gongkai.org.models import OrgUnit
-from gongkai.policy import Action, visible_scope_paths
-from gongkai.policy import voice as policy
+from gongkai.policy.rules import Action, visible_scope_paths
+from gongkai.voice import permissions as policy
 from gongkai.voice import selectors, services
 from gongkai.voice.forms import (
     AnswerForm,
@@ -51,10 +51,6 @@ STEP_FORMS: dict[StepKind, type[forms.Form]] = {
     StepKind.REVIEW_RETURN: ReviewReturnForm,
     StepKind.REVIEW_CLOSE: ReviewCloseForm,
 }
-
-
-def me(request: HttpRequest) -> User:
-    return cast(User, request.user)  # signed in: login_required
 
 
 def suggestion_for(request: HttpRequest, pk: int) -> Suggestion:
@@ -142,7 +138,7 @@ def submit(request: HttpRequest) -> HttpResponse:
             "upload_error": _("The files are too large together; attach fewer or smaller."),
         }
         return render(request, "voice/submit.html", context, status=413)
-    own = units.filter(pk=me(request).unit_id or 0).first()
+    own = units.filter(pk=signed_in_user(request).unit_id or 0).first()
     wanted = units.filter(code=request.GET.get("unit", "")).first() or own
     form = SubmitForm(
         request.POST or None, request.FILES or None, units=units, initial={"unit": wanted}
@@ -151,7 +147,7 @@ def submit(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             suggestion = services.suggestion_submit(
-                actor=me(request),
+                actor=signed_in_user(request),
                 unit=data["unit"],
                 category=data["category"],
                 title=data["title"],
@@ -232,7 +228,7 @@ def act(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     form = step_form(kind, suggestion, request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        actor = me(request)
+        actor = signed_in_user(request)
         try:
             if kind == StepKind.ACCEPT:
                 services.suggestion_accept(actor=actor, suggestion=suggestion)
@@ -278,11 +274,11 @@ def act(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 def follow(request: HttpRequest, pk: int) -> HttpResponse:
     suggestion = suggestion_for(request, pk)
     if request.POST.get("follow") == "0":
-        services.suggestion_unfollow(actor=me(request), suggestion=suggestion)
+        services.suggestion_unfollow(actor=signed_in_user(request), suggestion=suggestion)
         messages.success(request, _("You no longer follow this suggestion."))
     else:
         try:
-            services.suggestion_follow(actor=me(request), suggestion=suggestion)
+            services.suggestion_follow(actor=signed_in_user(request), suggestion=suggestion)
         except ServiceError as error:
             messages.error(request, error.message)
         else:

@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 
 from gongkai.surveys import services
-from gongkai.surveys.models import BoxedAnswer, Participation
+from gongkai.surveys.models import Participation
 from tests.browser.test_shell import log_in
 from tests.factories import UserFactory
+from tests.test_surveys import boxed_answers
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,7 +61,7 @@ def test_employee_answers_on_a_phone_and_union_reads_the_charts(org, live_server
     phone.locator("form.survey-answer button[type=submit]").click()
     phone.locator(".survey-state.done").wait_for()
     assert Participation.objects.filter(survey=survey).count() == 6
-    assert BoxedAnswer.objects.filter(survey=survey, text="希望公开更及时").count() == 1
+    assert [text for *_, text in boxed_answers(survey)].count("希望公开更及时") == 1
 
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()

@@ -9,7 +9,7 @@ from django import template
 from django.utils import timezone
 
 from gongkai.disclosure.models import Disclosure
-from gongkai.policy import publicity as policy
+from gongkai.publicity import permissions as policy
 from gongkai.publicity.selectors import windows_of
 
 register = template.Library()

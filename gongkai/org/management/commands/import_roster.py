@@ -46,8 +46,8 @@ class Command(BaseCommand):
         except ServiceError as error:
             raise CommandError(error.message) from error
         if result.errors:
-            for error in result.errors:
-                self.stderr.write(str(error))
+            for problem in result.errors:
+                self.stderr.write(str(problem))
             raise CommandError(f"{len(result.errors)} error(s) in {path}; nothing was imported.")
         assert result.plan is not None  # noqa: S101 - a readable file always has a plan
         self.report(result.plan, dry_run=options["dry_run"], verbose=options["verbosity"] > 1)

@@ -1,9 +1,0 @@
-from django.urls import path
-
-from gongkai.core import notification_views
-
-app_name = "notifications"
-urlpatterns = [
-    path("", notification_views.notification_list, name="list"),
-    path("read/", notification_views.notification_read_all, name="read_all"),
-]
