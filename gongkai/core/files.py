@@ -24,11 +24,14 @@ import unicodedata
 import uuid
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse
 from django.template.defaultfilters import filesizeformat
@@ -39,6 +42,8 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from gongkai.core.errors import ServiceError
 from gongkai.core.uploads import MAX_UNPACKED_RATIO, zip_unpacked_size
+
+StoredModel = TypeVar("StoredModel", bound=models.Model)
 
 MAX_PIXELS = 50_000_000  # a 48-megapixel phone photo passes; decoding needs ~150 MB
 MAX_ZIP_MEMBERS = 5_000
@@ -300,6 +305,33 @@ def store(field: FieldFile, prepared: PreparedFile) -> None:
     """Save the prepared file in the field's storage under a random name (the model is not
     saved)."""
     field.save(stored_name(prepared.kind), ContentFile(prepared.data), save=False)
+
+
+def file_fields(prepared: PreparedFile) -> dict[str, Any]:
+    """The columns every stored-file model of gongkai has, for a prepared file."""
+    return {
+        "original_name": prepared.name,
+        "content_type": prepared.kind.content_type,
+        "size": len(prepared.data),
+        "sha256": prepared.sha256,
+    }
+
+
+def store_records(
+    model: type[StoredModel],
+    prepared: Sequence[PreparedFile],
+    *,
+    stored: list[StoredModel],
+    **owner: Any,
+) -> None:
+    """Store each file and save a ``model`` row for it with the ``owner`` fields; ``stored``
+    collects the rows whose files are written, for the caller to delete if the transaction
+    fails."""
+    for item in prepared:
+        record = model(**owner, **file_fields(item))
+        store(record.file, item)  # type: ignore[attr-defined]  # every such model has .file
+        stored.append(record)
+        record.save()
 
 
 # --- Downloads --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
-from gongkai.core.files import prepare_upload, store
+from gongkai.core.files import file_fields, prepare_upload, store
 from gongkai.disclosure.models import Attachment, Disclosure, DisclosureStatus
 from gongkai.disclosure.permissions import attachment_in_published_record, can_edit
 
@@ -45,14 +45,7 @@ def attachment_add(*, actor: User, disclosure: Disclosure, upload: UploadedFile)
                 _("A disclosure can have at most %(max)s files.") % {"max": MAX_PER_DISCLOSURE},
                 field="file",
             )
-        attachment = Attachment(
-            disclosure=locked,
-            original_name=prepared.name,
-            content_type=prepared.kind.content_type,
-            size=len(prepared.data),
-            sha256=prepared.sha256,
-            uploaded_by=actor,
-        )
+        attachment = Attachment(disclosure=locked, uploaded_by=actor, **file_fields(prepared))
         store(attachment.file, prepared)
         try:
             attachment.save()

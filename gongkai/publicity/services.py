@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
-from gongkai.core.files import PreparedFile, prepare_upload, store
+from gongkai.core.files import PreparedFile, prepare_upload, store_records
 from gongkai.core.models import CalendarDay, DayKind
 from gongkai.core.text import clean_text
 from gongkai.core.workdays import add_working_days, working_days_between
@@ -279,24 +279,6 @@ def _prepare_evidence(uploads: Sequence[UploadedFile]) -> list[PreparedFile]:
     return prepared
 
 
-def _store_evidence(
-    objection: Objection, prepared: Sequence[PreparedFile], *, stored: list[ObjectionEvidence]
-) -> None:
-    """Store each file and save its record; ``stored`` collects the files written so far, for
-    the caller to delete if the transaction fails."""
-    for item in prepared:
-        evidence = ObjectionEvidence(
-            objection=objection,
-            original_name=item.name,
-            content_type=item.kind.content_type,
-            size=len(item.data),
-            sha256=item.sha256,
-        )
-        store(evidence.file, item)
-        stored.append(evidence)
-        evidence.save()
-
-
 def _announce_objection(
     *, actor: User, objection: Objection, evidence: Sequence[ObjectionEvidence]
 ) -> None:
@@ -367,7 +349,7 @@ def objection_file(
                 anonymous=anonymous,
                 text=text,
             )
-            _store_evidence(objection, prepared, stored=stored)
+            store_records(ObjectionEvidence, prepared, stored=stored, objection=objection)
             _announce_objection(actor=actor, objection=objection, evidence=stored)
     except Exception:
         for evidence in stored:

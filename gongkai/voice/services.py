@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
-from gongkai.core.files import PreparedFile, prepare_upload, store
+from gongkai.core.files import PreparedFile, prepare_upload, store_records
 from gongkai.core.satisfaction import Satisfaction
 from gongkai.core.text import clean_text
 from gongkai.core.workflow import Workflow, rows
@@ -211,27 +211,6 @@ def _start_timeline(suggestion: Suggestion, *, actor: User, at: datetime) -> Non
     SuggestionFollower.objects.create(suggestion=suggestion, user=actor)
 
 
-def _save_attachments(
-    suggestion: Suggestion,
-    prepared: Sequence[PreparedFile],
-    *,
-    saved: list[SuggestionAttachment],
-) -> None:
-    """Store each file and save its record; ``saved`` collects the files written so far, for
-    the caller to delete if the transaction fails."""
-    for item in prepared:
-        attachment = SuggestionAttachment(
-            suggestion=suggestion,
-            original_name=item.name,
-            content_type=item.kind.content_type,
-            size=len(item.data),
-            sha256=item.sha256,
-        )
-        store(attachment.file, item)
-        saved.append(attachment)
-        attachment.save()
-
-
 def _announce_submission(
     *, actor: User, suggestion: Suggestion, attachments: Sequence[SuggestionAttachment]
 ) -> None:
@@ -289,7 +268,7 @@ def suggestion_submit(
                 submitted_at=now,
             )
             _start_timeline(suggestion, actor=actor, at=now)
-            _save_attachments(suggestion, prepared, saved=saved)
+            store_records(SuggestionAttachment, prepared, stored=saved, suggestion=suggestion)
             _announce_submission(actor=actor, suggestion=suggestion, attachments=saved)
     except Exception:
         for attachment in saved:
