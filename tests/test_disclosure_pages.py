@@ -212,7 +212,8 @@ def test_only_the_union_office_edits_the_catalog(org, client, who):
     assert CatalogEntry.objects.get(code="materials").rules.count() == 1
 
 
-def test_regulations_are_versioned_and_only_the_union_office_publishes(org, client):
+def team_rules_as_employee(org, client):
+    """The company's 《班务公开规定》 (article one), and the client signed in as an employee."""
     regulation_create(
         actor=None,
         company=org.company,
@@ -221,6 +222,10 @@ def test_regulations_are_versioned_and_only_the_union_office_publishes(org, clie
         body="<p>第一条</p>",
     )
     as_(client, org["employee"])
+
+
+def test_regulations_are_versioned_and_only_the_union_office_publishes(org, client):
+    team_rules_as_employee(org, client)
     page = client.get(reverse("rules:detail", args=["team-rules"]))
     assert "第一条" in page.content.decode()
     assert (
@@ -338,14 +343,7 @@ def test_editing_a_draft_keeps_its_table(org, client):
 
 
 def test_the_company_board_has_the_rules_library_section(org, client):
-    regulation_create(
-        actor=None,
-        company=org.company,
-        code="team-rules",
-        title="《班务公开规定》",
-        body="<p>第一条</p>",
-    )
-    as_(client, org["employee"])
+    team_rules_as_employee(org, client)
     company_board = client.get(reverse("boards:board", args=[org.company.code])).content.decode()
     assert "《班务公开规定》" in company_board
     assert reverse("rules:detail", args=["team-rules"]) in company_board

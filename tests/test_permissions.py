@@ -28,6 +28,14 @@ POLICY_MATRIX: list[tuple[Action, str, set[str]]] = [
     (Action.ROSTER_IMPORT, "other_company", set()),
     (Action.AUDIT_BROWSE, "company", {"union", "supervisor"}),
     (Action.AUDIT_BROWSE, "other_company", set()),
+    # The assessment part
+    (Action.COMPLIANCE_VIEW, "company", {"union", "leader", "supervisor"}),
+    (Action.COMPLIANCE_VIEW, "boiler_team", {"union", "leader", "supervisor"}),
+    (Action.COMPLIANCE_VIEW, "other_dept", set()),
+    (Action.ASSESSMENT_VIEW, "company", set(PERSONAS)),
+    (Action.ASSESSMENT_VIEW, "other_company", set()),
+    (Action.ASSESSMENT_MANAGE, "company", {"supervisor"}),
+    (Action.ASSESSMENT_MANAGE, "other_company", set()),
 ]
 
 CASES = [
