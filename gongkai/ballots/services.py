@@ -47,7 +47,7 @@ from gongkai.ballots.tally import tally
 from gongkai.congress.selectors import present_user_ids, session_quorum
 from gongkai.core import holding
 from gongkai.core.errors import ServiceError
-from gongkai.core.text import clean_text
+from gongkai.core.text import clean_text, normalize_text
 from gongkai.org.models import OrgUnit
 from gongkai.policy.rules import Action, can
 
@@ -137,7 +137,7 @@ def clean_settings(
     return {
         "kind": kind,
         "title": title,
-        "description": (description or "").strip(),
+        "description": normalize_text(description),
         "session": session,
         "unit": unit,
         "majority": majority,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
+from gongkai.core.text import normalize_text
 from gongkai.notify.services import notify
 from gongkai.policy.rules import Action, can
 from gongkai.supervision.models import AccountabilityDecision, Finding, Measure
@@ -32,7 +33,7 @@ def accountability_record(
     cause: str = "",
     details: str = "",
 ) -> AccountabilityDecision:
-    cause, details = (cause or "").strip(), (details or "").strip()
+    cause, details = normalize_text(cause), normalize_text(details)
     unit = person.unit
     if unit is None:
         raise ServiceError(_("This person belongs to no unit."), field="person")

@@ -225,16 +225,15 @@ def question_add(*, actor: User | None, survey: Survey, kind: str, text: str) ->
     survey = _lock(survey)
     _require_manager(actor, survey.unit)
     _require_editable(survey)
-    text = (text or "").strip()
     if kind not in QuestionKind.values:
         raise ServiceError(_("Choose the kind of question."), field="kind")
-    if not text:
-        raise ServiceError(_("Write the question."), field="text")
-    if len(text) > MAX_QUESTION:
-        raise ServiceError(
-            _("The question is too long (at most %(n)s characters).") % {"n": MAX_QUESTION},
-            field="text",
-        )
+    text = clean_text(
+        text,
+        field="text",
+        limit=MAX_QUESTION,
+        empty=_("Write the question."),
+        too_long=_("The question is too long (at most %(n)s characters).") % {"n": MAX_QUESTION},
+    )
     if survey.questions.count() >= MAX_QUESTIONS:
         raise ServiceError(
             _("A survey has at most %(n)s questions.") % {"n": MAX_QUESTIONS}, field="text"
