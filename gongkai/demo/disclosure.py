@@ -186,10 +186,16 @@ def walk_to_published(
     return done
 
 
-def seed_disclosures(*, today: date | None = None) -> dict[str, int]:
-    rng = random.Random(20261124)  # noqa: S311 - demo data
+def forget_people() -> None:
+    """Empty the caches of people: a seeder starts from the database it is given (a test
+    database is emptied between tests, and PostgreSQL never reuses an id)."""
     for cached in (officer_for, head_for, login):
         cached.cache_clear()
+
+
+def seed_disclosures(*, today: date | None = None) -> dict[str, int]:
+    rng = random.Random(20261124)  # noqa: S311 - demo data
+    forget_people()
     today = today or timezone.localdate()
     start = demo_calendar(today).history_start
     company = OrgUnit.objects.get(code="rd")

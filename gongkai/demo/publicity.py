@@ -14,7 +14,7 @@ from gongkai.core.holidays import load_year
 from gongkai.core.models import CalendarDay
 from gongkai.core.workdays import add_working_days
 from gongkai.demo.calendar import at_day
-from gongkai.demo.disclosure import head_for, login, walk_to_published
+from gongkai.demo.disclosure import forget_people, head_for, login, walk_to_published
 from gongkai.disclosure.models import CatalogEntry, Disclosure
 from gongkai.disclosure.services import disclosure_create
 from gongkai.org.models import OrgUnit, Role, RoleAssignment
@@ -60,6 +60,7 @@ def cadre_disclosure(
 
 def seed(*, today: date | None = None) -> dict[str, int]:
     """Load the demo records; return counts for the command's summary line."""
+    forget_people()
     rng = random.Random(20261124)  # noqa: S311 - demo data
     today = today or timezone.localdate()
     load_year(CalendarDay, today.year)  # the migration's data, in case a flush emptied it
