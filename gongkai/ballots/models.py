@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.core.models import TimeStampedModel
+from gongkai.core.models import TimeStampedModel, choices_constraint
 
 
 class PollKind(models.TextChoices):
@@ -135,12 +135,8 @@ class Poll(TimeStampedModel):
         verbose_name = _("vote")
         verbose_name_plural = _("votes")
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(kind__in=PollKind.values), name="ballots_poll_kind"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(status__in=PollStatus.values), name="ballots_poll_status"
-            ),
+            choices_constraint("kind", PollKind, "ballots_poll_kind"),
+            choices_constraint("status", PollStatus, "ballots_poll_status"),
             models.CheckConstraint(
                 condition=models.Q(excellent_quota_percent__isnull=True)
                 | models.Q(excellent_quota_percent__lte=100),
