@@ -67,6 +67,8 @@ MATRIX: dict[str, list[Row]] = {
     "core:healthz": [(lambda o: reverse("core:healthz"), everyone(200, anon=200))],
     "accounts:login": [(lambda o: reverse("accounts:login"), everyone(302, anon=200))],
     "accounts:logout": [(lambda o: reverse("accounts:logout"), everyone(405, anon=405))],
+    "accounts:index": [(lambda o: reverse("accounts:index"), everyone(302))],
+    "boards:index": [(lambda o: reverse("boards:index"), everyone(302))],
     "accounts:password_change": [(lambda o: reverse("accounts:password_change"), everyone(200))],
     "set_language": [(lambda o: reverse("set_language"), everyone(302, anon=302))],
     "org:unit_list": [(lambda o: reverse("org:unit_list"), everyone(200))],

@@ -31,3 +31,23 @@ def test_demo_votes():
     assert policy.may_cast(rep, live)
     assert not Participation.objects.filter(poll=live, user=rep).exists()
     assert Participation.objects.filter(poll=live).exists()
+
+
+@pytest.mark.django_db
+def test_demo_receipts_and_a_late_check_in():
+    from gongkai.ballots.selectors import outside_electorate, receipt_codes
+    from gongkai.congress.models import Attendance
+
+    ensure_catalog()
+    seed_org()
+    demo.seed()
+    for poll in Poll.objects.filter(status=PollStatus.PUBLISHED):
+        assert len(receipt_codes(poll)) == poll.result["ballots"] > 0
+    live = Poll.objects.get(status=PollStatus.OPEN)
+    assert receipt_codes(live) == []
+    late = Attendance.objects.filter(session=live.session, checked_in_at__gt=live.opened_at)
+    assert late.count() == 1
+    user = late.get().representative.user
+    assert not policy.may_cast(user, live) and policy.may_view(user, live)
+    outside = outside_electorate(user, live)
+    assert outside is not None and outside.late

@@ -207,3 +207,43 @@ def test_casting_costs_a_handful_of_queries(
     with django_assert_max_num_queries(12):
         response = client.post(url, {**fields(poll, "for"), "confirm": "1"})
     assert response.status_code == 302
+
+
+def closed_with_results(org: Org, kind: str) -> Poll:
+    hall = make_hall(org, total=3, present=3)
+    poll = resolution(org, hall) if kind == "resolution" else evaluation(org, hall, cadres(org, 2))
+    poll = poll_open(actor=org["union"], poll=poll)
+    value = "for" if kind == "resolution" else "competent"
+    ballot_cast(actor=org["rep"], poll=poll, choices=all_same(poll, value))
+    return poll_close(actor=org["union"], poll=poll)
+
+
+@pytest.mark.parametrize(
+    ("kind", "title", "other"),
+    [
+        ("resolution", "Voting results", "Evaluation results"),
+        ("evaluation", "Evaluation results", "Voting results"),
+    ],
+)
+def test_results_are_titled_by_the_kind_of_vote(org: Org, client, english, kind, title, other):
+    poll = closed_with_results(org, kind)
+    client.force_login(org["union"])
+    for url in (
+        reverse("ballots:results", args=[poll.pk]),
+        reverse("ballots:detail", args=[poll.pk]),
+    ):
+        page = client.get(url).content.decode()
+        assert title in page and other not in page
+
+
+@pytest.mark.parametrize(
+    ("kind", "title", "other"),
+    [("resolution", "表决结果", "测评结果"), ("evaluation", "测评结果", "表决结果")],
+)
+def test_results_are_titled_for_their_kind_in_chinese(org: Org, client, kind, title, other):
+    """表决结果 for a resolution (表决), never 测评结果 (evaluation results); and the reverse."""
+    poll = closed_with_results(org, kind)
+    client.force_login(org["union"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    page = client.get(reverse("ballots:results", args=[poll.pk])).content.decode()
+    assert title in page and other not in page

@@ -30,7 +30,7 @@ def director(org: Org):
 # --- Patrols ------------------------------------------------------------------------------------
 
 
-def test_rep_records_a_patrol_published_at_once(org: Org):
+def test_rep_records_a_patrol_not_published_until_sent_and_approved(org: Org):
     today = timezone.localdate()
     patrol = records.patrol_record(
         actor=org["rep"],
@@ -42,6 +42,7 @@ def test_rep_records_a_patrol_published_at_once(org: Org):
         participants="张三、李四",
     )
     assert list(selectors.patrols_of(org.company)) == [patrol]
+    assert list(selectors.published_patrols(org.company)) == []  # see test_patrol_reports
     assert set(patrol.units.all()) == {org.boiler, org.turbine_team}
     assert AuditEvent.objects.filter(action="congress.patrol_recorded").count() == 1
 

@@ -60,7 +60,8 @@ def step(disclosure, actor, transition, reason=""):
 STEP_MATRIX = {
     # transition on a team item: personas allowed (the officer authored it)
     Transition.SUBMIT: {"union", "depthead", "teamlead"},
-    Transition.APPROVE: {"depthead", "teamlead"},
+    # Submitted: the team's level, whose head is there; the department waits its turn.
+    Transition.APPROVE: {"teamlead"},
     Transition.PUBLISH: {"union", "depthead", "teamlead"},
     Transition.WITHDRAW: {"union", "depthead", "teamlead"},
     Transition.CORRECT: {"union", "depthead", "teamlead"},
@@ -94,8 +95,20 @@ def test_the_author_may_not_approve_their_own_item(org):
     assert Transition.APPROVE not in available_transitions(org["teamlead"], d)
     with pytest.raises(ServiceError):
         step(d, org["teamlead"], Transition.APPROVE)
-    step(d, org["depthead"], Transition.APPROVE)  # the level above may
-    assert Disclosure.objects.get(pk=d.pk).status == S.APPROVED
+    # The team has nobody else to approve: the department's head acts for it, explicitly.
+    with pytest.raises(ServiceError) as error:
+        step(d, org["depthead"], Transition.APPROVE)
+    assert error.value.field == "acting_for"
+    disclosure_transition(
+        actor=org["depthead"],
+        disclosure=d,
+        transition=Transition.APPROVE,
+        acting_for="班长是本事项的起草人",
+    )
+    d = Disclosure.objects.get(pk=d.pk)
+    assert d.status == S.HEAD_APPROVED
+    d = step(d, org["depthead"], Transition.APPROVE)  # then the department's own level
+    assert d.status == S.APPROVED
 
 
 def test_company_items_need_the_leadership_group_too(org):
@@ -118,6 +131,7 @@ def test_full_path_creates_revision_and_audit_trail(org, officer):
     d = draft(org.boiler_team, officer)
     step(d, officer, Transition.SUBMIT)
     step(d, org["teamlead"], Transition.APPROVE)
+    step(d, org["depthead"], Transition.APPROVE)
     d = step(d, officer, Transition.PUBLISH)
     assert d.status == S.PUBLISHED and d.first_published_at is not None
     assert Revision.objects.filter(disclosure=d).count() == 1
@@ -129,6 +143,7 @@ def test_full_path_creates_revision_and_audit_trail(org, officer):
     assert actions == [
         "disclosure.created",
         "disclosure.submit",
+        "disclosure.approve",
         "disclosure.approve",
         "disclosure.publish",
     ]
@@ -148,11 +163,11 @@ def test_rejection_returns_it_to_the_author_with_the_reason(org, officer):
     assert d.rejection_reason == ""
 
 
-def test_submitting_notifies_the_heads_above(org, officer):
+def test_submitting_notifies_the_first_level_only(org, officer):
     d = draft(org.boiler_team, officer)
     step(d, officer, Transition.SUBMIT)
     notified = set(Notification.objects.values_list("user__employee_no", flat=True))
-    assert notified == {"teamlead", "depthead"}
+    assert notified == {"teamlead"}
 
 
 def test_submit_requires_procedure_and_result(org, officer):
@@ -163,19 +178,26 @@ def test_submit_requires_procedure_and_result(org, officer):
     assert Disclosure.objects.get(pk=d.pk).status == S.DRAFT
 
 
-def test_two_approvals_racing_cannot_both_succeed(org, officer):
+@pytest.fixture
+def second_teamlead(org):
+    user = UserFactory(employee_no="teamlead2", unit=org.boiler_team)
+    role_grant(actor=None, user=user, role=Role.UNIT_HEAD, unit=org.boiler_team)
+    return user
+
+
+def test_two_approvals_racing_cannot_both_succeed(org, officer, second_teamlead):
     d = draft(org.boiler_team, officer)
     step(d, officer, Transition.SUBMIT)
     first = Disclosure.objects.get(pk=d.pk)
     second = Disclosure.objects.get(pk=d.pk)
     step(first, org["teamlead"], Transition.APPROVE)
     with pytest.raises(ServiceError):
-        step(second, org["depthead"], Transition.APPROVE)
+        step(second, second_teamlead, Transition.APPROVE)
     assert AuditEvent.objects.filter(action="disclosure.approve").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_approvals_in_real_transactions(org, officer):
+def test_concurrent_approvals_in_real_transactions(org, officer, second_teamlead):
     if connection.vendor != "postgresql":
         pytest.skip("real concurrent transactions: PostgreSQL (SQLite serialises writers)")
     import threading
@@ -186,18 +208,19 @@ def test_concurrent_approvals_in_real_transactions(org, officer):
     step(d, officer, Transition.SUBMIT)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
+    people = {"teamlead": org["teamlead"], "teamlead2": second_teamlead}  # the team's two heads
 
     def approve(who):
         try:
             barrier.wait()
-            step(Disclosure.objects.get(pk=d.pk), org[who], Transition.APPROVE)
+            step(Disclosure.objects.get(pk=d.pk), people[who], Transition.APPROVE)
             outcomes.append("ok")
         except ServiceError:
             outcomes.append("refused")
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=approve, args=(w,)) for w in ("teamlead", "depthead")]
+    threads = [threading.Thread(target=approve, args=(w,)) for w in people]
     for t in threads:
         t.start()
     for t in threads:
@@ -236,6 +259,7 @@ def test_correction_is_a_new_revision_with_a_public_reason(org):
     assert d.published_revision.number == 1  # still shown while the correction is reviewed
     disclosure_update(actor=teamlead, disclosure=d, result="<p>人均 3,230 元</p>")
     step(d, teamlead, Transition.SUBMIT)
+    step(d, teamlead, Transition.APPROVE)
     step(d, depthead, Transition.APPROVE)
     d = step(d, teamlead, Transition.PUBLISH)
     numbers = list(d.revisions.order_by("number").values_list("number", "reason", "result"))

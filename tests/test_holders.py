@@ -8,7 +8,14 @@ import pytest
 
 from gongkai.accounts.models import User
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
-from gongkai.policy.rules import Action, approval_after, can, holders
+from gongkai.policy.rules import (
+    Action,
+    approval_after,
+    approval_chain,
+    can,
+    holders,
+    next_approvers,
+)
 from tests.factories import UserFactory, make_unit
 
 
@@ -92,13 +99,31 @@ def test_holders_covers_forbidden_and_allowed_cases(tree):
     )
 
 
-def test_the_approval_rule():
-    company = OrgUnit(kind=UnitKind.COMPANY)
-    dept = OrgUnit(kind=UnitKind.DEPARTMENT)
-    team = OrgUnit(kind=UnitKind.TEAM)
-    assert approval_after(company, 0) == Action.DISCLOSURE_APPROVE
-    assert approval_after(company, 1) == Action.DISCLOSURE_ENDORSE
-    assert approval_after(company, 2) is None
-    for unit in (dept, team):
-        assert approval_after(unit, 0) == Action.DISCLOSURE_APPROVE
-        assert approval_after(unit, 1) is None
+def test_the_approval_chain_goes_level_by_level(tree):
+    """Derived from the unit's ancestors: a team's item is approved by the team, then by its
+    department; a department's by itself; a company's by its head, then its leadership."""
+
+    def chain(name):
+        return [(s.action, s.unit.code, s.last) for s in approval_chain(tree[name])]
+
+    approve, endorse = Action.DISCLOSURE_APPROVE, Action.DISCLOSURE_ENDORSE
+    assert chain("team") == [(approve, "g-c-d-t", False), (approve, "g-c-d", True)]
+    assert chain("dept") == [(approve, "g-c-d", True)]
+    assert chain("company") == [(approve, "g-c", False), (endorse, "g-c", True)]
+    assert approval_after(tree["team"], 1).unit == tree["dept"]
+    assert approval_after(tree["team"], 2) is None
+
+
+def test_the_next_approvers_are_the_holders_of_that_level_only(tree):
+    """Not every head above: only the holders on the level's own unit; a level with no holder
+    falls to the nearest level above that has one, who then act for it."""
+    team, dept = tree["team"], tree["dept"]
+    chain = list(OrgUnit.objects.ancestors_of(team))
+    first = approval_after(team, 0)
+    found = next_approvers(first, chain, author_id=None)
+    names = set(User.objects.filter(pk__in=found.people).values_list("employee_no", flat=True))
+    assert names == {"unit_head@team"} and not found.acting_for
+    head = User.objects.get(employee_no="unit_head@team")
+    found = next_approvers(first, chain, author_id=head.pk)  # the head wrote it
+    names = set(User.objects.filter(pk__in=found.people).values_list("employee_no", flat=True))
+    assert names == {"unit_head@dept"} and found.acting_for and found.unit == dept

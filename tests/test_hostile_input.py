@@ -407,9 +407,9 @@ def test_audit_page_lists_events_whose_data_has_dict_method_keys(hostile_rows: O
         response = client.get(reverse("audit:event_list") + query)
         assert response.status_code == 200, query
     body = client.get(reverse("audit:event_list")).content.decode()
-    assert "items: 2" in body  # the vote's two items
-    assert "keys: keys\x01&lt;59&gt;" in body  # escaped once, shown as text
-    assert 'nested: {"items": [1, {"keys": null}]}' in body.replace("&quot;", '"')
+    assert "事项：2" in body  # the vote's two items, named in the reader's language
+    assert "keys：keys\x01&lt;59&gt;" in body  # escaped once, shown as text
+    assert 'nested：{"items": [1, {"keys": null}]}' in body.replace("&quot;", '"')
 
 
 def test_pairs_never_looks_up_keys():

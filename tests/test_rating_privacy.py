@@ -93,7 +93,7 @@ def test_the_audit_page_shows_the_rating_but_not_the_rater(org: Org, rated, who:
     assert page.status_code == 200
     assert page.context["page"].paginator.count == 1
     body = page.content.decode()
-    assert "ratings: 1" in body
+    assert "满意度评价：1" in body
     for query in ({}, {"action": "disclosure.rated"}, {"q": RATER_NAME}, {"q": RATER_NO}):
         listed = events_shown(client.get(url, query))  # the filter form repeats the query
         for secret in (RATER_NAME, RATER_NO, COMMENT):

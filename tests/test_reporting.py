@@ -556,7 +556,13 @@ def test_inspector_enters_a_hotline_report_with_a_code_to_hand_over(
     assert client.get(reverse("reporting:enter")).status_code == 200
     response = client.post(
         reverse("reporting:enter"),
-        {"company": "rd", "source": "hotline", "subject": "电话举报", "body": "来电反映加班费未发"},
+        {
+            "company": "rd",
+            "source": "hotline",
+            "subject": "电话举报",
+            "body": "来电反映加班费未发",
+            tokens.FIELD: tokens.issue(),
+        },
     )
     assert response.status_code == 200
     code = code_in(response)
@@ -568,7 +574,13 @@ def test_inspector_enters_a_hotline_report_with_a_code_to_hand_over(
     # The online channel is not for inspectors to pick here.
     bad = client.post(
         reverse("reporting:enter"),
-        {"company": "rd", "source": "online", "subject": "s", "body": "b"},
+        {
+            "company": "rd",
+            "source": "online",
+            "subject": "s",
+            "body": "b",
+            **{tokens.FIELD: tokens.issue()},
+        },
     )
     assert bad.status_code == 400 and Report.objects.count() == 1
 

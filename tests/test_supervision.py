@@ -218,11 +218,12 @@ def test_inspection_refuses_a_future_date_and_a_closed_round(org: Org):
             inspected_on=timezone.localdate() + timedelta(days=1),
         )
     assert error.value.field == "inspected_on"
-    round_close(actor=org["supervisor"], round=round)
+    reasons = {org.boiler.pk: "停机检修", org.turbine.pk: "停机检修"}
+    round_close(actor=org["supervisor"], round=round, reasons=reasons)
     with pytest.raises(ServiceError):
         finding_in(org, round)
     with pytest.raises(ServiceError):
-        round_close(actor=org["supervisor"], round=round)
+        round_close(actor=org["supervisor"], round=round, reasons=reasons)
 
 
 # --- Findings and repeat findings ------------------------------------------------------------

@@ -308,7 +308,11 @@ def test_draft_circular_cannot_be_drafted_for_an_open_round(org: Org, login, en)
     response = en.post(reverse("supervision:circular_create", args=[round.pk]), follow=True)
     assert b"Close the round" in response.content
     assert not Circular.objects.exists()
-    round_close(actor=org["supervisor"], round=round)
+    round_close(
+        actor=org["supervisor"],
+        round=round,
+        reasons={org.boiler.pk: "停机检修", org.turbine.pk: "停机检修"},
+    )
 
 
 def test_accountability_form_and_visibility(org: Org, login, en):

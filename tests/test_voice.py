@@ -69,7 +69,7 @@ def to_state(org, state, **kw):
     if state == S.ANSWERED:
         return s
     s = services.suggestion_rate(
-        actor=org["employee"], suggestion=s, rating=Satisfaction.DISSATISFIED
+        actor=org["employee"], suggestion=s, rating=Satisfaction.DISSATISFIED, reason="仍然很热"
     )
     assert s.status == state == S.REOPENED
     return s
@@ -118,7 +118,7 @@ def test_dissatisfied_reopens_once_then_second_rating_closes(org):
     assert s.status == S.ASSIGNED and s.due_on == due(5)
     s = services.suggestion_answer(actor=org["depthead"], suggestion=s, answer="再次答复")
     s = services.suggestion_rate(
-        actor=org["employee"], suggestion=s, rating=Satisfaction.DISSATISFIED
+        actor=org["employee"], suggestion=s, rating=Satisfaction.DISSATISFIED, reason="仍然很热"
     )
     assert s.status == S.CLOSED and s.rating == Satisfaction.DISSATISFIED
     assert s.steps.filter(kind=StepKind.ANSWER).count() == 2  # both answers stay public
@@ -227,7 +227,7 @@ def test_reopen_only_once(org):
     s = services.suggestion_review_return(actor=org["union"], suggestion=s, due_on=due())
     s = services.suggestion_answer(actor=org["teamlead"], suggestion=s, answer="第二次答复")
     s = services.suggestion_rate(
-        actor=org["employee"], suggestion=s, rating=Satisfaction.DISSATISFIED
+        actor=org["employee"], suggestion=s, rating=Satisfaction.DISSATISFIED, reason="仍然很热"
     )
     assert s.status == S.CLOSED
     assert s.steps.filter(kind=StepKind.REVIEW_RETURN).count() == 1

@@ -38,3 +38,15 @@ def test_demo_suggestions_cover_every_state(db):
     for s in Suggestion.objects.all():
         assert client.get(reverse("voice:detail", args=[s.pk])).status_code == 200
     assert client.get(reverse("boards:board", args=["rd-boiler"])).status_code == 200
+
+
+def test_demo_shows_a_dissatisfied_rating_with_its_reason_to_the_union_office(db):
+    seed_org(employees_per_team=3)
+    demo.seed()
+    reopened = Suggestion.objects.get(status=S.REOPENED)
+    assert reopened.rating_reason
+    client = Client()
+    client.force_login(User.objects.get(employee_no="union"))
+    assert reopened.rating_reason in client.get(reverse("voice:queue")).content.decode()
+    page = client.get(reverse("voice:detail", args=[reopened.pk])).content.decode()
+    assert reopened.rating_reason in page

@@ -91,7 +91,10 @@ TEMPLATES = [
                 "gongkai.policy.context_processors.policy",
                 "gongkai.notify.context_processors.notifications",
             ],
-            "builtins": ["gongkai.policy.templatetags.policy"],
+            "builtins": [
+                "gongkai.policy.templatetags.policy",
+                "gongkai.core.templatetags.formatting",
+            ],
         },
     },
 ]
@@ -100,7 +103,8 @@ TEMPLATES = [
 # SQLite (in var/) is the embedded default; production sets DATABASE_URL to PostgreSQL.
 SQLITE_OPTIONS = {
     # WAL journal, synchronous=NORMAL, IMMEDIATE transactions and a 20 s busy timeout: measured
-    # to accept 2,000 concurrent ballots where Django's defaults failed hundreds (DESIGN.md).
+    # to accept 2,000 concurrent ballots where Django's defaults failed hundreds
+    # (docs/BENCHMARKS.md, ballots).
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
     "init_command": (
@@ -209,6 +213,7 @@ LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "gongkai" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+FORMAT_MODULE_PATH = ["gongkai.core.formats"]  # ISO date input values in every language
 USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------

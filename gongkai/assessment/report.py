@@ -197,13 +197,13 @@ def disclosure_section(report: AnnualReport) -> Section:
     return (
         _("Disclosure"),
         [
-            (_("Disclosures published"), str(report.published)),
-            (_("of which also public"), str(report.public)),
-            (_("Catalog obligations due"), str(d.due)),
-            (_("Published on time"), str(d.on_time)),
-            (_("Published late"), str(d.late)),
-            (_("Overdue"), str(d.overdue)),
-            (_("On-time rate"), pct(d.rate)),
+            (_("Disclosures first published in the year (number)"), str(report.published)),
+            (_("of which public (number)"), str(report.public)),
+            (_("Catalog obligations due in the year (number)"), str(d.due)),
+            (_("Published on time (number of obligations)"), str(d.on_time)),
+            (_("Published late (number of obligations)"), str(d.late)),
+            (_("Overdue, not published (number of obligations)"), str(d.overdue)),
+            (_("On-time rate (% of the obligations due)"), pct(d.rate)),
         ],
     )
 
@@ -213,17 +213,17 @@ def handling_section(source: HandlingSource, h: Handling | None) -> Section:
     if h is None:
         return not_available(str(source.label))
     rows = [
-        (_("Fell due in the year"), str(h.due + h.open)),
-        (_("Answered on time"), str(h.on_time)),
-        (_("Answered late"), str(h.late)),
-        (_("Overdue, not answered"), str(h.overdue)),
-        (_("On-time rate"), pct(h.rate)),
+        (_("Received and due in the year (number)"), str(h.due + h.open)),
+        (_("Answered on time (number)"), str(h.on_time)),
+        (_("Answered late (number)"), str(h.late)),
+        (_("Overdue, not answered (number)"), str(h.overdue)),
+        (_("On-time rate (% of those past their due date)"), pct(h.rate)),
     ]
     if source.rated:
-        rows.append((_("Rated"), str(h.rated)))
+        rows.append((_("Answers rated (number)"), str(h.rated)))
         rows.append(
             (
-                _("Satisfaction with the answers (0–100)"),
+                _("Satisfaction with the answers (0–100: satisfied 100, basic 60, dissatisfied 0)"),
                 "—" if not h.rated else f"{(100 * h.satisfied + 60 * h.basic) / h.rated:.1f}",
             )
         )
@@ -236,9 +236,9 @@ def evaluation_section(e: dict[str, int] | None) -> Section:
     return (
         _("Democratic evaluation"),
         [
-            (_("Evaluations held (published)"), str(e["polls"])),
-            (_("Cadres evaluated"), str(e["cadres"])),
-            (_("Ballots cast"), str(e["ballots"])),
+            (_("Evaluations published in the year (number)"), str(e["polls"])),
+            (_("Cadres evaluated (number)"), str(e["cadres"])),
+            (_("Ballots cast (number)"), str(e["ballots"])),
         ],
     )
 
@@ -249,14 +249,17 @@ def inspection_section(i: dict[str, int] | None) -> Section:
     return (
         _("Inspection and rectification"),
         [
-            (_("Departments inspected (per round)"), str(i["inspections"])),
-            (_("Findings"), str(i["findings"])),
-            (_("of which repeat findings"), str(i["repeats"])),
-            (_("Rectifications"), str(i["rectifications"])),
-            (_("Reported on time"), str(i["on_time"])),
-            (_("Reported late"), str(i["late"])),
-            (_("Overdue"), str(i["overdue"])),
-            (_("Accepted"), str(i["accepted"])),
+            (
+                _("Department inspections in rounds overlapping the year (number)"),
+                str(i["inspections"]),
+            ),
+            (_("Findings (number)"), str(i["findings"])),
+            (_("of which repeat findings (number)"), str(i["repeats"])),
+            (_("Rectifications (number)"), str(i["rectifications"])),
+            (_("Reported on time (number)"), str(i["on_time"])),
+            (_("Reported late (number)"), str(i["late"])),
+            (_("Overdue, not reported (number)"), str(i["overdue"])),
+            (_("Accepted (number)"), str(i["accepted"])),
         ],
     )
 
@@ -265,13 +268,16 @@ def satisfaction_section(report: AnnualReport) -> Section:
     return (
         _("Satisfaction"),
         [
-            (_("Board ratings"), str(sum(report.ratings.values()))),
             (
-                _("Board satisfaction (0–100)"),
+                _("Board ratings of items first published in the year (number)"),
+                str(sum(report.ratings.values())),
+            ),
+            (
+                _("Board satisfaction (0–100: satisfied 100, basic 60, dissatisfied 0)"),
                 "—" if report.satisfaction is None else f"{report.satisfaction:.1f}",
             ),
             (
-                _("Survey satisfaction (0–100)"),
+                _("Survey satisfaction of the year's surveys (0–100)"),
                 "—" if report.survey_score is None else f"{report.survey_score:.1f}",
             ),
         ],

@@ -28,10 +28,19 @@ How each source becomes a value in 0–100 (shown on the page and in the ranking
 - handling: the percentage of the suggestions and motions due in the period that were
   answered on time.
 
-Missing sources: a source with no figure for the department in the period (no ratings, no
-survey, no inspection …) gets no value; its weight is shared among the present criteria in
-proportion to their weights (effective weight = weight × 100 / sum of the present weights),
-so the score is still out of 100. The line shows "no data" and an effective weight of 0.
+Missing sources (the scheme's rule, shown on the weights, assessment and ranking pages):
+a criterion never hands its weight silently to the others.
+
+- A criterion no department of the company has figures for in the period (no survey that
+  year, no evaluation, nothing rated …) is *not assessed in the period*, for every
+  department alike: its weight is shared among the assessed criteria in proportion to their
+  weights (effective weight = weight × 100 / sum of the assessed weights), and the pages
+  name it. A criterion with weight 0 is never assessed.
+- Disclosure on time and handling measure obligations: a department for which nothing fell
+  due in the period had nothing to be late with, and scores 100 on it ("nothing fell due").
+- Any other assessed criterion a department has no figures for (its board's items were not
+  rated, it was not inspected in a round of the period …) makes the department *not
+  rankable*: it gets no total and no rank, and the page says which criteria it lacks.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from django.db.models import Count
@@ -72,6 +82,7 @@ class Line:
     weight: int
     effective_weight: float = 0.0
     points: float = 0.0
+    status: str = "scored"  # scored | nothing_due | not_assessed | missing
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +92,7 @@ class Line:
             "weight": self.weight,
             "effective_weight": self.effective_weight,
             "points": self.points,
+            "status": self.status,
         }
 
 
@@ -92,6 +104,7 @@ class Score:
     lines: list[Line] = field(default_factory=list)
     total: float | None = None
     rank: int | None = None
+    missing: list[str] = field(default_factory=list)  # assessed criteria without figures
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +113,7 @@ class Score:
             "unit_name": self.unit_name,
             "total": self.total,
             "rank": self.rank,
+            "missing": list(self.missing),
             "lines": [line.as_dict() for line in self.lines],
         }
 
@@ -112,6 +126,7 @@ class Assessment:
     scheme: Scheme | None
     computed_on: date
     scores: list[Score]
+    not_assessed: list[str] = field(default_factory=list)  # criteria no department has
 
     def rows(self) -> list[dict[str, Any]]:
         return [score.as_dict() for score in self.scores]
@@ -141,20 +156,59 @@ def rating_value(counts: dict[str, int]) -> float | None:
     return round(sum(RATING_VALUES[v] * counts.get(v, 0) for v in RATING_VALUES) / n, 2)
 
 
-def finish(lines: list[Line]) -> float | None:
-    """Redistribute the weight of missing lines; compute points; return the total."""
-    present = sum(line.weight for line in lines if line.value is not None)
-    if not present:
-        return None
+NOTHING_DUE_CRITERIA = ("disclosure_on_time", "handling")
+NOTHING_DUE_VALUE = 100.0  # nothing fell due, so nothing was late
+
+
+class LineStatus(StrEnum):
+    SCORED = "scored"
+    NOTHING_DUE = "nothing_due"
+    NOT_ASSESSED = "not_assessed"
+    MISSING = "missing"
+
+
+def assessed_criteria(lines_by_dept: Sequence[list[Line]], weights: dict[str, int]) -> list[str]:
+    """The criteria that count in the period: weighted, and with figures for at least one
+    department (for an obligation criterion: something fell due for at least one)."""
+    return [
+        c
+        for c in CRITERIA
+        if weights.get(c, 0) > 0
+        and any(
+            line.value is not None
+            for lines in lines_by_dept
+            for line in lines
+            if line.criterion == c
+        )
+    ]
+
+
+def finish(lines: list[Line], assessed: Sequence[str]) -> tuple[float | None, list[str]]:
+    """Apply the missing-source rule, compute each line's effective weight and points, and
+    return the total (None when the department is not rankable) and the assessed criteria
+    it lacks figures for."""
+    present = sum(line.weight for line in lines if line.criterion in assessed)
+    missing: list[str] = []
     total = 0.0
     for line in lines:
-        if line.value is None:
+        if line.criterion not in assessed:
+            line.status = LineStatus.NOT_ASSESSED
             continue
-        line.effective_weight = round(line.weight * 100 / present, 2)
+        if line.value is None and line.criterion in NOTHING_DUE_CRITERIA:
+            line.value = NOTHING_DUE_VALUE
+            line.status = LineStatus.NOTHING_DUE
+        elif line.value is None:
+            line.status = LineStatus.MISSING
+            missing.append(line.criterion)
+        line.effective_weight = round(line.weight * 100 / present, 2) if present else 0.0
+        if line.value is None or not present:
+            continue
         points = line.value * line.weight / present
         line.points = round(points, 2)
         total += points
-    return round(total, 2)
+    if missing or not present:
+        return None, missing
+    return round(total, 2), missing
 
 
 def rank(scores: list[Score]) -> None:
@@ -409,11 +463,20 @@ def department_lines(dept_id: int, figures: Figures, weights: dict[str, int]) ->
     ]
 
 
-def department_score(dept: OrgUnit, figures: Figures, weights: dict[str, int]) -> Score:
-    lines = department_lines(dept.pk, figures, weights)
-    score = Score(unit_id=dept.pk, unit_code=dept.code, unit_name=dept.name, lines=lines)
-    score.total = finish(lines)
-    return score
+def score_departments(
+    departments: Sequence[OrgUnit], figures: Figures, weights: dict[str, int]
+) -> tuple[list[Score], list[str]]:
+    """Every department's lines and total under the missing-source rule (see the module's
+    docstring), ranked; and the criteria not assessed in the period."""
+    all_lines = [department_lines(dept.pk, figures, weights) for dept in departments]
+    assessed = assessed_criteria(all_lines, weights)
+    scores = []
+    for dept, lines in zip(departments, all_lines, strict=True):
+        score = Score(unit_id=dept.pk, unit_code=dept.code, unit_name=dept.name, lines=lines)
+        score.total, score.missing = finish(lines, assessed)
+        scores.append(score)
+    rank(scores)
+    return scores, [c for c in CRITERIA if c not in assessed]
 
 
 def compute(
@@ -431,8 +494,7 @@ def compute(
     units = list(OrgUnit.objects.active().subtree_of(company).order_by("path"))
     departments = departments_of(units, company)
     figures = gather(company, period, units=units, departments=departments, today=today)
-    scores = [department_score(dept, figures, weights) for dept in departments]
-    rank(scores)
+    scores, not_assessed = score_departments(departments, figures, weights)
     return Assessment(
         company=company,
         period=period,
@@ -440,6 +502,7 @@ def compute(
         scheme=scheme,
         computed_on=today,
         scores=scores,
+        not_assessed=not_assessed,
     )
 
 
@@ -466,9 +529,47 @@ FIGURE_LABELS = {
 }
 
 
+MISSING_REASONS = {
+    "satisfaction_board": _("no employee rated its items first published in the period"),
+    "satisfaction_suggestions": _("no answer to its suggestions was rated"),
+    "satisfaction_survey": _("no survey of the year covered it"),
+    "satisfaction_evaluation": _("none of its cadres was in a published evaluation of the year"),
+    "disclosure_on_time": _("no catalog obligation fell due"),
+    "inspection": _("it was not inspected in a round of the period"),
+    "handling": _("no suggestion or motion fell due"),
+}
+STATUS_LABELS: dict[str, Any] = {
+    LineStatus.NOTHING_DUE: _("nothing fell due: scores 100"),
+    LineStatus.NOT_ASSESSED: _("not assessed in this period (no department has figures)"),
+    LineStatus.MISSING: _("no figures: not rankable"),
+}
+MISSING_RULE = _(
+    "A criterion that no department has figures for in the period is not assessed for "
+    "anyone: its weight is shared among the assessed criteria in proportion to their "
+    "weights, and the page names it. For disclosure on time and for handling, a department "
+    "for which nothing fell due scores 100 (nothing was late). A department without figures "
+    "for any other assessed criterion is not rankable: it gets no score and no rank, and the "
+    "page says which criterion it lacks."
+)
+
+
+def missing_reasons(criteria: Sequence[str]) -> list[str]:
+    """Why a department is not rankable, one phrase per criterion it lacks."""
+    return [
+        f"{CRITERION_LABELS.get(c, c)}: {MISSING_REASONS.get(c, '')}".rstrip(": ") for c in criteria
+    ]
+
+
+def line_status(line: dict[str, Any]) -> str:
+    """The status of a line, also for rankings published before lines carried one."""
+    if line.get("status"):
+        return str(line["status"])
+    return LineStatus.SCORED if line["value"] is not None else "legacy"
+
+
 def display_lines(score: dict[str, Any]) -> list[dict[str, Any]]:
     """A score's lines (live or from a snapshot) ready for the page: the criterion's name,
-    its source figures with their names, and the arithmetic."""
+    its source figures with their names, the arithmetic, and what a missing source did."""
     return [
         {
             "label": CRITERION_LABELS.get(line["criterion"], line["criterion"]),
@@ -477,6 +578,53 @@ def display_lines(score: dict[str, Any]) -> list[dict[str, Any]]:
             "weight": line["weight"],
             "effective_weight": line["effective_weight"],
             "points": line["points"],
+            "status": line_status(line),
+            "status_label": STATUS_LABELS.get(line_status(line), ""),
+            "reason": MISSING_REASONS.get(line["criterion"], "")
+            if line_status(line) in (LineStatus.MISSING, LineStatus.NOTHING_DUE)
+            else "",
         }
         for line in score["lines"]
     ]
+
+
+def inputs_row(score: dict[str, Any]) -> list[dict[str, Any]]:
+    """A score's value per criterion, in the order of the criteria, for a ranking table:
+    the value, or what stood in for it."""
+    by_criterion = {line["criterion"]: line for line in score["lines"]}
+    cells = []
+    for criterion in CRITERIA:
+        line = by_criterion.get(criterion)
+        if line is None:
+            cells.append({"value": None, "status": "legacy"})
+            continue
+        cells.append({"value": line["value"], "status": line_status(line)})
+    return cells
+
+
+def ranking_rows(scores: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of a ranking table: rank, department, each criterion's value (the unit's
+    inputs), the score, and why a department is not ranked."""
+    return [
+        {
+            "rank": score["rank"],
+            "unit_code": score["unit_code"],
+            "unit_name": score["unit_name"],
+            "total": score["total"],
+            "cells": inputs_row(score),
+            "not_ranked": missing_reasons(score.get("missing") or []),
+        }
+        for score in scores
+    ]
+
+
+def not_assessed_of(scores: Sequence[dict[str, Any]]) -> list[str]:
+    """The labels of the criteria not assessed in the period (from the lines themselves, so
+    that a published ranking says it too)."""
+    found = {
+        line["criterion"]
+        for score in scores
+        for line in score["lines"]
+        if line.get("status") == LineStatus.NOT_ASSESSED
+    }
+    return [str(CRITERION_LABELS[c]) for c in CRITERIA if c in found]

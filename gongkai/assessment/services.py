@@ -19,7 +19,14 @@ from gongkai.assessment.models import (
     Ranking,
     Scheme,
 )
-from gongkai.assessment.scoring import compute, parse_period, scheme_in_force
+from gongkai.assessment.scoring import (
+    MISSING_RULE,
+    compute,
+    not_assessed_of,
+    parse_period,
+    ranking_rows,
+    scheme_in_force,
+)
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
 from gongkai.disclosure.models import CatalogEntry, Scope
@@ -111,16 +118,47 @@ def scheme_create(
 
 
 def ranking_html(assessment_rows: list[dict[str, Any]], period_label: str) -> str:
-    """The published result: a plain table of rank, department and score."""
-    cells = "".join(
+    """The published result: rank, department, each criterion's value (the inputs), the
+    score, and why a department is not ranked; then the rule for missing sources."""
+
+    def cell(item: dict[str, Any]) -> str:
+        if item["status"] == "not_assessed":
+            return "n/a"
+        if item["status"] in ("missing", "legacy"):
+            return escape(_("no data"))
+        return f"{item['value']}{'*' if item['status'] == 'nothing_due' else ''}"
+
+    rows = ranking_rows(assessment_rows)
+    body = "".join(
         f"<tr><td>{row['rank'] or '—'}</td><td>{escape(row['unit_name'])}</td>"
-        f"<td>{'—' if row['total'] is None else row['total']}</td></tr>"
-        for row in assessment_rows
+        + "".join(f"<td>{cell(item)}</td>" for item in row["cells"])
+        + f"<td>{'—' if row['total'] is None else row['total']}"
+        + (
+            f"<br>{escape(_('not rankable'))}: {escape('; '.join(row['not_ranked']))}"
+            if row["not_ranked"]
+            else ""
+        )
+        + "</td></tr>"
+        for row in rows
     )
+    head = "".join(f"<th>{escape(str(CRITERION_LABELS[c]))}</th>" for c in CRITERIA)
+    not_assessed = not_assessed_of(assessment_rows)
+    notes = [
+        _(
+            "Each criterion's value is 0–100; * means nothing fell due (scores 100); n/a means "
+            "not assessed in this period."
+        ),
+        str(MISSING_RULE),
+    ]
+    if not_assessed:
+        notes.insert(
+            0,
+            _("Not assessed in this period: %(criteria)s.") % {"criteria": "; ".join(not_assessed)},
+        )
     return (
         f"<p>{escape(period_label)}</p><table><thead><tr><th>{escape(_('Rank'))}</th>"
-        f"<th>{escape(_('Department'))}</th><th>{escape(_('Score'))}</th></tr></thead>"
-        f"<tbody>{cells}</tbody></table>"
+        f"<th>{escape(_('Department'))}</th>{head}<th>{escape(_('Score'))}</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>" + "".join(f"<p>{escape(n)}</p>" for n in notes)
     )
 
 

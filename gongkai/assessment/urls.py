@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern] = [
     path("assessment/publish/", views.publish, name="publish"),
     path("assessment/rankings/<int:pk>/", views.ranking, name="ranking"),
     path("assessment/<str:period>/<slug:code>/", views.assessment_unit, name="assessment_unit"),
+    path("report/", views.report_current, name="report_current"),
     path("report/<int:year>/", views.report, name="report"),
     path("report/<int:year>/report.pdf", views.report_pdf, name="report_pdf"),
 ]

@@ -36,7 +36,15 @@ from gongkai.assessment.permissions import (
 )
 from gongkai.assessment.report import annual_report, report_years, sections
 from gongkai.assessment.report_pdf import render_report
-from gongkai.assessment.scoring import compute, display_lines, parse_period, scheme_in_force
+from gongkai.assessment.scoring import (
+    MISSING_RULE,
+    compute,
+    display_lines,
+    not_assessed_of,
+    parse_period,
+    ranking_rows,
+    scheme_in_force,
+)
 from gongkai.assessment.services import ranking_publish, scheme_create
 from gongkai.core.errors import ServiceError
 from gongkai.core.files import PDF, download_response
@@ -179,6 +187,9 @@ def assessment(request: HttpRequest) -> HttpResponse:
             "published": published,
             "published_this": next((r for r in published if r.period == period.key), None),
             "criteria": [(c, CRITERION_LABELS[c], result.weights[c]) for c in CRITERIA],
+            "table": ranking_rows(result.rows()),
+            "not_assessed": not_assessed_of(result.rows()),
+            "missing_rule": MISSING_RULE,
             "may_manage": can_manage_assessment(request.user, company),
             "chart_data": {
                 "units": [s.unit_name for s in result.scores if s.total is not None],
@@ -206,6 +217,8 @@ def assessment_unit(request: HttpRequest, period: str, code: str) -> HttpRespons
             "result": result,
             "score": score,
             "lines": display_lines(score.as_dict()),
+            "not_ranked": ranking_rows([score.as_dict()])[0]["not_ranked"],
+            "missing_rule": MISSING_RULE,
             "period": parsed,
         },
     )
@@ -224,6 +237,9 @@ def ranking(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": [{"row": row, "lines": display_lines(row)} for row in found.rows],
             "period": Period.parse(found.period),
             "criteria": [(c, CRITERION_LABELS[c], found.scheme.weights[c]) for c in CRITERIA],
+            "table": ranking_rows(found.rows),
+            "not_assessed": not_assessed_of(found.rows),
+            "missing_rule": MISSING_RULE,
         },
     )
 
@@ -268,6 +284,7 @@ def scheme(request: HttpRequest) -> HttpResponse:
             "form": form,
             "history": history,
             "criteria": [(c, CRITERION_LABELS[c]) for c in CRITERIA],
+            "missing_rule": MISSING_RULE,
         },
     )
 
@@ -302,7 +319,19 @@ def publish(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessment/publish.html",
-        {"company": company, "form": form, "preview": preview, "choices": choices},
+        {
+            "company": company,
+            "form": form,
+            "preview": preview,
+            "choices": choices,
+            "table": ranking_rows(preview.rows()) if preview else [],
+            "not_assessed": not_assessed_of(preview.rows()) if preview else [],
+            "criteria": [(c, CRITERION_LABELS[c], preview.weights[c]) for c in CRITERIA]
+            if preview
+            else [],
+            "period": wanted,
+            "missing_rule": MISSING_RULE,
+        },
     )
 
 
@@ -315,6 +344,12 @@ def report_company(request: HttpRequest, year: int) -> tuple[OrgUnit, int]:
     if year < 2000 or year > today.year:
         raise Http404
     return company, year
+
+
+@login_required
+def report_current(request: HttpRequest) -> HttpResponse:
+    """``/supervision/report/``: this year's report."""
+    return redirect("assessment:report", year=timezone.localdate().year)
 
 
 @login_required

@@ -9,10 +9,16 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongkai.audit.actions import ANONYMOUS_ACTIONS, action_label
+from gongkai.audit.actions import (
+    ANONYMOUS_ACTIONS,
+    action_label,
+    key_label,
+    target_model,
+    value_label,
+)
 from gongkai.audit.models import AuditEvent
 from gongkai.core.access import scope_paths
-from gongkai.core.formatting import pairs
+from gongkai.core.formatting import shown
 
 
 def audit_events_for(
@@ -58,12 +64,29 @@ def audit_actions() -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class EventRow:
     """One line of the audit page: who (empty for the system), and before/after as
-    (label, value) text pairs (``core.formatting.pairs``: no template looks up their keys)."""
+    (label, value) text pairs in the reader's language (no template looks up their keys)."""
 
     event: AuditEvent
     who: str
     before: list[tuple[str, str]]
     after: list[tuple[str, str]]
+
+
+def described(event: AuditEvent, data: Any) -> list[tuple[str, str]]:
+    """``data`` (the event's before or after) as (label, value) pairs in the reader's
+    language: keys named by the target model's fields or the registered names, values by the
+    field's choices or the registered names; None and empty data give no pairs."""
+    if data is None or data == "" or data == {} or data == []:
+        return []
+    if not isinstance(data, dict):
+        return [("", shown(data))]
+    model = target_model(event.target_type)
+    rows = []
+    for key, value in data.items():
+        label, choices = key_label(model, str(key))
+        text = value_label(value, choices) if isinstance(value, str) else shown(value)
+        rows.append((label, text))
+    return rows
 
 
 def event_rows(events: Iterable[AuditEvent]) -> list[EventRow]:
@@ -76,11 +99,13 @@ def event_rows(events: Iterable[AuditEvent]) -> list[EventRow]:
                 EventRow(
                     event,
                     _("not recorded"),
-                    [] if legacy else pairs(event.before),
-                    [] if legacy else pairs(event.after),
+                    [] if legacy else described(event, event.before),
+                    [] if legacy else described(event, event.after),
                 )
             )
         else:
             who = event.actor_label if event.actor_id else ""
-            rows.append(EventRow(event, who, pairs(event.before), pairs(event.after)))
+            rows.append(
+                EventRow(event, who, described(event, event.before), described(event, event.after))
+            )
     return rows

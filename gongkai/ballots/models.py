@@ -15,6 +15,10 @@ Secrecy by construction (docs/SECURITY.md, "Secret ballots"):
   nothing else opens the boxes, writes the ballots in a random order with fresh random keys
   (all stamped with that transaction's id, never a voter's) and empties the holding table
   with TRUNCATE (a new file: no row version of a box survives, whatever VACUUM could do).
+* ``PendingReceipt`` and ``Receipt`` do the same for the voter's receipt code (shown once to
+  the voter, never stored with them): a box of its own in the voter's transaction, then a
+  readable table of codes only, written by a sealing transaction of its own in a random
+  order — apart from the ballots, so that even in the database a code leads to no choice.
 """
 
 from __future__ import annotations
@@ -267,3 +271,32 @@ class SealedBallot(models.Model):
 
     def __str__(self) -> str:
         return f"{self._meta.verbose_name} {self.poll_id}"
+
+
+class PendingReceipt(models.Model):
+    """A voter's receipt code while the poll is open, sealed in a box of its own (written by
+    the voter's transaction with "has voted"): no voter, no time, no readable code."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="+")
+    box = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.poll_id}"
+
+
+class Receipt(models.Model):
+    """The receipt code of a counted ballot, published after the close so that each voter can
+    check that their ballot was counted. Codes only: written by a sealing transaction of its
+    own, in a random order, with a fresh random key, in a table apart from the ballots (no
+    column, id, time or order leads from a code to a ballot or to a voter)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("receipt code"), max_length=20)
+
+    class Meta:
+        indexes = [models.Index(fields=["poll", "code"], name="ballots_receipt_poll_code")]
+
+    def __str__(self) -> str:
+        return self.code

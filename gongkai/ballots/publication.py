@@ -53,7 +53,7 @@ def result_table(poll: Poll, result: dict[str, Any]) -> dict[str, Any] | None:
                 _("Abstain"),
                 _("For, share of present (%)"),
                 _("For, share of all (%)"),
-                _("Result"),
+                _("Passed or not"),
             ],
             "rows": [
                 [
@@ -90,6 +90,14 @@ def result_table(poll: Poll, result: dict[str, Any]) -> dict[str, Any] | None:
     return {"columns": columns, "rows": rows}
 
 
+def title_format(poll: Poll) -> str:
+    """The published title: voting results (表决结果) of a resolution, evaluation results
+    (测评结果) of an evaluation — distinct strings, never one "results" for both."""
+    if poll.kind == PollKind.RESOLUTION:
+        return _("Voting results: %(title)s")
+    return _("Evaluation results: %(title)s")
+
+
 def publish_result(*, actor: User, poll: Poll, at: datetime | None = None) -> Disclosure:
     """Publish the result disclosure (inside the caller's transaction)."""
     result = poll.result or {}
@@ -114,7 +122,7 @@ def publish_result(*, actor: User, poll: Poll, at: datetime | None = None) -> Di
     item = DirectPublication(
         unit=poll.company,
         entry=entry,
-        title=(_("Result: %(title)s") % {"title": poll.title})[:200],
+        title=(title_format(poll) % {"title": poll.title})[:200],
         source=Source.BALLOTS,
         procedure=procedure,
         result=body,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from gongkai.ballots.models import Elector, Participation, Poll, PollKind, PollStatus
+from gongkai.ballots.models import Elector, Participation, Poll, PollKind, PollStatus, Receipt
+from gongkai.congress.models import Attendance
 from gongkai.org.models import OrgUnit
 from gongkai.policy.rules import Action, visible_scope_paths
 
@@ -94,3 +96,43 @@ def evaluation_results(year: int, unit_paths: Sequence[str]) -> list[CadreResult
                 )
             )
     return rows
+
+
+def receipt_codes(poll: Poll) -> list[str]:
+    """The receipt codes of the counted ballots, in sorted order (codes only, never a choice),
+    once the vote is closed and counted; [] before."""
+    if poll.status not in (PollStatus.CLOSED, PollStatus.PUBLISHED) or poll.result is None:
+        return []
+    return list(Receipt.objects.filter(poll=poll).order_by("code").values_list("code", flat=True))
+
+
+@dataclass(frozen=True)
+class OutsideElectorate:
+    """Why a representative of the session is not in a vote's electorate: the time they
+    checked in (None: not checked in) and the time the vote opened."""
+
+    checked_in_at: datetime | None
+    opened_at: datetime | None
+
+    @property
+    def late(self) -> bool:
+        return (
+            self.checked_in_at is not None
+            and self.opened_at is not None
+            and self.checked_in_at > self.opened_at
+        )
+
+
+def outside_electorate(user: Any, poll: Poll) -> OutsideElectorate | None:
+    """For a representative of the poll's session who is not in its electorate: when they
+    checked in and when the vote opened; None for everyone else."""
+    if poll.session_id is None or poll.status == PollStatus.DRAFT:
+        return None
+    if Elector.objects.filter(poll=poll, user_id=user.pk).exists():
+        return None
+    checked_in = (
+        Attendance.objects.filter(session_id=poll.session_id, representative__user_id=user.pk)
+        .values_list("checked_in_at", flat=True)
+        .first()
+    )
+    return OutsideElectorate(checked_in_at=checked_in, opened_at=poll.opened_at)

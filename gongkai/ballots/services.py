@@ -36,10 +36,12 @@ from gongkai.ballots.models import (
     Majority,
     Participation,
     PendingBallot,
+    PendingReceipt,
     Poll,
     PollKind,
     PollStatus,
     RaterGroup,
+    Receipt,
     SealedBallot,
 )
 from gongkai.ballots.publication import publish_result
@@ -431,10 +433,12 @@ def lock_open_poll(poll_id: int) -> str:
     return Poll.objects.filter(pk=poll_id).values_list("status", flat=True).first() or ""
 
 
-def ballot_cast(*, actor: User, poll: Poll, choices: Mapping[str, str]) -> None:
-    """Record ``actor``'s ballot. The participation row and the ballot are written in one
-    transaction; the UNIQUE constraint on (poll, user) rejects a second ballot, raced or not
-    (AlreadyVoted: nothing changed). Not audited, never logged."""
+def ballot_cast(*, actor: User, poll: Poll, choices: Mapping[str, str]) -> str:
+    """Record ``actor``'s ballot and return its receipt code, to be shown to the voter once
+    and kept nowhere with them. The participation row, the ballot and the code are written in
+    one transaction (the ballot and the code each in a sealed box of its own); the UNIQUE
+    constraint on (poll, user) rejects a second ballot, raced or not (AlreadyVoted: nothing
+    changed). Not audited, never logged."""
     with transaction.atomic():
         status = lock_open_poll(poll.pk)
         if status != PollStatus.OPEN:
@@ -453,6 +457,11 @@ def ballot_cast(*, actor: User, poll: Poll, choices: Mapping[str, str]) -> None:
             poll.pk,
             [(boxes.content(elector.group_id, clean), boxes.box_length(poll.kind, clean.keys()))],
         )
+        # The receipt code: a box of its own, moved by a seal of its own into a table apart
+        # from the ballots, so that not even the database pairs a code with a choice.
+        code = boxes.receipt_code()
+        boxes.RECEIPTS.hold(poll.pk, [(boxes.receipt_content(code), boxes.RECEIPT_LENGTH)])
+    return code
 
 
 # --- Closing, sealing, counting -------------------------------------------------------------
@@ -503,10 +512,16 @@ def count(poll_id: int) -> Poll:
             return poll
         if PendingBallot.objects.filter(poll_id=poll_id).exists():
             raise holding.HoldingError("ballots of a closed vote are still in their boxes")
+        if PendingReceipt.objects.filter(poll_id=poll_id).exists():
+            raise holding.HoldingError("receipt codes of a closed vote are still in their boxes")
         ballots = sealed_ballots(poll)
         voters = Participation.objects.filter(poll_id=poll_id).count()
         if len(ballots) != voters:
             raise holding.HoldingError(f"{len(ballots)} ballots for {voters} voters")
+        # At most one code per ballot (ballots cast before codes existed have none).
+        codes = Receipt.objects.filter(poll_id=poll_id).count()
+        if codes > voters:
+            raise holding.HoldingError(f"{codes} receipt codes for {voters} voters")
         poll.result = result_of(poll, ballots)
         Poll.objects.filter(pk=poll_id, result__isnull=True).update(result=poll.result)
     return poll
@@ -515,13 +530,20 @@ def count(poll_id: int) -> Poll:
 def finish_close(poll_id: int) -> Poll:
     """Seal (gongkai.core.ballotbox: the boxes opened and written as ballots in a random order
     by a transaction that writes nothing else, the holding table emptied, the result
-    verified), then count; each step retried. A step that still fails is logged and raised as
+    verified), then the receipt codes the same way in a transaction of their own, then count;
+    each step retried. A step that still fails is logged and raised as
     :class:`SealingFailed`. Safe to call again."""
     try:
         boxes.BOX.seal(
             poll_id,
             partial(boxes.sealed_ballot, poll_id),
             what=f"Sealing the ballots of vote {poll_id}",
+        )
+        # A transaction of its own: the codes never share a transaction id with the ballots.
+        boxes.RECEIPTS.seal(
+            poll_id,
+            partial(boxes.receipt_row, poll_id),
+            what=f"Sealing the receipt codes of vote {poll_id}",
         )
         return holding.with_retries(f"Counting vote {poll_id}", lambda: count(poll_id))
     except holding.HoldingError:
@@ -581,11 +603,12 @@ def unfinished_polls() -> list[int]:
             status__in=[PollStatus.CLOSED, PollStatus.PUBLISHED], result__isnull=True
         ).values_list("pk", flat=True)
     )
-    ids |= set(
-        PendingBallot.objects.exclude(poll__status=PollStatus.OPEN)
-        .values_list("poll_id", flat=True)
-        .distinct()
-    )
+    for held in (PendingBallot, PendingReceipt):
+        ids |= set(
+            held.objects.exclude(poll__status=PollStatus.OPEN)
+            .values_list("poll_id", flat=True)
+            .distinct()
+        )
     return sorted(ids)
 
 

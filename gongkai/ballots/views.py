@@ -1,18 +1,25 @@
 """Pages of votes and evaluations under /congress/votes/. Thin: parse, ask the policy, call a
 service, redirect. The ballot itself travels only in the POST bodies of the voter's own
 requests (the review page carries it in hidden fields): it is never stored in the session,
-never put in a URL, and the "cast" page shows no choice (no receipt)."""
+never put in a URL, and the "cast" page shows no choice.
+
+The receipt code (which proves that a ballot was counted, never what it said) goes from the
+cast to the "cast" page in a short-lived cookie of the voter's browser only, limited to that
+page's path, and is deleted when the page shows it: it is kept nowhere on the server with the
+voter (gongkai.ballots.boxes: a sealed box until the close, then a table of codes only)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -21,7 +28,13 @@ from gongkai.accounts.requests import signed_in_user
 from gongkai.ballots import permissions as policy
 from gongkai.ballots.forms import FORMS
 from gongkai.ballots.models import Choice, Grade, Item, Poll, PollKind, PollStatus
-from gongkai.ballots.selectors import has_voted, polls_for, turnout
+from gongkai.ballots.selectors import (
+    has_voted,
+    outside_electorate,
+    polls_for,
+    receipt_codes,
+    turnout,
+)
 from gongkai.ballots.services import (
     AlreadyVoted,
     ballot_cast,
@@ -134,16 +147,22 @@ def poll_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def poll_detail(request: HttpRequest, pk: int) -> HttpResponse:
     poll = poll_for(request, pk)
     user = request.user
+    is_elector = policy.is_elector(user, poll)
     context = {
         "poll": poll,
         "items": poll.items.select_related("cadre"),
         "may_manage": policy.may_manage(user, poll),
         "may_cast": policy.may_cast(user, poll),
-        "is_elector": policy.is_elector(user, poll),
+        "is_elector": is_elector,
+        # A representative of the session outside the electorate: why, and what to do.
+        "outside": None
+        if is_elector or not policy.is_session_representative(user, poll)
+        else outside_electorate(user, poll),
         "has_voted": has_voted(user, poll),
         "may_results": policy.may_see_results(user, poll),
         "may_recount": policy.may_recount(user, poll),
         "turnout": turnout(poll) if poll.status != PollStatus.DRAFT else None,
+        "receipts": receipt_codes(poll),
     }
     return render(request, "ballots/detail.html", context)
 
@@ -329,7 +348,7 @@ def cast_view(request: HttpRequest, pk: int) -> HttpResponse:
         if key.startswith("item-")
     }
     try:
-        ballot_cast(actor=signed_in_user(request), poll=poll, choices=choices)
+        code = ballot_cast(actor=signed_in_user(request), poll=poll, choices=choices)
     except AlreadyVoted as error:
         messages.info(request, error.message)
         return redirect("ballots:done", pk=poll.pk)
@@ -350,17 +369,49 @@ def cast_view(request: HttpRequest, pk: int) -> HttpResponse:
             )
         messages.error(request, error.message)
         return redirect("ballots:detail", pk=poll.pk)
-    return redirect("ballots:done", pk=poll.pk)
+    response = redirect("ballots:done", pk=poll.pk)
+    response.set_signed_cookie(
+        RECEIPT_COOKIE,
+        code,
+        salt=receipt_salt(poll.pk, request.user.pk),
+        max_age=RECEIPT_COOKIE_AGE,
+        path=reverse("ballots:done", args=[poll.pk]),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
+RECEIPT_COOKIE = "ballot_receipt"
+RECEIPT_COOKIE_AGE = 10 * 60  # from the cast to the "cast" page; then it is gone
+
+
+def receipt_salt(poll_id: int, user_id: Any) -> str:
+    """Binds the cookie to this vote and this voter (replayed elsewhere it shows nothing)."""
+    return f"gongkai.ballots.receipt.{poll_id}.{user_id}"
 
 
 @login_required
 @never_cache
 def done(request: HttpRequest, pk: int) -> HttpResponse:
-    """ "Your ballot is cast": no choice shown, nothing that could prove how one voted."""
+    """ "Your ballot is cast": no choice shown, nothing that could prove how one voted; the
+    receipt code once (from the cookie the cast set, deleted here)."""
     poll = poll_for(request, pk)
     if not has_voted(request.user, poll):
         return redirect("ballots:my_status", pk=poll.pk)
-    return render(request, "ballots/done.html", {"poll": poll})
+    code = request.get_signed_cookie(
+        RECEIPT_COOKIE,
+        default=None,
+        salt=receipt_salt(poll.pk, request.user.pk),
+        max_age=RECEIPT_COOKIE_AGE,
+    )
+    response = render(request, "ballots/done.html", {"poll": poll, "code": code})
+    if RECEIPT_COOKIE in request.COOKIES:
+        response.delete_cookie(
+            RECEIPT_COOKIE, path=reverse("ballots:done", args=[poll.pk]), samesite="Strict"
+        )
+    return response
 
 
 @login_required

@@ -19,7 +19,7 @@ def section(*, unit: Any, user: Any) -> BoardSection | None:
     if unit.kind != UnitKind.COMPANY or not policy.can_view(user, unit):
         return None
     motions = list(selectors.public_motions(unit).order_by("-updated_at", "-id")[:LATEST])
-    patrols = list(selectors.patrols_of(unit)[:LATEST])
+    patrols = list(selectors.published_patrols(unit)[:LATEST])
     if not motions and not patrols:
         return None
     return BoardSection(

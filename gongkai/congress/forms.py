@@ -178,6 +178,23 @@ class AnswerForm(forms.Form):
     result = forms.CharField(label=_("Result"), widget=forms.Textarea(attrs={"rows": 5}))
 
 
+class AssistForm(forms.Form):
+    """An assisting unit's answer: the unit (only those the user answers for) and the text."""
+
+    unit = UnitChoiceField(label=_("For the assisting unit"), queryset=OrgUnit.objects.none())
+    text = forms.CharField(
+        label=_("Your unit's answer (what it will do or has done)"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    def __init__(self, *args: Any, units: list[OrgUnit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["unit"]
+        field.queryset = OrgUnit.objects.filter(pk__in=[u.pk for u in units])  # type: ignore[attr-defined]
+        if len(units) == 1:
+            field.initial = units[0].pk
+
+
 class RateForm(forms.Form):
     value = forms.ChoiceField(
         label=_("Your satisfaction with the answer"),

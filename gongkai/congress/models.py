@@ -194,6 +194,44 @@ class Attendance(models.Model):
         return f"{self.representative} @ {self.session}"
 
 
+class LeaveOfAbsence(models.Model):
+    """A representative excused from a session (请假), recorded by the union office on the
+    sign-in sheet. Not counted as present (the quorum counts check-ins only); a check-in
+    cancels it, and a representative is never both present and on leave."""
+
+    session = models.ForeignKey(
+        Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="leaves"
+    )
+    representative = models.ForeignKey(
+        Representative,
+        verbose_name=_("representative"),
+        on_delete=models.CASCADE,
+        related_name="leaves",
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("leave of absence")
+        verbose_name_plural = _("leaves of absence")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "representative"], name="congress_leave_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.representative} @ {self.session}"
+
+
 # --- Motions (提案) ---------------------------------------------------------------------------
 
 
@@ -323,6 +361,40 @@ class MotionSecond(models.Model):
         return f"{self.user} → {self.motion}"
 
 
+class AnswerRole(models.TextChoices):
+    LEAD = "lead", _("Lead unit")
+    ASSISTING = "assisting", _("Assisting unit")
+
+
+class MotionAnswer(models.Model):
+    """One answer to a motion, kept for good: the lead unit's answer (a new answer after a
+    send-back is a new row, the first stays), and each assisting unit's answer (协办意见),
+    which the lead unit sees and takes into its own. ``round`` 1 is the first answer, 2 the
+    answer after the send-back; an assisting answer belongs to the round it was given in."""
+
+    motion = models.ForeignKey(
+        Motion, verbose_name=_("motion"), on_delete=models.CASCADE, related_name="answers"
+    )
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(_("as"), max_length=20, choices=AnswerRole.choices)
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
+    measures = models.TextField(_("measures taken"))
+    result = models.TextField(_("result"), blank=True)
+    answered_by = user_link(_("answered by"), null=True)
+    answered_at = models.DateTimeField(_("answered at"))
+
+    class Meta:
+        verbose_name = _("motion answer")
+        verbose_name_plural = _("motion answers")
+        ordering = ["answered_at", "id"]
+        constraints = [choices_constraint("role", AnswerRole, "congress_motion_answer_role")]
+
+    def __str__(self) -> str:
+        return f"{self.motion} ← {self.unit}"
+
+
 # --- Patrols, director reports, meetings --------------------------------------------------------
 
 
@@ -346,6 +418,37 @@ class Patrol(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.patrolled_on} {self.author}"
+
+
+class PatrolReport(models.Model):
+    """A patrol's report sent to the board of a unit it visited: a disclosure of that unit,
+    which goes through the unit's normal approval before it is published there."""
+
+    patrol = models.ForeignKey(
+        Patrol, verbose_name=_("patrol"), on_delete=models.CASCADE, related_name="reports"
+    )
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    disclosure = models.ForeignKey(
+        "disclosure.Disclosure",
+        verbose_name=_("disclosure"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sent_by = user_link(_("sent by"))
+    sent_at = models.DateTimeField(_("sent at"))
+
+    class Meta:
+        verbose_name = _("patrol report")
+        verbose_name_plural = _("patrol reports")
+        ordering = ["patrol", "unit__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["patrol", "unit"], name="congress_patrol_report_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patrol} → {self.unit}"
 
 
 class DirectorReport(TimeStampedModel):

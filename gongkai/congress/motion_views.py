@@ -25,6 +25,7 @@ from gongkai.congress.export import tracking_workbook
 from gongkai.congress.forms import (
     AnswerForm,
     AssignForm,
+    AssistForm,
     DeclineForm,
     EmptyForm,
     MergeForm,
@@ -32,7 +33,7 @@ from gongkai.congress.forms import (
     RateForm,
     TrackingFilterForm,
 )
-from gongkai.congress.models import Motion, MotionStatus, Session
+from gongkai.congress.models import AnswerRole, Motion, MotionStatus, Session
 from gongkai.congress.views import session_for, user_company
 from gongkai.core.errors import ServiceError
 from gongkai.core.spreadsheets import xlsx_response
@@ -143,11 +144,15 @@ def motion_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # step → (may the user take it?, form factory, service call, label, success message)
 Step = tuple[
     Callable[[Any, Motion], bool],
-    Callable[[Motion, Any], forms.Form],
+    Callable[..., forms.Form],  # (motion, data), and the user for the assisting answer
     Callable[[Any, Motion, dict[str, Any]], Any],
     Any,
     Any,
 ]
+
+
+def _assist_form(motion: Motion, data: Any, user: Any = None) -> forms.Form:
+    return AssistForm(data, units=policy.assisting_units_for(user, motion))
 
 
 def _proposer_may(motion: Motion, user: Any) -> bool:
@@ -232,6 +237,13 @@ STEPS: dict[str, Step] = {
         gettext_lazy("Chase (催办)"),
         gettext_lazy("The units are reminded."),
     ),
+    "assist": (
+        lambda u, m: policy.can_assist(u, m),
+        _assist_form,
+        lambda u, m, d: services.motion_assist(actor=u, motion=m, unit=d["unit"], text=d["text"]),
+        gettext_lazy("Answer as an assisting unit"),
+        gettext_lazy("Your unit's answer is sent to the lead unit."),
+    ),
     "answer": (
         lambda u, m: policy.can_answer(u, m),
         lambda m, data: AnswerForm(
@@ -269,6 +281,7 @@ def motion_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "required": motion.session.term.motion_seconds_required,
             "assisting": motion.assisting_units.all(),
             "merged": motion.merged_motions.all(),
+            "history": selectors.answer_history(motion),
             "steps": available_steps(request.user, motion),
             "may_edit": policy.can_edit_motion(request.user, motion),
             "overdue": services.is_overdue(motion),
@@ -286,7 +299,8 @@ def motion_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     may, make_form, apply, label, done = STEPS[step]
     if not may(request.user, motion):
         raise PermissionDenied
-    form = make_form(motion, request.POST if request.method == "POST" else None)
+    data = request.POST if request.method == "POST" else None
+    form = make_form(motion, data, request.user) if step == "assist" else make_form(motion, data)
     if request.method == "POST" and form.is_valid():
         try:
             apply(request.user, motion, form.cleaned_data)
@@ -298,9 +312,31 @@ def motion_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     return render(
         request,
         "congress/motion_step.html",
-        {"motion": motion, "form": form, "step": step, "label": label},
+        {
+            "motion": motion,
+            "form": form,
+            "step": step,
+            "label": label,
+            **(_assisting_context(motion) if step == "answer" else {}),
+        },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _assisting_context(motion: Motion) -> dict[str, Any]:
+    """What the lead unit sees on its answer page: the assisting units' answers of this
+    round and the assisting units that have not answered yet."""
+    this_round = services.answer_round(motion)
+    given = [
+        a
+        for a in selectors.answers_of(motion)
+        if a.role == AnswerRole.ASSISTING and a.round == this_round
+    ]
+    answered = {a.unit_id for a in given}
+    return {
+        "assisting_answers": given,
+        "assisting_missing": [u for u in motion.assisting_units.all() if u.pk not in answered],
+    }
 
 
 # --- Tracking (the committee) -----------------------------------------------------------------

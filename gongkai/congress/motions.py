@@ -4,6 +4,10 @@ draft → seeking (seconds) → submitted → registered → assigned → answer
                                       ↘ merged      ↗ sent_back (once) ↗
                                       ↘ declined (→ a suggestion)
 
+While a motion is assigned (or sent back), each assisting unit (协办) answers for itself
+(``assist``: the status stays, the lead unit is told); the lead unit's answer page shows those
+answers. Every answer is a :class:`MotionAnswer` row, so a second answer never hides the first.
+
 Every step checks the policy, moves the status with a conditional UPDATE (of two concurrent
 steps only one matches: :data:`FLOW`, gongkai.core.workflow) and records an audit event in the
 same transaction; notices go to the policy's holders of the next step. Overdue is not
@@ -26,7 +30,14 @@ from django.utils.translation import gettext_lazy
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.congress import permissions as policy
-from gongkai.congress.models import Motion, MotionSecond, MotionStatus, Session
+from gongkai.congress.models import (
+    AnswerRole,
+    Motion,
+    MotionAnswer,
+    MotionSecond,
+    MotionStatus,
+    Session,
+)
 from gongkai.congress.services import MAX_TITLE
 from gongkai.core.errors import ServiceError
 from gongkai.core.satisfaction import Satisfaction
@@ -57,6 +68,8 @@ FLOW = Workflow(
         *rows("assign", [M.SENT_BACK], M.SENT_BACK, Action.MOTION_HANDLE),
         *rows("chase", [M.ASSIGNED], M.ASSIGNED, Action.MOTION_HANDLE),
         *rows("chase", [M.SENT_BACK], M.SENT_BACK, Action.MOTION_HANDLE),
+        *rows("assist", [M.ASSIGNED], M.ASSIGNED, Action.MOTION_ANSWER),
+        *rows("assist", [M.SENT_BACK], M.SENT_BACK, Action.MOTION_ANSWER),
         *rows("answer", [M.ASSIGNED, M.SENT_BACK], M.ANSWERED, Action.MOTION_ANSWER),
         *rows("rate", [M.ANSWERED], M.CLOSED, PROPOSER),
         *rows("rate", [M.ANSWERED], M.SENT_BACK, PROPOSER),  # the first "dissatisfied"
@@ -381,11 +394,12 @@ def motion_assign(
     today = timezone.localdate()
     if due_on < today:
         raise ServiceError(_("The due date cannot be in the past."), field="due_on")
-    message = _("Motion No. %(number)s “%(title)s” is assigned to your unit, due %(due)s.") % {
-        "number": motion.number,
-        "title": motion.title,
-        "due": due_on,
-    }
+    facts = {"number": motion.number, "title": motion.title, "due": due_on}
+    message = _("Motion No. %(number)s “%(title)s” is assigned to your unit, due %(due)s.") % facts
+    assist_message = _(
+        "Your unit assists %(lead)s on motion No. %(number)s “%(title)s”: give your unit's "
+        "answer before %(due)s."
+    ) % {**facts, "lead": lead_unit.name}
     _step(
         actor=actor,
         motion=motion,
@@ -397,9 +411,14 @@ def motion_assign(
             "assisting_units": [u.code for u in assisting],
             "due_on": str(due_on),
         },
-        notice=Notice(message, _url(motion), Action.MOTION_ANSWER, (lead_unit, *assisting)),
+        notice=Notice(message, _url(motion), Action.MOTION_ANSWER, (lead_unit,)),
     )
     motion.assisting_units.set(assisting)
+    if assisting:
+        tell(
+            Notice(assist_message, _url(motion), Action.MOTION_ANSWER, tuple(assisting)),
+            actor=actor,
+        )
     return motion
 
 
@@ -434,7 +453,49 @@ def motion_chase(*, actor: User, motion: Motion) -> Motion:
     return motion
 
 
-# --- The lead unit and the proposer ------------------------------------------------------------
+# --- The assisting units, the lead unit and the proposer ------------------------------------
+
+
+def answer_round(motion: Motion) -> int:
+    """1 until the motion is sent back, 2 after (it is sent back at most once)."""
+    return 1 if motion.sent_back_at is None else 2
+
+
+@transaction.atomic
+def motion_assist(*, actor: User, motion: Motion, unit: OrgUnit, text: str) -> MotionAnswer:
+    """An assisting unit (协办) answers for itself; the lead unit sees it and answers."""
+    current = Motion.objects.select_related("lead_unit", "session__term__company").get(pk=motion.pk)
+    if not policy.can_assist(actor, current, unit):
+        if not FLOW.allows("assist", current.status):
+            raise FLOW.stale_error(current)
+        raise ServiceError(
+            _("Only the head or disclosure officer of an assisting unit answers for it."),
+            field="unit",
+        )
+    text = clean_text(text, field="text")
+    message = _(
+        "%(unit)s gave its assisting answer on motion No. %(number)s “%(title)s”; take it "
+        "into your answer."
+    ) % {"unit": unit.name, "number": current.number, "title": current.title}
+    lead = (current.lead_unit,) if current.lead_unit is not None else ()
+    _step(
+        actor=actor,
+        motion=current,
+        name="assist",
+        audit="assisted",
+        changes={},
+        after={"unit": unit.code, "text": text[:200]},
+        notice=Notice(message, _url(current), Action.MOTION_ANSWER, lead),
+    )
+    return MotionAnswer.objects.create(
+        motion=current,
+        unit=unit,
+        role=AnswerRole.ASSISTING,
+        round=answer_round(current),
+        measures=text,
+        answered_by=actor,
+        answered_at=timezone.now(),
+    )
 
 
 @transaction.atomic
@@ -463,6 +524,17 @@ def motion_answer(*, actor: User, motion: Motion, measures: str, result: str) ->
         audit="answered",
         changes=changes,
         notice=Notice(message, _url(motion), people=[current.proposer]),
+    )
+    assert current.lead_unit is not None  # noqa: S101 - can_answer checked it
+    MotionAnswer.objects.create(
+        motion=current,
+        unit=current.lead_unit,
+        role=AnswerRole.LEAD,
+        round=answer_round(current),
+        measures=measures,
+        result=result,
+        answered_by=actor,
+        answered_at=now,
     )
     return motion
 

@@ -17,11 +17,12 @@ from gongkai.congress.models import (
     Meeting,
     Motion,
     MotionStatus,
+    Patrol,
     Session,
     SessionStatus,
     Term,
 )
-from gongkai.congress.selectors import is_representative
+from gongkai.congress.selectors import is_representative, patrol_is_published
 from gongkai.disclosure.permissions import can_read_published
 from gongkai.org.models import OrgUnit
 from gongkai.policy.rules import Action, can
@@ -111,6 +112,22 @@ def can_answer(user: Any, motion: Motion) -> bool:
     )
 
 
+def assisting_units_for(user: Any, motion: Motion) -> list[OrgUnit]:
+    """The assisting units (协办) of a motion being handled that ``user`` answers for: their
+    head or disclosure officer (MOTION_ANSWER on that unit), never for another unit."""
+    if motion.status not in (MotionStatus.ASSIGNED, MotionStatus.SENT_BACK):
+        return []
+    if not _signed_in(user):
+        return []
+    return [u for u in motion.assisting_units.all() if can(user, Action.MOTION_ANSWER, u)]
+
+
+def can_assist(user: Any, motion: Motion, unit: OrgUnit | None = None) -> bool:
+    """May ``user`` give an assisting answer (for ``unit``, or for any unit)?"""
+    units = assisting_units_for(user, motion)
+    return bool(units) if unit is None else any(u.pk == unit.pk for u in units)
+
+
 def can_rate(user: Any, motion: Motion) -> bool:
     return (
         motion.status == MotionStatus.ANSWERED
@@ -126,6 +143,30 @@ def can_track(user: Any, company: OrgUnit) -> bool:
 
 def can_record_patrol(user: Any, company: OrgUnit) -> bool:
     return _signed_in(user) and can(user, Action.PATROL_RECORD, company)
+
+
+def can_send_patrol(user: Any, patrol: Patrol) -> bool:
+    """The union office sends a patrol's report (once) to the visited units' boards."""
+    return (
+        _signed_in(user)
+        and can(user, Action.CONGRESS_MANAGE, patrol.company)
+        and can(user, Action.DISCLOSURE_DRAFT, patrol.company)
+        and not patrol.reports.exists()
+    )
+
+
+def can_see_patrol(user: Any, patrol: Patrol) -> bool:
+    """Once a report of the patrol is published, the company; before, its author, the union
+    office and the heads of the visited units (who approve its publication)."""
+    if not _signed_in(user):
+        return False
+    if patrol_is_published(patrol):
+        return can_view(user, patrol.company)
+    if patrol.author_id == user.pk or can_manage(user, patrol.company):
+        return True
+    return patrol.reports.exists() and any(
+        can(user, Action.DISCLOSURE_APPROVE, u) for u in patrol.units.all()
+    )
 
 
 def can_write_director_report(user: Any, company: OrgUnit) -> bool:

@@ -29,7 +29,7 @@ from gongkai.congress.views import user_company
 from gongkai.core.errors import ServiceError
 from gongkai.disclosure.models import DisclosureStatus
 from gongkai.org.models import OrgUnit
-from gongkai.policy.rules import Action, visible_scope_paths
+from gongkai.policy.rules import Action, can, visible_scope_paths
 
 PER_PAGE = 20
 
@@ -96,7 +96,10 @@ def _publish_page(
 @login_required
 def patrol_list(request: HttpRequest) -> HttpResponse:
     company = user_company(request)
-    page = Paginator(selectors.patrols_of(company), PER_PAGE).get_page(request.GET.get("page"))
+    qs = selectors.patrols_of(company)
+    if not policy.can_manage(request.user, company):  # unpublished: their authors only
+        qs = qs.filter(Q(pk__in=selectors.published_patrols(company)) | Q(author=request.user))
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "congress/patrols.html",
@@ -108,14 +111,63 @@ def patrol_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def patrol_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def patrol_for(request: HttpRequest, pk: int) -> Patrol:
     patrol = get_object_or_404(
         Patrol.objects.select_related("company", "author").prefetch_related("units"), pk=pk
     )
-    if not policy.can_view(request.user, patrol.company):
+    if not policy.can_see_patrol(request.user, patrol):
         raise Http404
-    return render(request, "congress/patrol.html", {"patrol": patrol})
+    return patrol
+
+
+@login_required
+def patrol_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patrol = patrol_for(request, pk)
+    return render(
+        request,
+        "congress/patrol.html",
+        {
+            "patrol": patrol,
+            "reports": selectors.patrol_reports(patrol),
+            "published": selectors.patrol_is_published(patrol),
+            "may_send": policy.can_send_patrol(request.user, patrol),
+            "may_see_rectification": can(request.user, Action.RECTIFICATION_VERIFY)
+            or can(request.user, Action.RECTIFICATION_REPORT),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patrol_send(request: HttpRequest, pk: int) -> HttpResponse:
+    patrol = patrol_for(request, pk)
+    if not policy.can_send_patrol(request.user, patrol):
+        raise PermissionDenied
+    form = EmptyForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            records.patrol_send(actor=signed_in_user(request), patrol=patrol)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("The report is sent to the visited units' boards for approval."),
+            )
+        return redirect("congress:patrol_detail", pk=patrol.pk)
+    return render(
+        request,
+        "congress/confirm.html",
+        {
+            "form": form,
+            "title": _("Send the patrol report for publication"),
+            "question": _(
+                "Draft a disclosure of each unit visited (entry “patrol report”) with the "
+                "findings and suggestions, and submit it for the unit's approval?"
+            ),
+            "back": ("congress:patrol_detail", patrol.pk),
+        },
+    )
 
 
 @login_required
@@ -129,7 +181,7 @@ def patrol_create(request: HttpRequest) -> HttpResponse:
         PatrolForm(request.POST or None, units=_units(company)),
         _("Record a patrol"),
         lambda data: records.patrol_record(actor=signed_in_user(request), company=company, **data),
-        _("The patrol is recorded and published."),
+        _("The patrol is recorded; the union office sends its report for publication."),
         "congress:patrol_detail",
     )
 

@@ -1,6 +1,6 @@
 """Patrols (巡视), employee directors' reports (履职情况) and meetings (supplementary forms).
 
-Directors' reports and meeting decisions are published as disclosures through the
+Patrol reports, directors' reports and meeting decisions are published as disclosures through the
 disclosure services, so they go through the same review (层层把关) and land on the board,
 the ledger and the compliance figures like every other disclosure.
 """
@@ -11,6 +11,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
@@ -18,17 +19,19 @@ from django.utils.translation import gettext as _
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.congress import permissions as policy
-from gongkai.congress.models import DirectorReport, Meeting, MeetingKind, Patrol
+from gongkai.congress.models import DirectorReport, Meeting, MeetingKind, Patrol, PatrolReport
 from gongkai.congress.services import MAX_TITLE
 from gongkai.core.errors import ServiceError
 from gongkai.core.text import clean_text
 from gongkai.disclosure.models import CatalogEntry, Disclosure
 from gongkai.disclosure.services import Transition, disclosure_create, disclosure_transition
+from gongkai.notify.workflow import Notice, tell
 from gongkai.org.models import OrgUnit, UnitKind
-from gongkai.policy.rules import company_of
+from gongkai.policy.rules import Action, company_of
 
 DIRECTOR_ENTRY = "director-performance"
 MEETING_ENTRY = "meeting-decisions"
+PATROL_ENTRY = "patrol-report"  # per event, companies, departments and teams (0005)
 
 
 def html_of(text: str) -> str:
@@ -50,7 +53,8 @@ def patrol_record(
     suggestions: str = "",
     participants: str = "",
 ) -> Patrol:
-    """A representative (or the union office) records a patrol; it is published at once."""
+    """A representative (or the union office) records a patrol. It is not published yet:
+    the union office sends its report to the visited units' boards (:func:`patrol_send`)."""
     if not policy.can_record_patrol(actor, company):
         raise ServiceError(_("Only representatives and the union office record patrols."))
     visited = list(units)
@@ -80,6 +84,79 @@ def patrol_record(
         after={"date": str(patrolled_on), "units": [u.code for u in visited]},
     )
     return patrol
+
+
+def _patrol_procedure(patrol: Patrol, units: list[OrgUnit]) -> str:
+    parts = [
+        _("Patrol by employee representatives on %(date)s of %(units)s.")
+        % {"date": patrol.patrolled_on, "units": "、".join(u.name for u in units)}
+    ]
+    if patrol.participants:
+        parts.append(_("Participants: %(names)s") % {"names": patrol.participants})
+    return "\n\n".join(parts)
+
+
+def _patrol_result(patrol: Patrol) -> str:
+    parts = [_("Findings:") + "\n" + patrol.findings]
+    if patrol.suggestions:
+        parts.append(_("Suggestions:") + "\n" + patrol.suggestions)
+    return "\n\n".join(parts)
+
+
+@transaction.atomic
+def patrol_send(
+    *, actor: User, patrol: Patrol, at: datetime.datetime | None = None
+) -> list[PatrolReport]:
+    """The union office sends the patrol's report to the board of each unit visited: a
+    disclosure of that unit (entry “patrol-report”, the patrol's date), submitted for the
+    unit's normal approval; the unit's head is told. ``at`` back-dates the submission; only
+    for entering past records by the system (the demo) — pages never pass it."""
+    current = Patrol.objects.select_for_update().select_related("company").get(pk=patrol.pk)
+    if not policy.can_send_patrol(actor, current):
+        if PatrolReport.objects.filter(patrol=current).exists():
+            raise ServiceError(_("This patrol's report has already been sent for publication."))
+        raise ServiceError(_("Only the union office sends patrol reports for publication."))
+    entry = CatalogEntry.objects.filter(code=PATROL_ENTRY).first()
+    if entry is None:
+        raise ServiceError(_("The catalog has no entry for patrol reports."))
+    units = list(current.units.order_by("path"))
+    title = _("Patrol by employee representatives, %(date)s") % {"date": current.patrolled_on}
+    procedure = html_of(_patrol_procedure(current, units))
+    result = html_of(_patrol_result(current))
+    now = at or timezone.now()
+    reports = []
+    for unit in units:
+        disclosure = disclosure_create(
+            actor=actor,
+            unit=unit,
+            entry=entry,
+            title=title,
+            procedure=procedure,
+            result=result,
+            event_date=current.patrolled_on,
+        )
+        disclosure = disclosure_transition(
+            actor=actor, disclosure=disclosure, transition=Transition.SUBMIT, at=now
+        )
+        reports.append(
+            PatrolReport.objects.create(
+                patrol=current, unit=unit, disclosure=disclosure, sent_by=actor, sent_at=now
+            )
+        )
+    record_event(
+        actor=actor,
+        action="congress.patrol_sent",
+        target=current,
+        unit=current.company,
+        after={"units": [u.code for u in units], "disclosures": [r.disclosure_id for r in reports]},
+    )
+    message = _(
+        "Employee representatives patrolled your unit on %(date)s; their report is sent to "
+        "your board for approval and publication."
+    ) % {"date": current.patrolled_on}
+    url = reverse("congress:patrol_detail", args=[current.pk])
+    tell(Notice(message, url, Action.DISCLOSURE_APPROVE, tuple(units)), actor=actor)
+    return reports
 
 
 # --- Employee directors' reports ---------------------------------------------------------------

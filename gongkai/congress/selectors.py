@@ -16,12 +16,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongkai.congress.models import (
+    AnswerRole,
     Attendance,
     DirectorReport,
     Meeting,
     Motion,
+    MotionAnswer,
     MotionStatus,
     Patrol,
+    PatrolReport,
     Representative,
     Session,
     Term,
@@ -112,6 +115,31 @@ def with_relations(qs: QuerySet[Motion]) -> QuerySet[Motion]:
     return qs.select_related(
         "session__term__company", "proposer", "lead_unit", "merged_into", "answered_by"
     )
+
+
+def answers_of(motion: Motion) -> list[MotionAnswer]:
+    """Every answer to the motion in the order given: the lead unit's answers (the first
+    stays after a second one) and the assisting units' answers."""
+    return list(
+        MotionAnswer.objects.filter(motion=motion)
+        .select_related("unit", "answered_by")
+        .order_by("answered_at", "id")
+    )
+
+
+def answer_history(motion: Motion) -> list[dict[str, Any]]:
+    """The answers grouped by round: each round's lead answer (None while it is owed) with
+    the assisting answers given in that round."""
+    rounds: dict[int, dict[str, Any]] = {}
+    for answer in answers_of(motion):
+        entry = rounds.setdefault(
+            answer.round, {"round": answer.round, "lead": None, "assisting": []}
+        )
+        if answer.role == AnswerRole.LEAD:
+            entry["lead"] = answer
+        else:
+            entry["assisting"].append(answer)
+    return [rounds[r] for r in sorted(rounds)]
 
 
 def public_motions(company: OrgUnit) -> QuerySet[Motion]:
@@ -339,6 +367,31 @@ def session_documents(session: Session, user: Any) -> list[SessionDocument]:
 
 def patrols_of(company: OrgUnit) -> QuerySet[Patrol]:
     return Patrol.objects.filter(company=company).select_related("author").prefetch_related("units")
+
+
+# a report on a board: published (a correction in progress keeps its revision shown)
+_ON_BOARD = {"disclosure__published_revision__isnull": False}
+
+
+def published_patrols(company: OrgUnit) -> QuerySet[Patrol]:
+    """The company's patrols with a report published on a visited unit's board."""
+    return patrols_of(company).filter(
+        pk__in=PatrolReport.objects.filter(patrol__company=company, **_ON_BOARD)
+        .exclude(disclosure__status=DisclosureStatus.WITHDRAWN)
+        .values("patrol_id")
+    )
+
+
+def patrol_is_published(patrol: Patrol) -> bool:
+    return (
+        PatrolReport.objects.filter(patrol=patrol, **_ON_BOARD)
+        .exclude(disclosure__status=DisclosureStatus.WITHDRAWN)
+        .exists()
+    )
+
+
+def patrol_reports(patrol: Patrol) -> QuerySet[PatrolReport]:
+    return PatrolReport.objects.filter(patrol=patrol).select_related("unit", "disclosure")
 
 
 def director_reports_of(company: OrgUnit) -> QuerySet[DirectorReport]:

@@ -18,6 +18,7 @@ from gongkai.congress import permissions as policy
 from gongkai.congress.models import (
     Attendance,
     Delegation,
+    LeaveOfAbsence,
     Representative,
     Session,
     SessionKind,
@@ -463,30 +464,64 @@ def attendance_check_in(*, actor: User, session: Session) -> Attendance:
     attendance = _insert_attendance(session, rep, None)
     if attendance is None:
         raise ServiceError(_("You are already checked in."))
+    # Came after all: a leave recorded for the session no longer applies.
+    on_leave = LeaveOfAbsence.objects.filter(session=session, representative=rep).delete()[0]
     record_event(
         actor=actor,
         action="congress.checked_in",
         target=session,
         unit=session.term.company,
-        after={"representative": actor.employee_no, "by": "self"},
+        after={
+            "representative": actor.employee_no,
+            "by": "self",
+            "at": attendance.checked_in_at.isoformat(),
+            **({"leave_cancelled": True} if on_leave else {}),
+        },
     )
     return attendance
 
 
+MAX_LEAVE_REASON = 200
+
+
 @transaction.atomic
-def attendance_record(*, actor: User, session: Session, present: set[int]) -> tuple[int, int]:
+def attendance_record(
+    *,
+    actor: User,
+    session: Session,
+    present: set[int],
+    leave: dict[int, str] | None = None,
+) -> tuple[int, int]:
     """The union office records attendance from the roster: ``present`` is the set of
-    representative ids to be marked present; others checked in before are removed. Returns
-    (added, removed)."""
+    representative ids to be marked present; others checked in before are removed (their
+    check-in times are kept for those who stay). ``leave`` (when given) maps the ids of the
+    representatives on leave of absence (请假) to the reason; others' leaves are removed. A
+    representative is never both present and on leave. Returns (added, removed)."""
     if not policy.can_record_attendance(actor, session):
         if session.status == SessionStatus.CLOSED:
             raise ServiceError(_("The session is closed; its attendance is final."))
         raise ServiceError(_("Only the union office records attendance."))
     seated = Representative.objects.filter(term=session.term, is_active=True)
     reps = {r.pk: r for r in seated.select_related("user")}
-    unknown = present - set(reps)
+    excused = {
+        pk: clean_text(
+            reason or "",
+            field="leave",
+            required=False,
+            limit=MAX_LEAVE_REASON,
+            too_long=_("A reason for leave is too long."),
+        )
+        for pk, reason in (leave or {}).items()
+    }
+    unknown = (present | set(excused)) - set(reps)
     if unknown:
         raise ServiceError(_("Some of the people ticked are not representatives of this term."))
+    both = sorted(present & set(excused))
+    if both:
+        raise ServiceError(
+            _("%(name)s is ticked both present and on leave; choose one.")
+            % {"name": reps[both[0]].user.name}
+        )
     already = set(
         Attendance.objects.filter(session=session).values_list("representative_id", flat=True)
     )
@@ -494,7 +529,8 @@ def attendance_record(*, actor: User, session: Session, present: set[int]) -> tu
     removed = sorted(already - present)
     if removed:
         Attendance.objects.filter(session=session, representative_id__in=removed).delete()
-    if added or removed:
+    leave_changes = _record_leaves(session, excused, actor) if leave is not None else {}
+    if added or removed or leave_changes:
         record_event(
             actor=actor,
             action="congress.attendance_recorded",
@@ -503,6 +539,43 @@ def attendance_record(*, actor: User, session: Session, present: set[int]) -> tu
             after={
                 "added": [reps[pk].user.employee_no for pk in added],
                 "removed": sorted(removed),
+                **leave_changes,
             },
         )
     return len(added), len(removed)
+
+
+def _record_leaves(session: Session, excused: dict[int, str], actor: User) -> dict[str, Any]:
+    """Make the session's leaves exactly ``excused`` (id → reason); the changes, for the
+    audit event (empty when nothing changed)."""
+    current = {
+        leave.representative_id: leave for leave in LeaveOfAbsence.objects.filter(session=session)
+    }
+    gone = sorted(set(current) - set(excused))
+    if gone:
+        LeaveOfAbsence.objects.filter(session=session, representative_id__in=gone).delete()
+    now = timezone.now()
+    new = sorted(set(excused) - set(current))
+    LeaveOfAbsence.objects.bulk_create(
+        [
+            LeaveOfAbsence(
+                session=session,
+                representative_id=pk,
+                reason=excused[pk],
+                recorded_at=now,
+                recorded_by=actor,
+            )
+            for pk in new
+        ]
+    )
+    changed = sorted(pk for pk in set(excused) & set(current) if current[pk].reason != excused[pk])
+    for pk in changed:
+        LeaveOfAbsence.objects.filter(pk=current[pk].pk).update(
+            reason=excused[pk], recorded_at=now, recorded_by=actor
+        )
+    changes: dict[str, Any] = {}
+    if new or changed:
+        changes["leave"] = {str(pk): excused[pk] for pk in [*new, *changed]}
+    if gone:
+        changes["leave_removed"] = gone
+    return changes

@@ -29,6 +29,7 @@ urlpatterns: list[URLPattern] = [
     path("patrols/", record_views.patrol_list, name="patrol_list"),
     path("patrols/new/", record_views.patrol_create, name="patrol_create"),
     path("patrols/<int:pk>/", record_views.patrol_detail, name="patrol_detail"),
+    path("patrols/<int:pk>/send/", record_views.patrol_send, name="patrol_send"),
     path("directors/", record_views.director_list, name="director_list"),
     path("directors/write/", record_views.director_write, name="director_write"),
     path("directors/<int:pk>/", record_views.director_detail, name="director_detail"),

@@ -27,6 +27,7 @@ from gongkai.congress.forms import (
 )
 from gongkai.congress.models import (
     Attendance,
+    LeaveOfAbsence,
     Representative,
     Session,
     SessionKind,
@@ -346,9 +347,12 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = session_for(request, pk)
     user = request.user
     rep = selectors.representative_for(user, session.term)
-    checked_in = (
-        rep is not None and Attendance.objects.filter(session=session, representative=rep).exists()
+    my_attendance = (
+        Attendance.objects.filter(session=session, representative=rep).first()
+        if rep is not None
+        else None
     )
+    checked_in = my_attendance is not None
     session_motions = selectors.public_motions(session.term.company).filter(session=session)
     motions = list(session_motions.order_by("number", "id")[: SESSION_MOTIONS + 1])
     context = {
@@ -364,6 +368,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_manage": policy.can_manage(user, session.term.company),
         "may_check_in": policy.can_check_in_self(user, session) and not checked_in,
         "checked_in": checked_in,
+        "my_attendance": my_attendance,
         "may_record_attendance": policy.can_record_attendance(user, session),
         "may_propose": policy.can_propose(user, session) and collection_open(session),
         "collecting": collection_open(session),
@@ -431,13 +436,26 @@ def check_in(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, _("You are checked in."))
+        already_open = [p for p in session_votes(session) if getattr(p, "status", "") == "open"]
+        if already_open:
+            # Their electorate was fixed when they opened, before this check-in.
+            messages.warning(
+                request,
+                _(
+                    "Votes already open when you checked in (%(titles)s) are not yours to cast: "
+                    "who may vote is fixed when a vote opens. Every vote opened from now on "
+                    "includes you."
+                )
+                % {"titles": "; ".join(str(p) for p in already_open)},
+            )
     return redirect("congress:session_detail", pk=session.pk)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def attendance(request: HttpRequest, pk: int) -> HttpResponse:
-    """The union office's sign-in sheet: every active representative with a checkbox."""
+    """The union office's sign-in sheet: every active representative with the time they
+    checked in (and who recorded it), or their leave of absence (请假) and its reason."""
     session = session_for(request, pk)
     if not policy.can_manage(request.user, session.term.company):
         raise PermissionDenied
@@ -446,20 +464,31 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("user__unit", "delegation")
         .order_by("delegation__name", "user__employee_no")
     )
-    present = set(
-        Attendance.objects.filter(session=session).values_list("representative_id", flat=True)
-    )
+    checked_in = {
+        a.representative_id: a
+        for a in Attendance.objects.filter(session=session).select_related("checked_in_by")
+    }
+    leaves = {
+        leave.representative_id: leave
+        for leave in LeaveOfAbsence.objects.filter(session=session).select_related("recorded_by")
+    }
+    present = set(checked_in)
+    on_leave = {rep_id: leave.reason for rep_id, leave in leaves.items()}
     error = ""
     if request.method == "POST":
         try:
             ticked = {int(v) for v in request.POST.getlist("present")}
+            excused = {
+                int(v): str(request.POST.get(f"reason-{int(v)}", ""))
+                for v in request.POST.getlist("leave")
+            }
         except ValueError:
-            ticked = set()
+            ticked, excused = set(), {}
             error = _("The form was damaged; reload the page.")
         if not error:
             try:
                 added, removed = services.attendance_record(
-                    actor=signed_in_user(request), session=session, present=ticked
+                    actor=signed_in_user(request), session=session, present=ticked, leave=excused
                 )
             except ServiceError as exc:
                 error = exc.message
@@ -470,14 +499,29 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"added": added, "removed": removed},
                 )
                 return redirect("congress:attendance", pk=session.pk)
-        present = ticked
+        present, on_leave = ticked, excused
+    rows = [
+        {
+            "seat": seat,
+            "present": seat.pk in present,
+            "attendance": checked_in.get(seat.pk),
+            "on_leave": seat.pk in on_leave,
+            "reason": on_leave.get(seat.pk, ""),
+            "leave": leaves.get(seat.pk),
+        }
+        for seat in seats
+    ]
     return render(
         request,
         "congress/attendance.html",
         {
             "session": session,
-            "seats": seats,
-            "present": present,
+            "rows": rows,
+            "counts": {
+                "present": len(checked_in),
+                "leave": len(leaves),
+                "absent": len(seats) - len(set(checked_in) | set(leaves)),
+            },
             "error": error,
             "quorum": selectors.session_quorum(session),
             "editable": session.status != SessionStatus.CLOSED,

@@ -17,6 +17,7 @@ from gongkai.assessment.models import DEFAULT_WEIGHTS, Ranking, Scheme
 from gongkai.assessment.services import ranking_publish, scheme_create
 from gongkai.core.periods import Period, PeriodKind
 from gongkai.demo.calendar import demo_calendar
+from gongkai.demo.disclosure import on_time_rates
 from gongkai.disclosure.engagement import rating_submit
 from gongkai.disclosure.models import Disclosure, DisclosureStatus, Rating
 from gongkai.org.models import OrgUnit, UnitKind
@@ -59,7 +60,9 @@ def seed() -> dict[str, int]:
 
 def seed_ratings(company: OrgUnit, year: int) -> int:
     """A few employees of each department rate up to six of its items published in the
-    year's second half; each department has its own mood, so the ranking spreads out."""
+    year's second half; each department has its own mood, which follows how punctually its
+    boards were kept that year (employees rate a board that is late lower), so the ranking
+    spreads out and can be defended."""
 
     if Ranking.objects.filter(company=company).exists():
         return 0  # seeded before: the rankings are published from these ratings
@@ -68,6 +71,7 @@ def seed_ratings(company: OrgUnit, year: int) -> int:
     since = datetime(year, 7, 1, tzinfo=tz)
     until = datetime(year + 1, 1, 1, tzinfo=tz)
     departments = OrgUnit.objects.filter(parent=company, kind=UnitKind.DEPARTMENT).order_by("path")
+    rates = on_time_rates(list(departments), date(year, 1, 1), date(year, 12, 31))
     count = 0
     for dept in departments:
         items = list(
@@ -86,7 +90,8 @@ def seed_ratings(company: OrgUnit, year: int) -> int:
         )
         if not items or not people:
             continue
-        satisfied = rng.randint(45, 85)
+        # About 82% satisfied on a board kept fully on time, fewer the later it is kept.
+        satisfied = max(40, min(88, round(rates.get(dept.pk, 80) * 1.2) - 38 + rng.randint(-5, 5)))
         weights = [satisfied, (100 - satisfied) * 2 // 3, (100 - satisfied) // 3]
         for item in items:
             readers = [p for p in people if p.unit is not None and item.unit_id in p.unit.path_ids]

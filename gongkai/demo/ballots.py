@@ -3,7 +3,11 @@
 * last year's democratic evaluation of 10 cadres at last year's session: ballots cast by the
   representatives present, closed (sealed, counted) and published;
 * a closed and published resolution of that session;
-* an OPEN resolution in the current open session, in which the ``rep`` login can vote.
+* an OPEN resolution in the current open session, in which the ``rep`` login can vote;
+  one more representative checks in after it opened (the union office's sign-in sheet shows
+  the late time; that representative's vote page explains why they cannot vote in it);
+* every ballot cast has its receipt code: the closed votes' pages list the codes of their
+  counted ballots.
 
 Builds on the congress demo's term and sessions (found by status and date); when they are
 missing it creates a minimal term and sessions itself, so this part also works alone.
@@ -28,6 +32,8 @@ from gongkai.ballots.services import (
 )
 from gongkai.congress.models import Attendance, Representative, Session, SessionStatus, Term
 from gongkai.congress.selectors import current_term, present_user_ids, session_quorum
+from gongkai.congress.services import attendance_check_in
+from gongkai.core.errors import ServiceError
 from gongkai.demo.calendar import at_day
 from gongkai.org.models import OrgUnit, Role, RoleAssignment
 
@@ -194,5 +200,25 @@ def seed() -> dict[str, int]:
             choices={k: rng.choice(["for", "for", "abstain"]) for k in keys},
         )
         counts["ballots"] += 1
+    late_check_in(current)
     counts["votes"] = Poll.objects.count()
     return counts
+
+
+def late_check_in(session: Session) -> None:
+    """One representative neither present nor on leave checks in after the vote opened: not
+    in its electorate (the vote's page tells them why and what to do)."""
+    seat = (
+        Representative.objects.filter(term=session.term, is_active=True)
+        .exclude(attendances__session=session)
+        .exclude(leaves__session=session)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    if seat is None:
+        return
+    try:
+        attendance_check_in(actor=seat.user, session=session)
+    except ServiceError:
+        return  # not the session's day any more (a demo loaded just before midnight)

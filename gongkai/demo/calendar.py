@@ -9,6 +9,9 @@ The story, for a demo loaded on ``today``:
 - **two supervision rounds**: the two latest half-years that ended at least
   ``ROUND_SETTLED_DAYS`` days ago, so that the later round's inspection, its findings, their
   (overdue) deadlines and the reports on them all lie in the past;
+- **units** answer for the periods from the start of the history (entered from the paper
+  boards); the teams outside the boiler department joined the system about a quarter ago
+  (``teams_joined``) and answer only from then on;
 - **today**: the open congress session held today, an open vote, an open survey, an open
   publicity window, suggestions and motions waiting for someone.
 """
@@ -25,6 +28,8 @@ from gongkai.core.periods import Period, PeriodKind
 # Days after a half-year ends by which its inspection round has run its course: inspected
 # on day 12, findings due on day 40, reports on days 45-50, one sent back on day 48.
 ROUND_SETTLED_DAYS = 61
+# The teams outside the boiler department publish for about the last quarter.
+RECENT_TEAMS_DAYS = 75
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,14 @@ class DemoCalendar:
         if later.end >= settled:
             later = later.previous()
         return later.previous(), later
+
+    @property
+    def teams_joined(self) -> date:
+        """The day the teams outside the boiler department joined the system (the first of
+        the month about a quarter ago): they answer for the periods that begin from then on,
+        and the demo publishes theirs for the last quarter only."""
+        joined = self.today - timedelta(days=RECENT_TEAMS_DAYS)
+        return date(joined.year, joined.month, 1)
 
     @property
     def history_start(self) -> date:

@@ -5,7 +5,9 @@ The demo company's congress: a term (two years ago → two years ahead, i.e. 202
 among them); last year's plenary session (closed) with motions in every state; a joint
 meeting; patrols; an employee director's report and meetings with published decisions; and
 the current session, OPEN and held today, with attendance above the quorum including ``rep``
-— ballots opens its demo votes in it (see :func:`demo_open_session`). Deterministic.
+(the sign-in sheet shows check-in times between 08:00 and 08:50 and three leaves of absence,
+请假, with their reasons) — ballots opens its demo votes in it (see :func:`demo_open_session`)
+and checks one more representative in after its vote opened. Deterministic.
 
 Past motions are entered as history (rows with their dates), not replayed through the
 services, whose checks are about "now" (the collection period, due dates in the future).
@@ -15,17 +17,21 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
 from gongkai.accounts.models import User
 from gongkai.congress import records, services
 from gongkai.congress.models import (
+    AnswerRole,
     Attendance,
+    LeaveOfAbsence,
     Motion,
+    MotionAnswer,
     MotionSecond,
     MotionStatus,
+    Patrol,
     Representative,
     Session,
     SessionKind,
@@ -34,9 +40,11 @@ from gongkai.congress.models import (
 )
 from gongkai.core.satisfaction import Satisfaction
 from gongkai.demo.calendar import at_day
-from gongkai.disclosure.models import Disclosure
+from gongkai.demo.disclosure import approve_through
+from gongkai.disclosure.models import CatalogEntry, Disclosure
 from gongkai.disclosure.services import Transition, disclosure_transition
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
+from gongkai.supervision import rectification
 from gongkai.voice.models import SuggestionCategory
 from gongkai.voice.services import suggestion_submit
 
@@ -275,12 +283,33 @@ def _current_session(term: Term, union: User, today: date, rng: random.Random) -
     others = [r for r in reps if r.pk != rep.pk]
     present = rng.sample(others, k=len(reps) * 85 // 100)
     now = timezone.now()
+    # The sign-in sheet's times: the hall fills between 08:00 and 08:50 (never after now).
+    start = at_day(today, 8)
     Attendance.objects.bulk_create(
         [Attendance(session=session, representative=rep, checked_in_at=now)]
         + [
-            Attendance(session=session, representative=r, checked_in_at=now, checked_in_by=union)
+            Attendance(
+                session=session,
+                representative=r,
+                checked_in_at=min(start + timedelta(minutes=rng.randrange(50)), now),
+                checked_in_by=union,
+            )
             for r in present
         ]
+    )
+    # Leave of absence (请假) of a few of the others, with their reasons.
+    chosen = {r.pk for r in present}
+    absent = sorted((r for r in others if r.pk not in chosen), key=lambda r: r.pk)
+    reasons = ["出差（外地检修支援）", "病假", "倒班（值夜班）"]
+    LeaveOfAbsence.objects.bulk_create(
+        LeaveOfAbsence(
+            session=session,
+            representative=r,
+            reason=reason,
+            recorded_at=min(start, now),
+            recorded_by=union,
+        )
+        for r, reason in zip(absent, reasons, strict=False)
     )
     return session
 
@@ -380,8 +409,63 @@ def _motions(session: Session, rng: random.Random, today: date) -> int:
             registered = motion
         if story.lead == "boiler" and story.status == M.ASSIGNED:
             motion.assisting_units.set([units["safety"]])
+            if story.proposer == "rep":  # the assisting unit has answered; the lead still owes
+                MotionAnswer.objects.create(
+                    motion=motion,
+                    unit=units["safety"],
+                    role=AnswerRole.ASSISTING,
+                    measures="安全监察部已核定除灰作业防尘用品标准，可随时配发防尘口罩并指导喷淋安装。",
+                    answered_by=heads.get(units["safety"].pk),
+                    answered_at=at_day(today - timedelta(days=3)),
+                )
+        _answers(motion, story, changes)
     del union
     return len(STORIES)
+
+
+def _answers(motion: Motion, story: Story, changes: dict[str, object]) -> None:
+    """The answers of an answered motion as its history: the first answer, and for a
+    motion closed after a send-back the second one too (the first stays on the page)."""
+    if "answered_at" not in changes or motion.pk is None:
+        return
+    lead = changes["lead_unit"]
+    assert isinstance(lead, OrgUnit)  # noqa: S101 - set with answered_at
+    by = changes["answered_by"]
+    first = changes["first_answered_at"]
+    second = changes["answered_at"]
+    assert isinstance(first, datetime) and isinstance(second, datetime)  # noqa: S101
+    rows = [
+        MotionAnswer(
+            motion=motion,
+            unit=lead,
+            role=AnswerRole.LEAD,
+            round=1,
+            measures=(
+                f"{lead.name}已列入计划，正在研究方案：{story.measures}"
+                if first != second
+                else str(changes["answer_measures"])
+            ),
+            result="方案论证中，预计下季度实施。"
+            if first != second
+            else "已完成并经职工代表验收。",
+            answered_by=by if isinstance(by, User) else None,
+            answered_at=first,
+        )
+    ]
+    if first != second:
+        rows.append(
+            MotionAnswer(
+                motion=motion,
+                unit=lead,
+                role=AnswerRole.LEAD,
+                round=2,
+                measures=str(changes["answer_measures"]),
+                result=str(changes["answer_result"]),
+                answered_by=by if isinstance(by, User) else None,
+                answered_at=second,
+            )
+        )
+    MotionAnswer.objects.bulk_create(rows)
 
 
 def _patrols(company: OrgUnit, today: date, rng: random.Random) -> int:
@@ -398,9 +482,10 @@ def _patrols(company: OrgUnit, today: date, rng: random.Random) -> int:
         ("输煤栈桥照明不足，夜间巡检存在安全隐患。", "更换LED照明，增设应急灯。"),
         ("职工浴室热水供应时间短，交接班时拥挤。", "延长供水时间至晚十点。"),
     ]
+    patrols = []
     for i, (finding, suggestion) in enumerate(findings):
         author = rep if i == 0 else rng.choice(reps)
-        records.patrol_record(
+        patrol = records.patrol_record(
             actor=author,
             company=company,
             patrolled_on=today - timedelta(days=30 * (i + 1)),
@@ -409,15 +494,76 @@ def _patrols(company: OrgUnit, today: date, rng: random.Random) -> int:
             suggestions=suggestion,
             participants="、".join(u.name for u in rng.sample(reps, k=3)),
         )
+        patrols.append(patrol)
+    _patrol_reports(company, patrols[::-1], today)
     return len(findings)
 
 
-def _complete(disclosure: Disclosure, *, author: User, company_level: bool, approver: User) -> None:
-    disclosure_transition(actor=approver, disclosure=disclosure, transition=Transition.APPROVE)
-    if company_level:
-        disclosure_transition(
-            actor=_login("leader"), disclosure=disclosure, transition=Transition.ENDORSE
+def _patrol_reports(company: OrgUnit, patrols: list[Patrol], today: date) -> None:
+    """The oldest three patrols' reports are sent, approved by each visited unit's head and
+    published on its board; the newest is sent and waits for the units' approval. From the
+    oldest the supervision group opened two rectification items: one reported and accepted,
+    one still open. (Skipped when the catalog lacks the patrol-report entry.)"""
+    if not CatalogEntry.objects.filter(code=records.PATROL_ENTRY).exists():
+        return
+    union = _login("union")
+    heads = {
+        a.unit_id: a.user
+        for a in RoleAssignment.objects.filter(
+            role=Role.UNIT_HEAD, unit__parent=company
+        ).select_related("user")
+    }
+    for n, patrol in enumerate(patrols):
+        day = patrol.patrolled_on
+        reports = records.patrol_send(
+            actor=union, patrol=patrol, at=at_day(day + timedelta(days=2), 10)
         )
+        if n == len(patrols) - 1:
+            continue  # the latest waits for approval
+        for report in reports:
+            approve_through(
+                report.disclosure,
+                head=heads.get(report.unit_id),
+                day=day + timedelta(days=4),
+                hours=(9, 10),
+            )
+            disclosure_transition(
+                actor=union,
+                disclosure=report.disclosure,
+                transition=Transition.PUBLISH,
+                at=at_day(day + timedelta(days=5), 9),
+            )
+    supervisor = User.objects.filter(employee_no="supervisor").first()
+    oldest = patrols[0]
+    units = list(oldest.units.order_by("path"))
+    if supervisor is None or not units:
+        return
+    done = rectification.patrol_rectification_open(
+        actor=supervisor,
+        patrol=oldest,
+        unit=units[0],
+        problem="除尘器漏灰：更换滤袋并加装通风设施，报送整改照片。",
+        due_on=today + timedelta(days=10),
+    )
+    head = heads.get(units[0].pk)
+    if head is not None:
+        rectification.patrol_rectification_report(
+            actor=head, item=done, report="已更换全部滤袋，加装轴流风机两台，附现场照片。"
+        )
+        rectification.patrol_rectification_accept(actor=supervisor, item=done)
+    rectification.patrol_rectification_open(
+        actor=supervisor,
+        patrol=oldest,
+        unit=units[-1],
+        problem="现场通风不良：制定通风改造方案并报送。",
+        due_on=today + timedelta(days=30),
+    )
+
+
+def _complete(disclosure: Disclosure, *, author: User, approver: User) -> None:
+    """Take the item's approvals level by level (``approver`` first where the chain names
+    them; see :func:`gongkai.demo.disclosure.approve_through`), then publish it."""
+    approve_through(disclosure, head=approver, day=None)
     disclosure_transition(actor=author, disclosure=disclosure, transition=Transition.PUBLISH)
 
 
@@ -441,7 +587,7 @@ def _director_report(company: OrgUnit, union: User, today: date) -> None:
         ),
     )
     disclosure = records.director_report_publish(actor=union, report=report)
-    _complete(disclosure, author=union, company_level=True, approver=_login("100000"))
+    _complete(disclosure, author=union, approver=_login("100000"))
 
 
 def _meetings(company: OrgUnit, union: User, today: date) -> int:
@@ -464,7 +610,7 @@ def _meetings(company: OrgUnit, union: User, today: date) -> int:
         concerns_employees=True,
     )
     disclosure = records.meeting_publish(actor=union, meeting=joint)
-    _complete(disclosure, author=union, company_level=True, approver=_login("100000"))
+    _complete(disclosure, author=union, approver=_login("100000"))
     team = records.meeting_record(
         actor=teamlead,
         unit=boiler_team,
@@ -478,7 +624,7 @@ def _meetings(company: OrgUnit, union: User, today: date) -> int:
         concerns_employees=True,
     )
     disclosure = records.meeting_publish(actor=teamlead, meeting=team)
-    _complete(disclosure, author=teamlead, company_level=False, approver=_login("depthead"))
+    _complete(disclosure, author=teamlead, approver=_login("depthead"))
     records.meeting_record(
         actor=teamlead,
         unit=boiler_team,

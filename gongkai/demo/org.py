@@ -12,6 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from gongkai.accounts.models import User
+from gongkai.demo.calendar import demo_calendar
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
 from gongkai.org.services import unit_create
 
@@ -106,7 +107,17 @@ def demo_exists() -> bool:
 def seed_org(*, employees_per_team: int = 7) -> dict[str, int]:
     """Build the company, its departments and teams, ~400 employees, roles and logins."""
     rng = random.Random(20260101)  # noqa: S311 - demo data, not security
-    company = unit_create(actor=None, code=COMPANY_CODE, name=COMPANY_NAME, kind=UnitKind.COMPANY)
+    # The units answer for the periods of the demo's history (entered from the paper boards);
+    # the teams outside the boiler department joined the system about a quarter ago.
+    calendar = demo_calendar()
+    since, joined = calendar.history_start, calendar.teams_joined
+    company = unit_create(
+        actor=None,
+        code=COMPANY_CODE,
+        name=COMPANY_NAME,
+        kind=UnitKind.COMPANY,
+        charged_from=since,
+    )
     OrgUnit.objects.filter(pk=company.pk).update(description=COMPANY_PROFILE)
     units: dict[str, OrgUnit] = {company.code: company}
     teams: list[OrgUnit] = []
@@ -118,6 +129,7 @@ def seed_org(*, employees_per_team: int = 7) -> dict[str, int]:
             kind=UnitKind.DEPARTMENT,
             parent=company,
             order=order,
+            charged_from=since,
         )
         units[dept.code] = dept
         for t_order, team_name in enumerate(team_names, start=1):
@@ -128,6 +140,7 @@ def seed_org(*, employees_per_team: int = 7) -> dict[str, int]:
                 kind=UnitKind.TEAM,
                 parent=dept,
                 order=t_order,
+                charged_from=since if code == "boiler" else joined,
             )
             units[team.code] = team
             teams.append(team)

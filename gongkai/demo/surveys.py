@@ -4,7 +4,8 @@
   about three quarters of the employees, closed and sealed, so the results page has charts.
   Its answers are entered as a record of a past survey (the way paper questionnaires would
   be): the participations and the sealed ballot box are written directly, then sealed by the
-  real ``survey_seal`` (shuffle into the final table, box emptied).
+  real ``survey_seal`` (shuffle into the final table, box emptied). Its results are
+  published: every employee (the "employee" login too) reads its figures.
 * This year's survey, open now: the "employee" login can answer it; about a third of the
   company has already answered through the real ``survey_answer`` service.
 
@@ -86,7 +87,9 @@ def _answers(rng: random.Random, survey: Survey, weights: tuple[int, int, int]) 
     return data
 
 
-def _build(union: User, company: OrgUnit, title: str, starts, ends) -> Survey:
+def _build(
+    union: User, company: OrgUnit, title: str, starts, ends, *, results_published: bool = False
+) -> Survey:
     survey = services.survey_create(
         actor=union,
         title=title,
@@ -97,6 +100,7 @@ def _build(union: User, company: OrgUnit, title: str, starts, ends) -> Survey:
         unit=company,
         starts_on=starts,
         ends_on=ends,
+        results_published=results_published,
     )
     for kind, text in QUESTIONS:
         services.question_add(actor=union, survey=survey, kind=kind, text=text)
@@ -125,6 +129,7 @@ def seed() -> dict[str, int]:
         f"{year}年度厂务公开工作满意度测评",
         date(year, 12, 1),
         date(year, 12, 15),
+        results_published=True,  # every employee reads its figures (never an answer)
     )
     Survey.objects.filter(pk=past.pk).update(status=SurveyStatus.OPEN)
     past.status = SurveyStatus.OPEN

@@ -37,6 +37,7 @@ class Scenario:
     hidden: bool = False
     responsible: str = ""  # defaults to the receiving unit
     rating: str = Satisfaction.SATISFIED
+    reason: str = ""  # why the author was dissatisfied (the first rating of a reopened one)
 
 
 SCENARIOS = [
@@ -125,6 +126,7 @@ SCENARIOS = [
         S.REOPENED,
         30,
         responsible="rd-union",
+        reason="答复只说“研究后再定”，没有说明夜宵延长到几点、何时开始执行。",
     ),
     Scenario(
         "",
@@ -134,6 +136,7 @@ SCENARIOS = [
         "输煤栈桥粉尘浓度大，喷淋装置经常停用，建议检修喷淋并定期检测粉尘浓度。",
         "review_close",
         70,
+        reason="喷淋装置仍然时开时停，答复没有附粉尘检测结果。",
     ),
     Scenario(
         "",
@@ -144,6 +147,7 @@ SCENARIOS = [
         "second",
         80,
         rating=Satisfaction.DISSATISFIED,
+        reason="答复没有说明电子化登记何时上线。",
     ),
     Scenario(
         "employee",
@@ -275,7 +279,11 @@ def seed(*, today: date | None = None) -> dict[str, int]:
             else (sc.rating)
         )
         services.suggestion_rate(
-            actor=author, suggestion=s, rating=first, at=_at(today, rate_day, 16)
+            actor=author,
+            suggestion=s,
+            rating=first,
+            reason=sc.reason if first == Satisfaction.DISSATISFIED else "",
+            at=_at(today, rate_day, 16),
         )
         if sc.end == "review_close":
             services.suggestion_review_close(
@@ -303,6 +311,7 @@ def seed(*, today: date | None = None) -> dict[str, int]:
                 actor=author,
                 suggestion=s,
                 rating=sc.rating,
+                reason="扫码登记仍要等到下季度，答复没有给出过渡办法。",
                 at=_at(today, max(review_day - 6, 0), 11),
             )
     states = Suggestion.objects.values_list("status", flat=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,11 +25,26 @@ from gongkai.core.satisfaction import Satisfaction
 from gongkai.disclosure.boards import BoardRequest, board_body, board_chain, board_items
 from gongkai.disclosure.engagement import MAX_COMMENT, rating_submit
 from gongkai.disclosure.models import Disclosure, Regulation
-from gongkai.disclosure.permissions import can_rate, is_public_record, public_record_q
+from gongkai.disclosure.permissions import (
+    can_rate,
+    can_read_attachment,
+    is_public_record,
+    public_record_q,
+)
 from gongkai.org.models import UnitKind
 from gongkai.policy.rules import Action, require
 
 PUBLIC_PER_PAGE = 25
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """``/boards/``: your own unit's board (its page links the units above and below); the
+    public page for visitors; the organisation for an account without a unit."""
+    if not request.user.is_authenticated:
+        return redirect("public:index")
+    unit = signed_in_user(request).unit
+    return redirect("boards:board", code=unit.code) if unit else redirect("org:unit_list")
 
 
 @login_required
@@ -135,9 +151,20 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if published is None or not is_public_record(disclosure):
         raise Http404  # internal and unpublished items do not exist here
     revisions = disclosure.revisions.filter(number__lte=published.number)
+    # The files of the published record, as anyone may download them (the page is the same
+    # for everyone): none once withdrawn, none of a correction not yet published.
+    visitor = AnonymousUser()
+    attachments = [
+        attachment
+        for attachment in disclosure.attachments.filter(published_in__isnull=False).only(
+            "pk", "disclosure_id", "original_name", "content_type", "size", "published_in_id"
+        )
+        if can_read_attachment(visitor, attachment)
+    ]
     context = {
         "disclosure": disclosure,
         "published": published,
         "revisions": revisions.order_by("number").only("number", "published_at", "reason"),
+        "attachments": attachments,
     }
     return render(request, "boards/public_detail.html", context)

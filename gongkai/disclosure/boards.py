@@ -53,11 +53,13 @@ from gongkai.disclosure.models import (
     Category,
     Disclosure,
     DisclosureStatus,
+    DisclosureStep,
     Rating,
     Scope,
+    StepKind,
 )
 from gongkai.disclosure.permissions import public_record_q, reads_internal_of
-from gongkai.org.models import OrgUnit
+from gongkai.org.models import OrgUnit, Role
 from gongkai.org.selectors import unit_children
 
 ITEMS_PER_PAGE = 25
@@ -270,11 +272,31 @@ def day(value: datetime | None) -> str:
     return date_format(timezone.localtime(value), "DATE_FORMAT") if value else ""
 
 
-def line(row: Row, tally: Tally) -> Row:
+def attestation_signatures(rows: Sequence[Row]) -> dict[int, Row]:
+    """Who signed each "nothing to report" attestation among ``rows``, in which role and
+    why, as its form promises the board shows: one query, only when the page has any."""
+    ids = [row["id"] for row in rows if row["is_nil"]]
+    if not ids:
+        return {}
+    steps = DisclosureStep.objects.filter(disclosure_id__in=ids, kind=StepKind.ATTEST)
+    found: dict[int, Row] = {}
+    for disclosure_id, name, role, reason in steps.values_list(
+        "disclosure_id", "actor_name", "role", "reason"
+    ):
+        found[disclosure_id] = {"name": name, "role": role_label(role), "reason": reason}
+    return found
+
+
+def role_label(role: str) -> str:
+    return str(Role(role).label) if role in Role.values else ""
+
+
+def line(row: Row, tally: Tally, signed: Row | None = None) -> Row:
     """What a board line shows, as plain values: rendering stays cheap for long pages."""
     withdrawn = row["status"] == DisclosureStatus.WITHDRAWN
     corrected = (row["published_revision__number"] or 1) > 1
     return {
+        "signed": signed,
         "url": reverse("disclosure:detail", args=[row["id"]]),
         "title": row["published_revision__title"],
         "withdrawn": withdrawn,
@@ -434,7 +456,11 @@ def render_body(board: BoardRequest) -> tuple[int, str]:
         above = items_above(chain[:-1], internal[:-1], condition)
         shown = [*rows, *(row for a in above for row in a.items)]
         tallies = tallies_by_disclosure(row["id"] for row in shown)
-        lines = {row["id"]: line(row, tallies.get(row["id"], Tally())) for row in shown}
+        signed = attestation_signatures(shown)
+        lines = {
+            row["id"]: line(row, tallies.get(row["id"], Tally()), signed.get(row["id"]))
+            for row in shown
+        }
         context |= {
             "page": page,
             "groups": grouped(rows, lines),

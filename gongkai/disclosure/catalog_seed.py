@@ -98,6 +98,7 @@ CATALOG: list[tuple[str, str, int, list[tuple[str, str, list[str], str, int, str
             ("evaluation-results", "民主评议结果", [C, D], "per_event", 10, "internal"),
             ("inspection-circular", "监督检查通报", [C], "per_event", 10, "internal"),
             ("assessment-ranking", "考核评价排名", [C], "per_event", 10, "internal"),
+            ("patrol-report", "职工代表巡视报告", [C, D, T], "per_event", 10, "internal"),
         ],
     ),
 ]

@@ -1,18 +1,21 @@
 """Editing the catalog: each change adds a rule effective from a date; old periods keep the
-rule they were due under."""
+rule they were due under. A rule takes effect only from a period that has not begun (or,
+confirmed, from the start of the current one): each period is judged by the rule in force
+when it began, so a rule dated in the past would rewrite what was already judged."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
-from gongkai.core.periods import Frequency
-from gongkai.disclosure.catalog import entry_rule
+from gongkai.core.periods import KIND_BY_FREQUENCY, Frequency, Period
+from gongkai.disclosure.catalog import entry_rules, rule_in_force
 from gongkai.disclosure.models import CatalogEntry, CatalogRule, Scope
 from gongkai.org.models import UnitKind
 
@@ -30,6 +33,7 @@ def catalog_rule_add(
     requires_procedure: bool,
     requires_result: bool,
     reason: str,
+    confirm_current: bool = False,
 ) -> CatalogRule:
     if not unit_kinds or set(unit_kinds) - set(UnitKind.values):
         raise ServiceError(
@@ -45,17 +49,50 @@ def catalog_rule_add(
         )
     if not reason.strip():
         raise ServiceError(_("Say why the rule changes."), field="reason")
-    latest = entry.rules.order_by("-effective_from").first()
-    if latest is not None and effective_from <= latest.effective_from:
+    CatalogEntry.objects.select_for_update().filter(pk=entry.pk).first()  # one change at a time
+    today = timezone.localdate()
+    rules = entry_rules(entry)
+    before = rule_in_force(rules, today)
+    earliest = earliest_start(today, [frequency, *([before.frequency] if before else [])])
+    if effective_from < earliest:
         raise ServiceError(
             _(
-                "A new rule must take effect after the current one (%(date)s): history is never "
-                "rewritten."
+                "A rule cannot take effect before the current period: earlier periods were "
+                "judged by the rule in force when they began. Choose %(date)s or later."
             )
-            % {"date": latest.effective_from},
+            % {"date": earliest.isoformat()},
             field="effective_from",
         )
-    before = entry_rule(entry, effective_from)
+    if effective_from <= today and not confirm_current:
+        raise ServiceError(
+            _(
+                "This rule would also judge the current period (from %(date)s). Tick the "
+                "confirmation to apply it to the current period, or choose a later date."
+            )
+            % {"date": effective_from.isoformat()},
+            field="confirm_current",
+        )
+    if before is not None and effective_from <= before.effective_from:
+        raise ServiceError(
+            _(
+                "A new rule must take effect after the rule in force (%(date)s): history is "
+                "never rewritten."
+            )
+            % {"date": before.effective_from.isoformat()},
+            field="effective_from",
+        )
+    if entry.rules.filter(effective_from=effective_from).exists():
+        raise ServiceError(
+            _(
+                "A rule already takes effect on %(date)s. To replace a rule that has not taken "
+                "effect yet, give an earlier date."
+            )
+            % {"date": effective_from.isoformat()},
+            field="effective_from",
+        )
+    replacing = [
+        r for r in rules if r.effective_from > today and r.effective_from >= effective_from
+    ]
     rule = CatalogRule.objects.create(
         entry=entry,
         effective_from=effective_from,
@@ -85,6 +122,30 @@ def catalog_rule_add(
             **{f: getattr(rule, f) for f in fields},
             "effective_from": effective_from,
             "reason": rule.reason,
+            "replaces": [r.effective_from for r in replacing],
+            "current_period_confirmed": effective_from <= today,
         },
     )
     return rule
+
+
+def earliest_start(today: date, frequencies: list[str]) -> date:
+    """The earliest date a rule may take effect: the start of the current period of every
+    frequency involved (the new rule's and the one in force), so no period that has already
+    ended is judged again; per-event rules: today."""
+    starts = [
+        Period.containing(today, KIND_BY_FREQUENCY[Frequency(f)]).start
+        for f in frequencies
+        if f != Frequency.PER_EVENT
+    ]
+    return max(starts) if starts else today
+
+
+def next_period_start(today: date, frequencies: list[str]) -> date:
+    """The first day a rule may take effect without touching a period that has begun."""
+    starts = [
+        Period.containing(today, KIND_BY_FREQUENCY[Frequency(f)]).next().start
+        for f in frequencies
+        if f != Frequency.PER_EVENT
+    ]
+    return max(starts) if starts else today + timedelta(days=1)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,9 +15,9 @@ from django.views.decorators.http import require_http_methods
 from gongkai.accounts.requests import signed_in_user
 from gongkai.core.errors import ServiceError
 from gongkai.core.periods import Frequency
-from gongkai.disclosure.catalog import rule_in_force, rules_by_entry
-from gongkai.disclosure.catalog_services import catalog_rule_add
-from gongkai.disclosure.models import CatalogEntry, Category, Scope
+from gongkai.disclosure.catalog import in_effect, replaced, rule_in_force, rules_by_entry
+from gongkai.disclosure.catalog_services import catalog_rule_add, next_period_start
+from gongkai.disclosure.models import CatalogEntry, CatalogRule, Category, Scope
 from gongkai.org.models import UnitKind
 from gongkai.policy.rules import Action, can, require
 
@@ -39,6 +41,20 @@ class CatalogRuleForm(forms.Form):
     )
     requires_result = forms.BooleanField(label=gettext_lazy("Result required"), required=False)
     reason = forms.CharField(label=gettext_lazy("Reason for the change"), max_length=200)
+    confirm_current = forms.BooleanField(
+        label=gettext_lazy("Apply it to the current period as well"),
+        required=False,
+        help_text=gettext_lazy(
+            "Only when the date falls in a period that has already begun; earlier periods "
+            "never change."
+        ),
+    )
+
+
+def upcoming(rules: list[CatalogRule], today: date) -> CatalogRule | None:
+    """The next rule to take effect (``rules`` newest first), if one is scheduled."""
+    later = [rule for rule in rules if rule.effective_from > today]
+    return later[-1] if later else None
 
 
 @login_required
@@ -47,7 +63,10 @@ def index(request: HttpRequest) -> HttpResponse:
     rules = rules_by_entry()
     categories = list(Category.objects.order_by("order"))
     entries = CatalogEntry.objects.select_related("category").order_by("category__order", "order")
-    rows = [(e, rule_in_force(rules.get(e.pk, []), today)) for e in entries]
+    rows = [
+        (e, rule_in_force(rules.get(e.pk, []), today), upcoming(rules.get(e.pk, []), today))
+        for e in entries
+    ]
     return render(
         request,
         "disclosure/catalog.html",
@@ -64,11 +83,13 @@ def index(request: HttpRequest) -> HttpResponse:
 def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
     entry = get_object_or_404(CatalogEntry.objects.select_related("category"), code=code)
     may_manage = can(request.user, Action.CATALOG_MANAGE)
+    today = timezone.localdate()
     rules = list(entry.rules.select_related("created_by").order_by("-effective_from"))
-    current = rule_in_force(rules, timezone.localdate())
+    current = rule_in_force(in_effect(rules), today)
     form = None
     if may_manage:
-        initial = {"effective_from": timezone.localdate()}
+        frequencies = [current.frequency] if current is not None else []
+        initial: dict[str, object] = {"effective_from": next_period_start(today, frequencies)}
         if current is not None:
             initial |= {
                 f: getattr(current, f)
@@ -103,6 +124,13 @@ def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "disclosure/catalog_entry.html",
-        {"entry": entry, "rules": rules, "current": current, "form": form},
+        {
+            "entry": entry,
+            "rules": rules,
+            "current": current,
+            "replaced": replaced(rules),
+            "today": today,
+            "form": form,
+        },
         status=status,
     )

@@ -11,7 +11,11 @@ at the next request.
 
 An obligation exists for each calendar period that overlaps the range and has begun by
 today, whose rule in force at the period's start applies to the unit's kind and is
-calendar-based (not per event). The rule in force at the period's start also sets its
+calendar-based (not per event), and that the unit answers for: a unit is charged with the
+periods that begin on or after its ``charged_from`` day and end before its ``deactivated_on``
+day (``OrgUnit.charged_for``), so a unit created today owes nothing for periods it could not
+have published, and a deactivated one stops being charged. The rule in force at the period's
+start also sets its
 deadline (period end + ``deadline_days``, moved to the next working day when it falls on a
 rest day: ``gongkai.core.periods.deadline``): a rule added mid-period decides only the
 periods that begin after it, so history is never rewritten. What counts is the earliest
@@ -49,7 +53,7 @@ from gongkai.core.periods import (
     periods_between,
 )
 from gongkai.core.workdays import WorkingCalendar, calendar_for, calendar_spanning
-from gongkai.disclosure.catalog import rule_in_force
+from gongkai.disclosure.catalog import in_effect, rule_in_force
 from gongkai.disclosure.models import CatalogEntry, CatalogRule, Disclosure, DisclosureStatus
 from gongkai.org.models import OrgUnit
 
@@ -228,6 +232,8 @@ def active_catalog() -> Catalog:
     )
     for rule in rules:
         catalog.setdefault(rule.entry_id, (rule.entry, []))[1].append(rule)
+    for entry_id, (entry, listed) in catalog.items():
+        catalog[entry_id] = (entry, in_effect(listed))  # rules replaced before taking effect
     return catalog
 
 
@@ -293,7 +299,7 @@ def obligations_in_windows(
     for entry_id, pairs in windows.items():
         entry = catalog[entry_id][0]
         for period, rule in pairs:
-            if not rule.applies_to(unit):
+            if not rule.applies_to(unit) or not unit.charged_for(period.start, period.end):
                 continue
             first = published.get((unit.pk, entry_id, period.key))
             published_on = None
@@ -454,6 +460,8 @@ class Window:
     entry_id: int
     period: str
     due: date
+    start: date
+    end: date
 
 
 def windows_by_kind(
@@ -467,7 +475,11 @@ def windows_by_kind(
     for entry_id, pairs in windows.items():
         for period, rule in pairs:
             window = Window(
-                entry_id, period.key, deadline(period.end, rule.deadline_days, workdays)
+                entry_id,
+                period.key,
+                deadline(period.end, rule.deadline_days, workdays),
+                period.start,
+                period.end,
             )
             for kind in kinds.intersection(rule.unit_kinds):
                 result[kind].append(window)
@@ -499,9 +511,14 @@ def unit_tallies(
     catalog = active_catalog() if catalog is None else catalog
     windows = windows_by_kind(catalog, start, last, {u.kind for u in units})
     published = published_by_unit(units, windows, today)
+    past_of_kind = {kind: sum(1 for w in mine if w.due < today) for kind, mine in windows.items()}
     for unit in units:
         mine = windows[unit.kind]
-        past = sum(1 for w in mine if w.due < today)
+        if bounded(unit):  # only the periods it answers for
+            mine = [w for w in mine if unit.charged_for(w.start, w.end)]
+            past = sum(1 for w in mine if w.due < today)
+        else:
+            past = past_of_kind[unit.kind]
         on_time, late, published_past = published.get(unit.pk, (0, 0, 0))
         tally = result[unit.pk]
         tally.on_time, tally.late = on_time, late
@@ -510,23 +527,31 @@ def unit_tallies(
     return result
 
 
+def bounded(unit: OrgUnit) -> bool:
+    """The unit answers for only some periods (created or deactivated at a date)."""
+    return unit.charged_from is not None or unit.deactivated_on is not None
+
+
 def published_by_unit(
     units: Sequence[OrgUnit], windows: dict[str, list[Window]], today: date
 ) -> dict[int, tuple[int, int, int]]:
     """unit id → (published on time, published late, published in past-due windows). One
     statement per unit kind present (at most three, whatever the number of units): the
     units of one kind share their windows, so the join is a plain hash join on (entry,
-    period) and the planner need not join the org table."""
+    period) and the planner need not join the org table; the units that answer for only
+    some periods bring their dates as a small VALUES table, joined only for them."""
     found: dict[int, tuple[int, int, int]] = {}
     for kind, mine in windows.items():
-        ids = [u.pk for u in units if u.kind == kind]
-        if ids and mine:
-            found |= published_of_kind(ids, mine, today)
+        of_kind = [u for u in units if u.kind == kind]
+        if of_kind and mine:
+            found |= published_of_kind(
+                [u.pk for u in of_kind], mine, today, [u for u in of_kind if bounded(u)]
+            )
     return found
 
 
 def published_of_kind(
-    unit_ids: list[int], windows: list[Window], today: date
+    unit_ids: list[int], windows: list[Window], today: date, limited: Sequence[OrgUnit] = ()
 ) -> dict[int, tuple[int, int, int]]:
     tz = timezone.get_current_timezone()
     ops = connection.ops
@@ -537,19 +562,49 @@ def published_of_kind(
         if due_end is None:
             after = datetime.combine(w.due + timedelta(days=1), time.min, tzinfo=tz)
             due_end = ends[w.due] = ops.adapt_datetimefield_value(after)
-        rows += [w.entry_id, w.period, due_end, 1 if w.due < today else 0]
+        rows += [
+            w.entry_id,
+            w.period,
+            due_end,
+            1 if w.due < today else 0,
+            ops.adapt_datefield_value(w.start),
+            ops.adapt_datefield_value(w.end),
+        ]
     periods = sorted({w.period for w in windows})
     # Only this kind's calendar entries: the (unit, entry, period) index then skips the
     # per-event items and other kinds' entries instead of reading their rows.
     entries = sorted({w.entry_id for w in windows})
-    row = "(%s, %s, %s, %s)"
+    row = "(%s, %s, %s, %s, %s, %s)"
     values = ", ".join([row] * len(windows))
-    if connection.vendor == "postgresql":  # the first row types the VALUES columns
-        typed = "(%s::integer, %s::varchar, %s::timestamptz, %s::integer)"
+    postgres = connection.vendor == "postgresql"
+    if postgres:  # the first row types the VALUES columns
+        typed = "(%s::integer, %s::varchar, %s::timestamptz, %s::integer, %s::date, %s::date)"
         values = values.replace(row, typed, 1)
+    # Units charged only for some periods: (unit, first day, deactivation day), far dates
+    # standing for "no bound"; the others are not in this table and count every window.
+    limits: list[Any] = []
+    for unit in limited:
+        limits += [
+            unit.pk,
+            ops.adapt_datefield_value(unit.charged_from or date.min),
+            ops.adapt_datefield_value(unit.deactivated_on or date.max),
+        ]
+    bounds = ""
+    if limited:
+        brow = "(%s, %s, %s)"
+        bvalues = ", ".join([brow] * len(limited))
+        if postgres:
+            bvalues = bvalues.replace(brow, "(%s::integer, %s::date, %s::date)", 1)
+        bounds = f""",
+b(unit_id, charged_from, deactivated_on) AS (VALUES {bvalues})"""
     disclosure = Disclosure._meta.db_table
+    limit_join = ""
+    if limited:
+        limit_join = """
+LEFT JOIN b ON b.unit_id = d.unit_id
+WHERE b.unit_id IS NULL OR (w.starts >= b.charged_from AND w.ends < b.deactivated_on)"""
     sql = f"""
-WITH w(entry_id, period, due_end, past) AS (VALUES {values})
+WITH w(entry_id, period, due_end, past, starts, ends) AS (VALUES {values}){bounds}
 SELECT d.unit_id,
        SUM(CASE WHEN d.first_at < w.due_end THEN 1 ELSE 0 END),
        SUM(CASE WHEN d.first_at >= w.due_end THEN 1 ELSE 0 END),
@@ -564,10 +619,10 @@ FROM (
       AND status <> %s
     GROUP BY unit_id, entry_id, period
 ) d
-JOIN w ON w.entry_id = d.entry_id AND w.period = d.period
+JOIN w ON w.entry_id = d.entry_id AND w.period = d.period{limit_join}
 GROUP BY d.unit_id
 """  # noqa: S608 - the table name from the model, every value a parameter
-    params = [*rows, *unit_ids, *entries, *periods, DisclosureStatus.WITHDRAWN.value]
+    params = [*rows, *limits, *unit_ids, *entries, *periods, DisclosureStatus.WITHDRAWN.value]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {

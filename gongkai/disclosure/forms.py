@@ -7,7 +7,15 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from gongkai.disclosure.models import CatalogEntry, Scope
-from gongkai.disclosure.tables import TABLE_TEXT_HELP, clean_table
+from gongkai.disclosure.tables import (
+    TABLE_TEXT_HELP,
+    TOTAL_AUTO,
+    TOTAL_CHOICES,
+    TOTAL_COLUMNS_HELP,
+    TOTAL_HELP,
+    Totals,
+    clean_table,
+)
 from gongkai.org.models import OrgUnit, UnitKind
 
 PERIOD_HELP = _(
@@ -79,12 +87,34 @@ class ContentForm(forms.Form):
         help_text=TABLE_TEXT_HELP,
     )
     table_file = forms.FileField(label=_("…or upload the table (.xlsx or .csv)"), required=False)
+    table_total = forms.ChoiceField(
+        label=_("Totals row"),
+        choices=TOTAL_CHOICES,
+        required=False,
+        initial=TOTAL_AUTO,
+        help_text=TOTAL_HELP,
+    )
+    table_total_columns = forms.CharField(
+        label=_("Columns to total"), required=False, max_length=500, help_text=TOTAL_COLUMNS_HELP
+    )
     scope = forms.ChoiceField(label=_("Who may see it"), choices=Scope.choices)
+
+    def __init__(self, *args: Any, entry: CatalogEntry | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.catalog_entry = entry  # the draft's catalog entry: it decides the usual totals
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        entry = cleaned.get("entry") or self.catalog_entry
+        total = Totals.from_form(
+            cleaned.get("table_total"),
+            cleaned.get("table_total_columns"),
+            entry.code if isinstance(entry, CatalogEntry) else "",
+        )
         try:
-            cleaned["table"] = clean_table(cleaned.get("table_text", ""), cleaned.get("table_file"))
+            cleaned["table"] = clean_table(
+                cleaned.get("table_text", ""), cleaned.get("table_file"), total=total
+            )
         except forms.ValidationError as error:
             self.add_error("table_text", error)
         return cleaned
@@ -101,6 +131,8 @@ class DisclosureCreateForm(UnitEntryPeriodForm, ContentForm):
         "result",
         "table_text",
         "table_file",
+        "table_total",
+        "table_total_columns",
         "scope",
     ]
 

@@ -177,6 +177,10 @@ class Disclosure(TimeStampedModel):
     )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    # Which submission is under review (each submission starts the approval chain again)
+    # and how many of its approvals it has (policy.rules.approval_chain).
+    review_round = models.PositiveIntegerField(_("review round"), default=0)
+    approvals = models.PositiveSmallIntegerField(_("approvals given"), default=0)
 
     class Meta:
         verbose_name = _("disclosure")
@@ -213,6 +217,68 @@ class Disclosure(TimeStampedModel):
     @property
     def period_or_event(self) -> str:
         return self.period or (self.event_date.isoformat() if self.event_date else "")
+
+
+class StepKind(models.TextChoices):
+    """What a person did to a disclosure, as its timeline shows it."""
+
+    CREATE = "create", _("Drafted")
+    SUBMIT = "submit", _("Submitted for approval")
+    APPROVE = "approve", _("Approved")
+    ENDORSE = "endorse", _("Approved by the leadership group")
+    REJECT = "reject", _("Returned to the author")
+    PUBLISH = "publish", _("Published")
+    CORRECT = "correct", _("Correction started")
+    WITHDRAW = "withdraw", _("Withdrawn")
+    ATTEST = "attest", _("Signed: nothing to report")
+
+
+class DisclosureStep(models.Model):
+    """One step someone took on a disclosure, with their name and role as they were then:
+    who drafted it, who approved it at which level (and for which missing level, with what
+    reason, when standing in), who published, corrected or withdrew it. Rows are never
+    changed; an approval level is taken once per review round (the database refuses a
+    second)."""
+
+    disclosure = models.ForeignKey(
+        Disclosure, verbose_name=_("disclosure"), on_delete=models.PROTECT, related_name="steps"
+    )
+    kind = models.CharField(_("step"), max_length=20, choices=StepKind.choices)
+    review_round = models.PositiveIntegerField(_("review round"), default=0)
+    level = models.PositiveSmallIntegerField(_("approval level"), null=True, blank=True)
+    unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("for the unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor = user_link(_("by"))
+    actor_name = models.CharField(_("name"), max_length=150)
+    role = models.CharField(_("role"), max_length=30, blank=True)
+    acting_for = models.TextField(_("acting for the missing level because"), blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("disclosure step")
+        verbose_name_plural = _("disclosure steps")
+        ordering = ["disclosure", "id"]
+        constraints = [
+            choices_constraint("kind", StepKind, "disclosurestep_kind_valid"),
+            models.UniqueConstraint(
+                fields=["disclosure", "review_round", "level"],
+                condition=models.Q(level__isnull=False),
+                name="disclosurestep_level_once_per_round",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.disclosure_id}: {self.kind} by {self.actor_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("disclosure steps are never changed")
+        super().save(*args, **kwargs)
 
 
 class Revision(models.Model):

@@ -49,14 +49,25 @@ def can_see_working_copy(user: Any, disclosure: Disclosure) -> bool:
     return (
         disclosure.author_id == user.pk
         or can(user, Action.DISCLOSURE_DRAFT, unit)
-        or any(can(user, step, unit) for step in APPROVALS[UnitKind(unit.kind)])
+        or any(can(user, level.action, unit) for level in APPROVALS[UnitKind(unit.kind)])
+    )
+
+
+def can_read_withdrawn(user: Any, disclosure: Disclosure) -> bool:
+    """A withdrawn item's content, revisions, files and timeline stay readable by the
+    supervision group of the unit or above (DISCLOSURE_READ_WITHDRAWN); everyone else who
+    could read it sees the tombstone with its date and reason."""
+    return (
+        disclosure.status == DisclosureStatus.WITHDRAWN
+        and disclosure.published_revision_id is not None
+        and can(user, Action.DISCLOSURE_READ_WITHDRAWN, disclosure.unit)
     )
 
 
 def can_read(user: Any, disclosure: Disclosure) -> bool:
     if disclosure.published_revision_id is not None and can_read_published(user, disclosure):
         return True
-    return can_see_working_copy(user, disclosure)
+    return can_see_working_copy(user, disclosure) or can_read_withdrawn(user, disclosure)
 
 
 def can_edit(user: Any, disclosure: Disclosure) -> bool:
@@ -112,6 +123,8 @@ def can_read_attachment(user: Any, attachment: Attachment) -> bool:
     record: whoever may read the published disclosure, until it is withdrawn."""
     disclosure = attachment.disclosure
     if can_see_working_copy(user, disclosure):
+        return True
+    if can_read_withdrawn(user, disclosure) and attachment_in_published_record(attachment):
         return True
     return (
         disclosure.is_published

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from gongkai.disclosure import approvals
 from gongkai.disclosure.models import Disclosure, DisclosureStatus
-from gongkai.org.models import OrgUnit, UnitKind
+from gongkai.org.models import OrgUnit
 from gongkai.policy.rules import Action, visible_scope_paths
 
 S = DisclosureStatus
@@ -41,15 +42,9 @@ def my_drafts(user: Any) -> QuerySet[Disclosure]:
 
 
 def awaiting_approval(user: Any) -> QuerySet[Disclosure]:
-    """Items waiting for this user's approval (as unit head) or endorsement (leadership)."""
-    heads = visible_scope_paths(user, Action.DISCLOSURE_APPROVE)
-    leaders = visible_scope_paths(user, Action.DISCLOSURE_ENDORSE)
-    q = (Q(status=S.SUBMITTED) & subtree_q(heads)) | (
-        Q(status=S.HEAD_APPROVED, unit__kind=UnitKind.COMPANY) & subtree_q(leaders)
-    )
-    return with_relations(
-        Disclosure.objects.filter(q).exclude(author=user).order_by("submitted_at")
-    )
+    """Items whose next approval step is this user's (``approvals.awaiting_approval``: the
+    same answer that decides who may act and who is told)."""
+    return with_relations(approvals.awaiting_approval(user).order_by("submitted_at"))
 
 
 def in_review_by_me(user: Any) -> QuerySet[Disclosure]:

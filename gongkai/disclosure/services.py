@@ -31,26 +31,37 @@ from gongkai.core.errors import ServiceError
 from gongkai.core.periods import KIND_BY_FREQUENCY, Frequency, InvalidPeriod, Period
 from gongkai.core.richtext import sanitize_html
 from gongkai.core.workflow import Workflow, rows
-from gongkai.disclosure.catalog import entry_rule
+from gongkai.disclosure.approvals import approver_standing, pending
+from gongkai.disclosure.catalog import entry_rules, rule_for_period
 from gongkai.disclosure.models import (
     CatalogEntry,
     CatalogRule,
     Disclosure,
     DisclosureStatus,
+    DisclosureStep,
     Revision,
     Scope,
+    StepKind,
 )
+from gongkai.disclosure.obligations import check_one_per_period
 from gongkai.disclosure.publication import publication_changed
-from gongkai.notify.workflow import Notice, take_step
+from gongkai.notify.workflow import Notice, take_step, tell
 from gongkai.org.models import OrgUnit
-from gongkai.policy.rules import Action, approval_after, can
+from gongkai.policy.rules import (
+    APPROVALS,
+    Action,
+    ApprovalStep,
+    approval_after,
+    can,
+    role_for,
+)
 
 S = DisclosureStatus
 
 
 class Transition(StrEnum):
     SUBMIT = "submit"
-    APPROVE = "approve"  # the unit head
+    APPROVE = "approve"  # a unit head, at the level the chain has reached
     ENDORSE = "endorse"  # a leadership group member, for company-level items
     REJECT = "reject"
     PUBLISH = "publish"
@@ -60,14 +71,18 @@ class Transition(StrEnum):
 
 NEEDS_REASON = frozenset({Transition.REJECT, Transition.CORRECT, Transition.WITHDRAW})
 
-# step, from, to, and the permission it needs on the disclosure's unit. Approving a
-# company's own item leads on to the leadership group's approval (policy.rules.APPROVALS).
+# step, from, to, and the permission it needs on the disclosure's unit. The approvals follow
+# the item's chain (policy.rules.APPROVALS, approval_chain): the first is taken from
+# "submitted", a later one from "head approved"; the last leads to "approved". Who may take
+# an approval is not the table's action alone but the chain's next holders
+# (approvals.approver_standing); the action names the permission for the record.
 FLOW = Workflow(
     model=Disclosure,
     table=[
         *rows(Transition.SUBMIT, [S.DRAFT], S.SUBMITTED, Action.DISCLOSURE_DRAFT),
         *rows(Transition.APPROVE, [S.SUBMITTED], S.APPROVED, Action.DISCLOSURE_APPROVE),
         *rows(Transition.APPROVE, [S.SUBMITTED], S.HEAD_APPROVED, Action.DISCLOSURE_APPROVE),
+        *rows(Transition.APPROVE, [S.HEAD_APPROVED], S.APPROVED, Action.DISCLOSURE_APPROVE),
         *rows(Transition.ENDORSE, [S.HEAD_APPROVED], S.APPROVED, Action.DISCLOSURE_ENDORSE),
         *rows(Transition.REJECT, [S.SUBMITTED], S.DRAFT, Action.DISCLOSURE_APPROVE),
         *rows(Transition.REJECT, [S.HEAD_APPROVED], S.DRAFT, Action.DISCLOSURE_ENDORSE),
@@ -78,29 +93,56 @@ FLOW = Workflow(
     stale=gettext_lazy("This disclosure is now “%(status)s”; the step was not taken."),
     lost=gettext_lazy("Someone else acted on this disclosure first; reload the page."),
 )
-APPROVALS_GIVEN = {S.SUBMITTED: 0, S.HEAD_APPROVED: 1}  # in review: approvals it already has
+APPROVING = frozenset({Transition.APPROVE, Transition.ENDORSE})
+STEP_OF = {
+    Action.DISCLOSURE_APPROVE: Transition.APPROVE,
+    Action.DISCLOSURE_ENDORSE: Transition.ENDORSE,
+}
+# The states of an item in review carry at most two approvals apart (the first taken from
+# "submitted", the next from "head approved"): the conditional UPDATE on the state then
+# keeps two approvers of the same level from both succeeding.
+assert all(len(levels) <= 2 for levels in APPROVALS.values())  # noqa: S101
 
 MAX_REASON = 2000
 
 
+def approval_transition(step: ApprovalStep) -> Transition:
+    """The workflow step that gives an approval of the chain."""
+    return STEP_OF[step.action]
+
+
 def target_status(transition: Transition, disclosure: Disclosure) -> str | None:
-    """Where the step leads this disclosure when the table has several ways: the head's
-    approval leads on to the next approval the policy asks for, if any."""
-    if transition == Transition.APPROVE:
-        return S.HEAD_APPROVED if approval_after(disclosure.unit, 1) else S.APPROVED
+    """Where the step leads this disclosure when the table has several ways: an approval
+    leads on to the next one the chain asks for, or to "approved" after the last."""
+    if transition in APPROVING:
+        step = approval_after(disclosure.unit, disclosure.approvals)
+        return S.APPROVED if step is None or step.last else S.HEAD_APPROVED
     return None
 
 
 def may_transition(user: Any, disclosure: Disclosure, transition: Transition) -> bool:
-    """The policy question for one transition on one disclosure (state and role)."""
+    """The policy question for one transition on one disclosure (state and role). Approving
+    and returning an item in review belong to whoever takes its next approval
+    (:func:`gongkai.disclosure.approvals.approver_standing`): the holders of that level, or,
+    when it has none, those of the nearest level above, acting for it; never the author."""
     row = FLOW.row(transition, disclosure.status, target_status(transition, disclosure))
     if row is None:
         return False
-    if transition == Transition.APPROVE and disclosure.author_id == getattr(user, "pk", None):
-        return False  # nobody approves their own disclosure
     if transition == Transition.CORRECT and disclosure.is_nil:
         return False  # an attestation is withdrawn, not corrected
+    if transition in APPROVING or transition == Transition.REJECT:
+        standing = approver_standing(user, disclosure)
+        if standing is None:
+            return False
+        return transition == Transition.REJECT or approval_transition(standing.step) == transition
     return can(user, row.action, disclosure.unit)
+
+
+def acting_for(user: Any, disclosure: Disclosure) -> OrgUnit | None:
+    """The unit whose approval level ``user`` would take in its absence (it has no holder),
+    or None when they take their own level or none."""
+    standing = approver_standing(user, disclosure)
+    return standing.step.unit if standing is not None and standing.acting_for else None
 
 
 def available_transitions(user: Any, disclosure: Disclosure) -> list[Transition]:
@@ -114,9 +156,12 @@ def check_period(
     entry: CatalogEntry, unit: OrgUnit, period: str, event_date: date | None
 ) -> tuple[str, CatalogRule]:
     """Validate the period against the entry's frequency; return its normalised key and the
-    rule it was checked against."""
+    rule it was checked against: the rule in force when the period began (for an event, on
+    its date), as compliance judges it. A period that already has a disclosure published or
+    in review is refused (one disclosure per obligation and period; a change is a
+    correction of that one)."""
     today = timezone.localdate()
-    rule = entry_rule(entry, event_date or today)
+    rule = rule_for_period(entry_rules(entry), period, event_date, today)
     if rule is None or not rule.applies_to(unit):
         raise ServiceError(
             _("This catalog entry is not published by a unit of this kind."), field="entry"
@@ -139,6 +184,8 @@ def check_period(
         )
     if parsed.start > today:
         raise ServiceError(_("The period has not begun yet."), field="period")
+    OrgUnit.objects.select_for_update().filter(pk=unit.pk).first()  # two drafters racing
+    check_one_per_period(unit, entry, parsed.key)
     return parsed.key, rule
 
 
@@ -179,6 +226,9 @@ def disclosure_create(
         table=table,
         scope=scope or rule.default_scope,
         author=actor,
+    )
+    step_record(
+        actor=actor, disclosure=disclosure, kind=StepKind.CREATE, at=timezone.now(), unit=unit
     )
     record_event(
         actor=actor,
@@ -240,33 +290,70 @@ def disclosure_transition(
     disclosure: Disclosure,
     transition: Transition,
     reason: str = "",
+    acting_for: str = "",
     at: datetime | None = None,
 ) -> Disclosure:
-    """Apply one step of the workflow. ``at`` back-dates the step; only for entering past
-    records from the paper boards by the system (the demo, imports) — pages never pass it."""
-    reason = reason.strip()
+    """Apply one step of the workflow. An approval (or a return) by someone standing in for
+    a level with no holder needs ``acting_for``, the reason, recorded with the step. ``at``
+    back-dates the step; only for entering past records from the paper boards by the system
+    (the demo, imports) — pages never pass it."""
+    reason, acting_for = reason.strip(), acting_for.strip()
     if transition in NEEDS_REASON and not reason:
         raise ServiceError(_("Give a reason; it is shown with the disclosure."), field="reason")
     if len(reason) > MAX_REASON:
         raise ServiceError(_("The reason is too long."), field="reason")
+    if len(acting_for) > MAX_REASON:
+        raise ServiceError(_("The reason is too long."), field="acting_for")
     current = Disclosure.objects.select_related("unit", "entry").get(pk=disclosure.pk)
     if not may_transition(actor, current, transition):
         if not FLOW.allows(transition, current.status):
             raise FLOW.stale_error(current)
+        if (current.status, current.approvals) != (disclosure.status, disclosure.approvals):
+            raise ServiceError(str(FLOW.lost))  # another level acted since it was read
         raise ServiceError(_("You may not take this step on this disclosure."))
+    reviewing = transition in APPROVING or transition == Transition.REJECT
+    standing = pending(current) if reviewing else None
+    if standing is not None and standing.acting_for and not acting_for:
+        raise ServiceError(
+            _(
+                "%(unit)s has nobody to take this approval; you act for it. "
+                "Give the reason; it is recorded with the step."
+            )
+            % {"unit": standing.step.unit.name},
+            field="acting_for",
+        )
+    if standing is None or not standing.acting_for:
+        acting_for = ""
     if transition == Transition.SUBMIT:
         check_complete(current)
+    if transition in (Transition.SUBMIT, Transition.PUBLISH) and current.period:
+        # One disclosure per obligation and period: the unit's row lock orders two drafts
+        # of the same period reaching review (or publication) at once.
+        OrgUnit.objects.select_for_update().filter(pk=current.unit_id).first()
+        check_one_per_period(current.unit, current.entry, current.period, exclude_pk=current.pk)
     target = target_status(transition, current)
     now = at or timezone.now()
     changes: dict[str, Any] = {"updated_at": now}
     if transition == Transition.SUBMIT:
-        changes |= {"submitted_at": now, "rejection_reason": ""}
+        changes |= {
+            "submitted_at": now,
+            "rejection_reason": "",
+            "review_round": current.review_round + 1,
+            "approvals": 0,
+        }
+    elif transition in APPROVING:
+        changes["approvals"] = current.approvals + 1
     elif transition == Transition.REJECT:
-        changes["rejection_reason"] = reason
+        changes |= {"rejection_reason": reason, "approvals": 0}
     elif transition == Transition.CORRECT:
         changes["correction_reason"] = reason
     elif transition == Transition.WITHDRAW:
         changes |= {"withdrawn_at": now, "withdrawal_reason": reason}
+    after: dict[str, Any] = {"reason": reason} if reason else {}
+    if standing is not None:
+        after |= {"level": standing.step.index + 1, "level_unit": standing.step.unit.name}
+        if acting_for:
+            after["acting_for"] = acting_for
     take_step(
         FLOW,
         current,
@@ -276,9 +363,21 @@ def disclosure_transition(
         unit=current.unit,
         changes=changes,
         target=target,
-        after={"reason": reason} if reason else None,
-        notice=next_notice(current, transition, target=target, reason=reason),
+        after=after or None,
     )
+    step_record(
+        actor=actor,
+        disclosure=current,
+        kind=StepKind(transition.value),
+        at=now,
+        approval=standing.step if standing is not None and transition in APPROVING else None,
+        unit=standing.step.unit if standing is not None else current.unit,
+        acting_for=acting_for,
+        reason=reason,
+    )
+    notice = next_notice(current, transition, target=target, reason=reason)
+    if notice is not None:
+        tell(notice, actor=actor)
     if transition == Transition.PUBLISH:
         publish(actor=actor, item=current, at=now)
     elif transition == Transition.WITHDRAW:
@@ -286,9 +385,50 @@ def disclosure_transition(
     return current
 
 
+def step_record(
+    *,
+    actor: User,
+    disclosure: Disclosure,
+    kind: StepKind,
+    at: datetime,
+    unit: OrgUnit,
+    approval: ApprovalStep | None = None,
+    acting_for: str = "",
+    reason: str = "",
+) -> DisclosureStep:
+    """The step on the item's timeline, with the actor's name and the role they acted in.
+    An approval level is recorded once per review round (a unique constraint)."""
+    if approval is not None:
+        role = role_for(actor, approval.action, approval.unit)
+    else:
+        action = (
+            Action.DISCLOSURE_WITHDRAW if kind == StepKind.WITHDRAW else Action.DISCLOSURE_DRAFT
+        )
+        role = role_for(actor, action, disclosure.unit)
+    return DisclosureStep.objects.create(
+        disclosure=disclosure,
+        kind=kind,
+        review_round=disclosure.review_round,
+        level=approval.index if approval is not None else None,
+        unit=unit,
+        actor=actor,
+        actor_name=actor.name,
+        role=role.value if role is not None else "",
+        acting_for=acting_for,
+        reason=reason,
+        at=at,
+    )
+
+
 def check_complete(disclosure: Disclosure) -> None:
-    """Both the procedure and the result are disclosed when the catalog demands them."""
-    rule = entry_rule(disclosure.entry, disclosure.event_date or timezone.localdate())
+    """Both the procedure and the result are disclosed when the catalog demands them (the
+    rule that judges the disclosure's period: the one in force when it began)."""
+    rule = rule_for_period(
+        entry_rules(disclosure.entry),
+        disclosure.period,
+        disclosure.event_date,
+        timezone.localdate(),
+    )
     if rule is None:
         return
     if rule.requires_procedure and not text_of(disclosure.procedure):
@@ -357,6 +497,14 @@ def publish(
         raise ValueError(f"disclosure {disclosure.pk} is {disclosure.status}, not published")
     publish_revision(actor=actor, disclosure=disclosure, at=now)
     if isinstance(item, DirectPublication):
+        step_record(
+            actor=actor,
+            disclosure=disclosure,
+            kind=StepKind.ATTEST if item.is_nil else StepKind.PUBLISH,
+            at=now,
+            unit=disclosure.unit,
+            reason=str(item.details.get("reason", "")) if item.is_nil else "",
+        )
         record_event(
             actor=actor,
             action="disclosure.attested" if item.is_nil else "disclosure.publish",
@@ -468,20 +616,26 @@ def attestation_file(
 def next_notice(
     disclosure: Disclosure, transition: Transition, *, target: str | None, reason: str
 ) -> Notice | None:
-    """Whoever acts next: the holders of the next approval the policy asks for, or the
-    author once it is approved or returned."""
+    """Whoever acts next: the people who take the item's next approval (the holders of that
+    level, or, when it has none, those of the nearest level above, who act for it), or the
+    author once it is approved or returned. Nobody else up the chain is told."""
     url = f"/disclosures/{disclosure.pk}/"
     title = disclosure.title
-    unit = disclosure.unit
-    if transition == Transition.SUBMIT:
-        message = _("Waiting for your approval: %(title)s") % {"title": title}
-        given = APPROVALS_GIVEN[S.SUBMITTED]
-        return Notice(message, url, approval_after(unit, given), (unit,))
-    if transition == Transition.APPROVE and target == S.HEAD_APPROVED:
-        message = _("Waiting for the leadership group's approval: %(title)s") % {"title": title}
-        given = APPROVALS_GIVEN[S.HEAD_APPROVED]
-        return Notice(message, url, approval_after(unit, given), (unit,))
-    if transition in (Transition.APPROVE, Transition.ENDORSE):
+    if transition in (Transition.SUBMIT, *APPROVING) and target != S.APPROVED:
+        found = pending(disclosure)
+        if found is None or not found.people:
+            return None
+        if found.acting_for:
+            message = _(
+                "Waiting for your approval in place of %(unit)s, which has nobody to approve "
+                "it: %(title)s"
+            ) % {"unit": found.step.unit.name, "title": title}
+        elif found.step.action == Action.DISCLOSURE_ENDORSE:
+            message = _("Waiting for the leadership group's approval: %(title)s") % {"title": title}
+        else:
+            message = _("Waiting for your approval: %(title)s") % {"title": title}
+        return Notice(message, url, people=User.objects.filter(pk__in=found.people))
+    if transition in APPROVING:
         message = _("Approved, ready to publish: %(title)s") % {"title": title}
         return Notice(message, url, people=[disclosure.author])
     if transition == Transition.REJECT:

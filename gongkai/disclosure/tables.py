@@ -7,6 +7,7 @@ Either way it becomes, all or nothing, the JSON kept in ``Disclosure.table`` and
     {"columns": ["日期", "事由", "收款单位", "金额(元)", "审批人"],
      "rows": [["2026-07-03", "接待来访", "某酒店", "1,234.50", "张三"], ...],
      "money_columns": [3],
+     "totalled": [3],
      "totals": {"3": "1234.50"},
      "total_row": ["", "", "", "1,234.50", ""]}
 
@@ -19,6 +20,14 @@ amounts over 10^12 are refused with their row and column. Money cells are stored
 (two decimals, thousands separators); ``totals`` are plain decimal strings summed with
 :class:`~decimal.Decimal`, never float; ``total_row`` is the totals row as shown. A totals row at
 the end of the input (合计 …) is checked against the sum and dropped: the server computes it.
+
+Not every amount column adds up: a tender's competing bids or a list of unit prices summed
+mean nothing. Which money columns are totalled (``totalled``) is the drafter's choice
+(:class:`Totals`): as the catalog entry says (:data:`TOTALLED_ENTRIES`: spending and
+distribution tables; never a tender's), every amount column, none, or the columns they name.
+``totals`` and ``total_row`` cover only those columns; without any, there is no totals row.
+Tables stored before ``totalled`` existed totalled every money column and keep the totals row
+they were published with (:func:`totalled_columns`).
 """
 
 from __future__ import annotations
@@ -57,6 +66,11 @@ MONEY_SUFFIXES = ("金额", "费用", "费", "合计", "总计", "小计", "总�
 MONEY_WORD_RE = re.compile(r"\b(?:amount|total|subtotal|cost|price|fee|sum)$")
 AMOUNT_RE = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 TOTAL_LABELS = frozenset({"合计", "总计", "共计", "小计", "total", "sum", "subtotal"})
+# Amounts that are rates or offers, not parts of a whole: never totalled unless named.
+PRICE_RE = re.compile(
+    r"单价|价格|报价|标价|投标|限价|底价|标准|\b(?:unit price|price|rate|bid|quote)\b"
+)
+NAMES_SPLIT_RE = re.compile(r"[,，、;；\n]+")
 SPACES_RE = re.compile(r"\s{2,}")
 WHITESPACE_RE = re.compile(r"\s+")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -66,8 +80,117 @@ TABLE_TEXT_HELP = gettext_lazy(
     "or with commas, or with two or more spaces — whichever the first line uses. Columns whose "
     "name ends with 金额, 费用, 合计 … or (元) hold amounts: write them like 1,234.50 (at most "
     "two decimals; in a comma-separated table, without the thousands commas). The totals are "
-    "computed for you. An uploaded .xlsx or .csv file replaces the typed table."
+    "computed for the columns chosen below. An uploaded .xlsx or .csv file replaces the typed "
+    "table."
 )
+
+# --- Which amount columns are totalled ---------------------------------------------------------
+
+TOTAL_AUTO = "auto"
+TOTAL_ALL = "all"
+TOTAL_NONE = "none"
+TOTAL_NAMED = "named"
+TOTAL_CHOICES = [
+    (TOTAL_AUTO, gettext_lazy("As usual for the catalog entry")),
+    (TOTAL_ALL, gettext_lazy("Every amount column")),
+    (TOTAL_NONE, gettext_lazy("No totals row")),
+    (TOTAL_NAMED, gettext_lazy("Only the columns named below")),
+]
+TOTAL_HELP = gettext_lazy(
+    "Spending and distribution tables (expenses, pay, bonuses, welfare …) are usually "
+    "totalled; a tender's bids, unit prices and other catalog entries are not."
+)
+TOTAL_COLUMNS_HELP = gettext_lazy(
+    "With “only the columns named below”: the amount columns to add up, as in the header, "
+    "separated by commas."
+)
+# Catalog entries whose tables list spending or shares of a whole: their amounts add up. The
+# other entries (tenders, recruitment, housing, evaluations …) are totalled only when asked.
+TOTALLED_ENTRIES = frozenset(
+    {
+        "entertainment",
+        "entertainment-use",
+        "materials",
+        "team-materials",
+        "vehicles",
+        "pay",
+        "welfare",
+        "team-bonus",
+        "attendance",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The drafter's choice of the amount columns to total. ``entry_code`` decides for
+    ``TOTAL_AUTO``; ``names`` are the headers for ``TOTAL_NAMED``."""
+
+    mode: str = TOTAL_ALL
+    names: tuple[str, ...] = ()
+    entry_code: str = ""
+
+    @classmethod
+    def from_form(cls, mode: str | None, names: str | None, entry_code: str = "") -> Totals:
+        parts = (n.strip() for n in NAMES_SPLIT_RE.split(names or ""))
+        return cls(mode or TOTAL_AUTO, tuple(n for n in parts if n), entry_code)
+
+    def pick(self, columns: list[str], money: list[int]) -> tuple[list[int], list[str]]:
+        """The indices of the columns to total, and the problems with the choice."""
+        if self.mode == TOTAL_NONE:
+            return [], []
+        if self.mode == TOTAL_ALL:
+            return list(money), []
+        if self.mode == TOTAL_AUTO:
+            if self.entry_code not in TOTALLED_ENTRIES:
+                return [], []
+            return [i for i in money if not is_price_header(columns[i])], []
+        if not self.names:
+            return [], [_("Name the amount columns to total, or choose another totals row.")]
+        picked: set[int] = set()
+        errors: list[str] = []
+        for name in self.names:
+            index = columns.index(name) if name in columns else None
+            if index is None or index not in money:
+                errors.append(
+                    _("“%(name)s” is not an amount column of the table; amount columns: %(list)s.")
+                    % {
+                        "name": name[:60],
+                        "list": "、".join(columns[i] for i in money) or _("none"),
+                    }
+                )
+            else:
+                picked.add(index)
+        return sorted(picked), errors
+
+
+def is_price_header(name: str) -> bool:
+    """A unit price, a rate or an offer: amounts that do not add up."""
+    return bool(PRICE_RE.search(unicodedata.normalize("NFKC", name).lower()))
+
+
+def totalled_columns(table: Mapping[str, Any]) -> list[int]:
+    """The totalled columns of a stored table; every money column for tables stored before
+    the choice existed (as they were published)."""
+    totalled = table.get("totalled")
+    if totalled is None:
+        totalled = table.get("money_columns") or []
+    return [int(i) for i in totalled]
+
+
+def totals_initial(table: Mapping[str, Any] | None) -> dict[str, str]:
+    """The form's totals choice for a stored table (to edit a draft without changing it)."""
+    if not table:
+        return {"table_total": TOTAL_AUTO, "table_total_columns": ""}
+    columns = list(table.get("columns") or [])
+    totalled = totalled_columns(table)
+    money = [int(i) for i in table.get("money_columns") or []]
+    if not totalled:
+        return {"table_total": TOTAL_NONE, "table_total_columns": ""}
+    if totalled == money:
+        return {"table_total": TOTAL_ALL, "table_total_columns": ""}
+    names = "，".join(columns[i] for i in totalled if i < len(columns))
+    return {"table_total": TOTAL_NAMED, "table_total_columns": names}
 
 
 TableError = CellError  # a table's problems are located like any spreadsheet's
@@ -318,6 +441,7 @@ def _assemble(
     title_rows: bool,
     money_headers: Collection[str] = (),
     extra_hint: str = "",
+    total: Totals = Totals(),
 ) -> ParsedTable:
     iterator = iter(rows)
     header_number, texts = _header(iterator, title_rows=title_rows)
@@ -325,6 +449,9 @@ def _assemble(
     if errors:
         return ParsedTable(errors=errors)
     money = {i for i, name in enumerate(columns) if is_money_header(name) or name in money_headers}
+    totalled, problems = total.pick(columns, sorted(money))
+    if problems:
+        return ParsedTable(errors=[TableError(None, "", message) for message in problems])
     body: list[_Row] = []
     for number, cells in iterator:
         if not any(cell_text(c) for c in cells):
@@ -366,7 +493,7 @@ def _assemble(
     if errors:
         errors.sort(key=lambda e: e.row or 0)
         return ParsedTable(errors=errors[:MAX_ERRORS])
-    return ParsedTable(table=_table(columns, body, sorted(money)))
+    return ParsedTable(table=_table(columns, body, sorted(money), totalled))
 
 
 def _sums(body: list[_Row], money: Iterable[int]) -> dict[int, Decimal]:
@@ -396,16 +523,19 @@ def _check_totals_row(totals: _Row, body: list[_Row], columns: list[str]) -> lis
     return errors
 
 
-def _table(columns: list[str], body: list[_Row], money: list[int]) -> dict[str, Any]:
-    sums = _sums(body, money)
+def _table(
+    columns: list[str], body: list[_Row], money: list[int], totalled: list[int]
+) -> dict[str, Any]:
+    sums = _sums(body, totalled)
     return {
         "columns": columns,
         "rows": [row.cells for row in body],
         "money_columns": money,
+        "totalled": totalled,
         "totals": {str(index): str(total) for index, total in sums.items()},
         "total_row": (
             [format_amount(sums[i]) if i in sums else "" for i in range(len(columns))]
-            if money
+            if totalled
             else []
         ),
     }
@@ -414,7 +544,9 @@ def _table(columns: list[str], body: list[_Row], money: list[int]) -> dict[str, 
 # --- Typed text ------------------------------------------------------------------------------
 
 
-def table_parse_text(text: str, *, money_headers: Collection[str] = ()) -> ParsedTable:
+def table_parse_text(
+    text: str, *, money_headers: Collection[str] = (), total: Totals = Totals()
+) -> ParsedTable:
     """A table typed or pasted into the form. The first non-blank line is the header and
     decides the separator for every line: a tab if it has one (pasted from Excel), else a
     comma ("," or "，", with "quotes" around cells that hold one), else two or more spaces.
@@ -443,7 +575,9 @@ def table_parse_text(text: str, *, money_headers: Collection[str] = ()) -> Parse
 
     rows = ((number, split(line)) for number, line in enumerate(lines, start=1))
     try:
-        return _assemble(rows, title_rows=False, money_headers=money_headers, extra_hint=hint)
+        return _assemble(
+            rows, title_rows=False, money_headers=money_headers, extra_hint=hint, total=total
+        )
     except TableFileError as error:
         return ParsedTable(errors=[TableError(None, "", error.message)])
 
@@ -452,7 +586,11 @@ def table_parse_text(text: str, *, money_headers: Collection[str] = ()) -> Parse
 
 
 def table_parse_upload(
-    data: bytes, filename: str = "", *, money_headers: Collection[str] = ()
+    data: bytes,
+    filename: str = "",
+    *,
+    money_headers: Collection[str] = (),
+    total: Totals = Totals(),
 ) -> ParsedTable:
     """An uploaded .xlsx (first sheet) or .csv, read by
     :func:`gongkai.core.spreadsheets.read_spreadsheet`; the file name appears only in
@@ -462,7 +600,7 @@ def table_parse_upload(
         rows: Rows = enumerate(sheet.rows, start=1)
         if sheet.is_workbook:
             rows = _above_last_sheet_row(rows)
-        return _assemble(rows, title_rows=True, money_headers=money_headers)
+        return _assemble(rows, title_rows=True, money_headers=money_headers, total=total)
     except (SpreadsheetError, TableFileError) as error:
         return ParsedTable(errors=[TableError(None, "", error.message)])
 
@@ -489,16 +627,19 @@ def _above_last_sheet_row(rows: Rows) -> Iterator[tuple[int, list[Any]]]:
 # --- For the disclosure form and the pages ------------------------------------------------------
 
 
-def clean_table(text: str | None, upload: UploadedFile | None = None) -> dict[str, Any] | None:
+def clean_table(
+    text: str | None, upload: UploadedFile | None = None, *, total: Totals = Totals()
+) -> dict[str, Any] | None:
     """The table for the disclosure form: from the uploaded file (which wins) or the typed
-    text; None when both are empty. Raises ValidationError listing every row/column error."""
+    text, totalled as ``total`` says; None when both are empty. Raises ValidationError listing
+    every row/column error."""
     if upload is not None:
         limit = settings.UPLOAD_MAX_BYTES
         if upload.size is not None and upload.size > limit:
             raise ValidationError(too_large_message(limit), code="too_large")
-        parsed = table_parse_upload(upload.read(limit + 1), upload.name or "")
+        parsed = table_parse_upload(upload.read(limit + 1), upload.name or "", total=total)
     elif text and text.strip():
-        parsed = table_parse_text(text)
+        parsed = table_parse_text(text, total=total)
     else:
         return None
     if parsed.errors:
@@ -519,7 +660,7 @@ def error_messages(errors: list[TableError]) -> list[str]:
 def table_totals(table: Mapping[str, Any]) -> dict[str, str]:
     """The totals recomputed exactly from the stored rows, keyed like ``table["totals"]``.
     Raises AmountError if a stored money cell is not an amount."""
-    sums = {int(i): Decimal("0.00") for i in table.get("money_columns") or []}
+    sums = {index: Decimal("0.00") for index in totalled_columns(table)}
     for row in table.get("rows") or []:
         for index in sums:
             sums[index] += parse_amount(row[index])

@@ -10,14 +10,15 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from gongkai.accounts.requests import signed_in_user
 from gongkai.core.errors import ServiceError
+from gongkai.disclosure import approvals, selectors, services
 from gongkai.disclosure import permissions as disclosure_policy
-from gongkai.disclosure import selectors, services
 from gongkai.disclosure.attachments import attachment_add, attachment_remove
 from gongkai.disclosure.diff import revision_diff
 from gongkai.disclosure.engagement import rating_summary, reads_for, receipt_record
@@ -26,11 +27,12 @@ from gongkai.disclosure.forms import (
     AttestationForm,
     ContentForm,
     DisclosureCreateForm,
-    ReasonForm,
 )
-from gongkai.disclosure.models import Attachment, Disclosure, Revision
+from gongkai.disclosure.models import Attachment, CatalogEntry, Disclosure, Revision
 from gongkai.disclosure.services import Transition
-from gongkai.disclosure.tables import table_to_text
+from gongkai.disclosure.step_forms import StepForm
+from gongkai.disclosure.tables import table_to_text, totals_initial
+from gongkai.disclosure.workbench import workbench
 from gongkai.policy.rules import Action, can
 
 PER_PAGE = 20
@@ -47,11 +49,14 @@ def disclosure_for(request: HttpRequest, pk: int) -> Disclosure:
 @login_required
 def work(request: HttpRequest) -> HttpResponse:
     user = request.user
+    may_draft = can(user, Action.DISCLOSURE_DRAFT)
     context = {
         "drafts": Paginator(selectors.my_drafts(user), PER_PAGE).get_page(request.GET.get("page")),
         "awaiting": selectors.awaiting_approval(user)[:100],
         "in_review": selectors.in_review_by_me(user)[:100],
-        "may_draft": can(user, Action.DISCLOSURE_DRAFT),
+        "may_draft": may_draft,
+        # The catalog's obligations due and overdue, per unit, with a "draft it" link.
+        "bench": workbench(user, timezone.localdate()) if may_draft else [],
     }
     return render(request, "disclosure/work.html", context)
 
@@ -62,7 +67,13 @@ def create(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Action.DISCLOSURE_DRAFT):
         raise PermissionDenied
     units = selectors.draftable_units(request.user)
-    initial = {"unit": units.filter(code=request.GET.get("unit", "")).first()}
+    initial = {  # the workbench's "Draft it" link names the unit, the entry and the period
+        "unit": units.filter(code=request.GET.get("unit", "")).first(),
+        "entry": CatalogEntry.objects.filter(
+            code=request.GET.get("entry", "")[:60], is_active=True
+        ).first(),
+        "period": request.GET.get("period", "")[:10],
+    }
     form = DisclosureCreateForm(
         request.POST or None, request.FILES or None, units=units, initial=initial
     )
@@ -102,8 +113,11 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         "result": disclosure.result,
         "scope": disclosure.scope,
         "table_text": table_to_text(disclosure.table),
+        **totals_initial(disclosure.table),
     }
-    form = ContentForm(request.POST or None, request.FILES or None, initial=initial)
+    form = ContentForm(
+        request.POST or None, request.FILES or None, initial=initial, entry=disclosure.entry
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         fields: dict[str, Any] = {k: data[k] for k in ("title", "procedure", "result", "scope")}
@@ -132,6 +146,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     disclosure = disclosure_for(request, pk)
     user = request.user
     working = disclosure_policy.can_see_working_copy(user, disclosure)
+    withdrawn_readable = disclosure_policy.can_read_withdrawn(user, disclosure)
     published: Revision | None = disclosure.published_revision
     if published is not None and disclosure.is_published:
         receipt_record(user=user, disclosure=disclosure)
@@ -139,6 +154,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "disclosure": disclosure,
         "published": published,
         "working": working,
+        "withdrawn_readable": withdrawn_readable,
+        # Who drafted, approved at each level and published what readers see; the whole
+        # timeline for those who follow the work and for the supervision group.
+        "signed": approvals.published_by_whom(disclosure) if published is not None else [],
+        "timeline": approvals.timeline(disclosure) if working or withdrawn_readable else [],
+        "awaiting": approvals.pending(disclosure) if working else None,
         "transitions": services.available_transitions(user, disclosure) if working else [],
         "may_edit": disclosure_policy.can_edit(user, disclosure),
         "revisions": list(disclosure.revisions.order_by("number")),
@@ -168,19 +189,27 @@ def step(request: HttpRequest, pk: int, transition: str) -> HttpResponse:
         raise Http404 from None
     if not services.may_transition(request.user, disclosure, chosen):
         raise PermissionDenied
-    needs_reason = chosen in services.NEEDS_REASON
-    form = ReasonForm(request.POST or None) if needs_reason else None
+    stand_in = services.acting_for(request.user, disclosure)
+    form: StepForm | None = StepForm(
+        request.POST or None,
+        needs_reason=chosen in services.NEEDS_REASON,
+        acting_for=stand_in.name if stand_in is not None else "",
+    )
+    if form is not None and form.empty:
+        form = None
     if request.method == "POST" and (form is None or form.is_valid()):
+        data = form.cleaned_data if form is not None else {}
         try:
             services.disclosure_transition(
                 actor=signed_in_user(request),
                 disclosure=disclosure,
                 transition=chosen,
-                reason=form.cleaned_data["reason"] if form is not None else "",
+                reason=data.get("reason", ""),
+                acting_for=data.get("acting_for", ""),
             )
         except ServiceError as error:
-            if form is not None and error.field == "reason":
-                form.add_error("reason", error.message)
+            if form is not None and error.field in form.fields:
+                form.add_error(error.field, error.message)
             else:
                 messages.error(request, error.message)
                 return redirect("disclosure:detail", pk=disclosure.pk)
@@ -195,6 +224,7 @@ def step(request: HttpRequest, pk: int, transition: str) -> HttpResponse:
             "disclosure": disclosure,
             "transition": chosen,
             "form": form,
+            "stand_in": stand_in,
             "label": STEP_LABELS[chosen],
         },
         status=status,
@@ -303,7 +333,7 @@ def attachment_delete(request: HttpRequest, pk: int, attachment_pk: int) -> Http
 STEP_LABELS = {
     Transition.SUBMIT: gettext_lazy("Submit for approval"),
     Transition.APPROVE: gettext_lazy("Approve"),
-    Transition.ENDORSE: gettext_lazy("Approve for the leadership group"),
+    Transition.ENDORSE: gettext_lazy("Approve as the leadership group"),
     Transition.REJECT: gettext_lazy("Return to the author"),
     Transition.PUBLISH: gettext_lazy("Publish"),
     Transition.CORRECT: gettext_lazy("Correct (new revision)"),
@@ -312,7 +342,7 @@ STEP_LABELS = {
 STEP_DONE = {
     Transition.SUBMIT: gettext_lazy("Submitted for approval."),
     Transition.APPROVE: gettext_lazy("Approved."),
-    Transition.ENDORSE: gettext_lazy("Approved for the leadership group."),
+    Transition.ENDORSE: gettext_lazy("Approved by the leadership group."),
     Transition.REJECT: gettext_lazy("Returned to the author with your reason."),
     Transition.PUBLISH: gettext_lazy("Published."),
     Transition.CORRECT: gettext_lazy(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +64,17 @@ class OrgUnit(TimeStampedModel):
     description = models.TextField(_("description"), blank=True)
     order = models.IntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # What the catalog may charge the unit with: the periods that begin on or after
+    # ``charged_from`` (set at creation: the day after it, or an effective date given then;
+    # empty for units that predate this field, which answer for every period) and end before
+    # ``deactivated_on``.
+    charged_from = models.DateField(
+        _("charged from"),
+        null=True,
+        blank=True,
+        help_text=_("The unit answers for the periods that begin on or after this day."),
+    )
+    deactivated_on = models.DateField(_("deactivated on"), null=True, blank=True)
 
     objects = OrgUnitQuerySet.as_manager()
 
@@ -90,6 +103,13 @@ class OrgUnit(TimeStampedModel):
     @property
     def path_ids(self) -> list[int]:
         return [int(part) for part in self.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR) if part]
+
+    def charged_for(self, start: date, end: date) -> bool:
+        """True when the catalog charges the unit with the period [start, end]: it began on
+        or after ``charged_from`` and ended before the unit was deactivated."""
+        if self.charged_from is not None and start < self.charged_from:
+            return False
+        return self.deactivated_on is None or end < self.deactivated_on
 
     def is_within(self, other: OrgUnit) -> bool:
         """True when this unit is ``other`` or lies in its subtree."""

@@ -43,7 +43,7 @@ from gongkai.org.roster_parse import (
     max_length,
     roster_parse,
 )
-from gongkai.org.services import assign_path
+from gongkai.org.services import assign_path, first_day_charged
 
 __all__ = [
     "EmployeeChange",
@@ -522,6 +522,7 @@ def _create_units(
                     "name": unit.name,
                     "kind": unit.kind,
                     "parent": unit.parent.code,
+                    "charged_from": unit.charged_from,
                 },
             )
         )
@@ -534,9 +535,15 @@ def _bulk_create_units(
     """Insert the units, then set their materialised paths as ``unit_create`` does."""
     if not specs:
         return {}
+    charged_from = first_day_charged()  # new units answer for the periods after today
     created = [
         OrgUnit(
-            code=_free_code(taken, parent.code, tag), name=name, kind=kind, parent=parent, path="-"
+            code=_free_code(taken, parent.code, tag),
+            name=name,
+            kind=kind,
+            parent=parent,
+            path="-",
+            charged_from=charged_from,
         )
         for _key, parent, name in specs
     ]

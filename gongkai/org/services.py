@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
@@ -23,6 +26,11 @@ def check_parent_kind(*, kind: str, parent: OrgUnit | None) -> None:
         raise ServiceError(_("A unit of this kind cannot be placed there."), field="parent")
 
 
+def first_day_charged() -> date:
+    """A unit created today answers for the periods that begin after today."""
+    return timezone.localdate() + timedelta(days=1)
+
+
 def assign_path(unit: OrgUnit) -> None:
     """Set ``path`` and ``depth`` from the parent; the unit must already have a pk."""
     parent_path = unit.parent.path if unit.parent is not None else PATH_SEPARATOR
@@ -39,12 +47,23 @@ def unit_create(
     kind: str,
     parent: OrgUnit | None = None,
     order: int = 0,
+    charged_from: date | None = None,
 ) -> OrgUnit:
+    """A new unit. ``charged_from``: the first day of the periods it answers for (the
+    product's creation paths give it: the day after creation, or an effective date such as
+    the start of a history entered from paper boards); None means every period, for units
+    that existed before they were entered (fixtures, older data)."""
     check_parent_kind(kind=kind, parent=parent)
     if OrgUnit.objects.filter(code=code).exists():
         raise ServiceError(_("A unit with this code already exists."), field="code")
     unit = OrgUnit.objects.create(
-        code=code, name=name.strip(), kind=kind, parent=parent, order=order, path="-"
+        code=code,
+        name=name.strip(),
+        kind=kind,
+        parent=parent,
+        order=order,
+        path="-",
+        charged_from=charged_from,
     )
     assign_path(unit)
     unit.save(update_fields=["path", "depth"])
@@ -52,7 +71,13 @@ def unit_create(
         actor=actor,
         action="org.unit_created",
         target=unit,
-        after={"code": code, "name": unit.name, "kind": kind, "parent": parent and parent.code},
+        after={
+            "code": code,
+            "name": unit.name,
+            "kind": kind,
+            "parent": parent and parent.code,
+            "charged_from": charged_from,
+        },
     )
     return unit
 
@@ -61,11 +86,16 @@ def unit_create(
 def unit_update(
     *, actor: User | None, unit: OrgUnit, name: str, order: int, is_active: bool
 ) -> OrgUnit:
-    before, after = changed_fields(
-        unit,
-        ["name", "order", "is_active"],
-        {"name": name.strip(), "order": order, "is_active": is_active},
-    )
+    """Rename, reorder, deactivate or reactivate. A deactivated unit stops being charged:
+    periods that have not ended by the day of deactivation are not asked of it; reactivated,
+    it answers again for the periods that begin after that day."""
+    values: dict[str, object] = {"name": name.strip(), "order": order, "is_active": is_active}
+    if unit.is_active and not is_active:
+        values["deactivated_on"] = timezone.localdate()
+    elif is_active and not unit.is_active:
+        values["deactivated_on"] = None
+        values["charged_from"] = first_day_charged()
+    before, after = changed_fields(unit, list(values), values)
     if not after:
         return unit
     for field, value in after.items():

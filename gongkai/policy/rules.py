@@ -27,6 +27,7 @@ class Action(StrEnum):
     DISCLOSURE_APPROVE = "disclosure.approve"  # the unit head's approval
     DISCLOSURE_ENDORSE = "disclosure.endorse"  # the leadership group's, for company items
     DISCLOSURE_WITHDRAW = "disclosure.withdraw"
+    DISCLOSURE_READ_WITHDRAWN = "disclosure.read_withdrawn"  # a withdrawn item's content
     DISCLOSURE_RATE = "disclosure.rate"
     READS_VIEW = "disclosure.reads_view"  # how many of the unit have read an item
     CATALOG_MANAGE = "catalog.manage"
@@ -96,6 +97,7 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.DISCLOSURE_APPROVE: frozenset({Role.UNIT_HEAD}),
     Action.DISCLOSURE_ENDORSE: frozenset({Role.LEADERSHIP}),
     Action.DISCLOSURE_WITHDRAW: frozenset({Role.UNIT_HEAD, Role.UNION_OFFICE}),
+    Action.DISCLOSURE_READ_WITHDRAWN: frozenset({Role.SUPERVISION}),
     Action.DISCLOSURE_RATE: frozenset(Role),
     Action.READS_VIEW: frozenset({Role.UNIT_HEAD, Role.UNION_OFFICE, Role.LEADERSHIP}),
     Action.CATALOG_MANAGE: frozenset({Role.UNION_OFFICE}),
@@ -139,22 +141,133 @@ RULES: dict[Action, frozenset[Role]] = {
 }
 
 
-# The level-by-level approval of a disclosure (层层把关): the approvals an item of a unit of
-# each kind needs, in order. A company's own items need its unit head and then a member of
-# the leadership group; a department's or a team's, the unit head. Nobody approves their own
-# item (the disclosure workflow checks the author).
-APPROVALS: dict[UnitKind, tuple[Action, ...]] = {
-    UnitKind.COMPANY: (Action.DISCLOSURE_APPROVE, Action.DISCLOSURE_ENDORSE),
-    UnitKind.DEPARTMENT: (Action.DISCLOSURE_APPROVE,),
-    UnitKind.TEAM: (Action.DISCLOSURE_APPROVE,),
+# The level-by-level approval of a disclosure (层层把关), as data: the levels an item of a
+# unit of each kind passes, in order. Each level is an action given by its holders on the
+# item's own unit when that is of the level's kind, else on the nearest unit above of that
+# kind: a team's item is approved by the team's head, then by its department's head; a
+# department's by its head; a company's by its head and then by the leadership group.
+# Nobody approves their own item. :func:`approval_chain` derives an item's steps from its
+# unit's ancestors, and :func:`next_approvers` says who takes the next one: the same answer
+# decides who may act, who is told and whose queue shows the item.
+@dataclass(frozen=True)
+class Level:
+    action: Action
+    kind: UnitKind
+
+
+APPROVALS: dict[UnitKind, tuple[Level, ...]] = {
+    UnitKind.COMPANY: (
+        Level(Action.DISCLOSURE_APPROVE, UnitKind.COMPANY),
+        Level(Action.DISCLOSURE_ENDORSE, UnitKind.COMPANY),
+    ),
+    UnitKind.DEPARTMENT: (Level(Action.DISCLOSURE_APPROVE, UnitKind.DEPARTMENT),),
+    UnitKind.TEAM: (
+        Level(Action.DISCLOSURE_APPROVE, UnitKind.TEAM),
+        Level(Action.DISCLOSURE_APPROVE, UnitKind.DEPARTMENT),
+    ),
 }
+APPROVAL_ACTIONS = frozenset(level.action for levels in APPROVALS.values() for level in levels)
 
 
-def approval_after(unit: OrgUnit, approved: int) -> Action | None:
-    """The approval an item of ``unit`` needs once it has ``approved`` approvals; None when
-    it has them all."""
-    chain = APPROVALS[UnitKind(unit.kind)]
-    return chain[approved] if approved < len(chain) else None
+@dataclass(frozen=True)
+class ApprovalStep:
+    """Step ``index`` of an item's chain: ``action`` by the holders on ``unit``; ``last``
+    when no step follows."""
+
+    index: int
+    action: Action
+    unit: OrgUnit
+    last: bool
+
+
+def approval_chain(unit: OrgUnit, chain: list[OrgUnit] | None = None) -> tuple[ApprovalStep, ...]:
+    """The approval steps of an item of ``unit``. ``chain`` is the unit's ancestors, root
+    first, ending with the unit (read when not given: one query)."""
+    if chain is None:
+        chain = list(OrgUnit.objects.ancestors_of(unit))
+    found: list[tuple[Action, OrgUnit]] = []
+    for level in APPROVALS[UnitKind(unit.kind)]:
+        at = next((u for u in reversed(chain) if u.kind == level.kind), None)
+        if at is not None:
+            found.append((level.action, at))
+    return tuple(
+        ApprovalStep(i, action, at, i == len(found) - 1) for i, (action, at) in enumerate(found)
+    )
+
+
+def approval_after(
+    unit: OrgUnit, approved: int, chain: list[OrgUnit] | None = None
+) -> ApprovalStep | None:
+    """The step an item of ``unit`` needs once it has ``approved`` approvals; None when it
+    has them all."""
+    steps = approval_chain(unit, chain)
+    return steps[approved] if approved < len(steps) else None
+
+
+# (unit id, action) → the active users who hold a role granting the action on that unit
+# itself (not inherited from above).
+HolderMap = dict[tuple[int, Action], set[int]]
+
+
+def direct_holders(
+    unit_ids: set[int] | list[int], actions: set[Action] | frozenset[Action]
+) -> HolderMap:
+    """Who holds each of ``actions`` directly on each of the units, in one query."""
+    wanted = {role: [a for a in actions if role in RULES[a]] for role in Role}
+    found: HolderMap = {}
+    rows = RoleAssignment.objects.filter(
+        unit_id__in=unit_ids,
+        unit__is_active=True,
+        user__is_active=True,
+        role__in=[role for role, acts in wanted.items() if acts],
+    ).values_list("unit_id", "role", "user_id")
+    for unit_id, role, user_id in rows:
+        for action in wanted[Role(role)]:
+            found.setdefault((unit_id, action), set()).add(user_id)
+    return found
+
+
+@dataclass(frozen=True)
+class Approvers:
+    """Who takes ``step``: the holders on the step's unit, or, when it has none (other than
+    the author), those of the nearest unit above that has some, who then act for the missing
+    level (``acting_for``), explicitly and with a reason."""
+
+    step: ApprovalStep
+    unit: OrgUnit | None  # whose holders act; None when nobody up the chain holds the action
+    people: frozenset[int]
+
+    @property
+    def acting_for(self) -> bool:
+        return self.unit is not None and self.unit.pk != self.step.unit.pk
+
+
+def next_approvers(
+    step: ApprovalStep,
+    chain: list[OrgUnit],
+    *,
+    author_id: int | None,
+    holding: HolderMap | None = None,
+) -> Approvers:
+    """Who takes ``step`` of an item written by ``author_id`` (``chain``: root → the item's
+    unit). ``holding`` is :func:`direct_holders` of the chain when the caller has it."""
+    above = [u for u in chain if step.unit.path.startswith(u.path)]  # root → step unit
+    if holding is None:
+        holding = direct_holders({u.pk for u in above}, {step.action})
+    for unit in reversed(above):
+        people = holding.get((unit.pk, step.action), set()) - {author_id}
+        if people:
+            return Approvers(step, unit, frozenset(people))
+    return Approvers(step, None, frozenset())
+
+
+def role_for(user: Any, action: Action | str, unit: OrgUnit) -> Role | None:
+    """The role by which ``user`` may do ``action`` on ``unit``: their grant nearest to it."""
+    allowed = RULES[Action(action)]
+    grants = [
+        g for g in grants_for(user).items if g.role in allowed and unit.path.startswith(g.path)
+    ]
+    return max(grants, key=lambda g: len(g.path)).role if grants else None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 published disclosures, objections (异议) with their evidence and findings, and outcomes.
 
 Open, closed and upcoming are derived from the dates and today's date (server local date);
-no job ever flips a flag (DESIGN.md, convention 5).
+no job ever flips a flag (time-dependent state is derived: docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ app_name = "publicity"
 
 urlpatterns: list[URLPattern] = [
     path("", views.index, name="index"),
+    path("calendar/", views.calendar_current, name="calendar_current"),
     path("calendar/<int:year>/", views.calendar, name="calendar"),
     path("calendar/day/<int:pk>/remove/", views.calendar_remove, name="calendar_remove"),
     path("open/<int:disclosure_pk>/", views.open_window, name="open"),

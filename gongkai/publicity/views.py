@@ -73,6 +73,12 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def calendar_current(request: HttpRequest) -> HttpResponse:
+    """``/publicity/calendar/``: this year's working-day calendar."""
+    return redirect("publicity:calendar", year=timezone.localdate().year)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def calendar(request: HttpRequest, year: int) -> HttpResponse:
     if not FIRST_YEAR <= year <= LAST_YEAR:

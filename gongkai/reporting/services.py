@@ -35,7 +35,7 @@ from gongkai.core.workflow import Workflow, rows
 from gongkai.notify.workflow import take_step
 from gongkai.org.models import OrgUnit, UnitKind
 from gongkai.policy.rules import Action
-from gongkai.reporting import receipts, release
+from gongkai.reporting import receipts, release, tokens
 from gongkai.reporting.models import (
     Evidence,
     MessageSide,
@@ -233,9 +233,12 @@ def report_enter(
     subject: str,
     body: str,
     uploads: Sequence[UploadedFile] = (),
+    token: str | None = None,
 ) -> Filed:
     """A report that came by the hotline, by letter or in person, entered by an inspector.
-    The inspector hands the receipt code over to the reporter."""
+    The inspector hands the receipt code over to the reporter. ``token``: the form's one-time
+    token (tokens.BadToken, tokens.AlreadySent: nothing stored), so that a refresh of the page
+    with the code does not enter the report twice."""
     company = _company(company)
     if not can_handle(actor, company):
         raise ServiceError(_("You may not handle reports of this company."))
@@ -245,6 +248,8 @@ def report_enter(
     body = _text(body, field="body", limit=BODY_MAX, label=_("what happened"))
     files = prepare_evidence(uploads)
     with transaction.atomic():
+        if token is not None:
+            tokens.spend(token)
         filed = _create(company=company, source=source, subject=subject, body=body, files=files)
         record_event(
             actor=actor,

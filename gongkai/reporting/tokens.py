@@ -10,6 +10,11 @@ token is refused and nothing is stored), and its keyed digest is *consumed* by t
 transaction that holds the submission: a UNIQUE column of the held row, then a
 ``SpentToken`` row written by the release (not by the reporter's transaction). Either one
 makes a second submission of the same form fail, atomically, in the database.
+
+The inspectors' form for a report that came by the hotline, by letter or in person carries a
+token too: :func:`spend` writes its ``SpentToken`` row in the inspector's own transaction
+(that report is entered at once, not held), so a refresh of the page with the receipt code
+does not enter the report a second time.
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from gongkai.core.errors import ServiceError
+from gongkai.reporting.models import SpentToken
 
 SIGNING_SALT = "gongkai.reporting.form-token"
 DIGEST_SALT = "gongkai.reporting.form-token.digest"
@@ -72,3 +80,21 @@ def unused_digest() -> str:
 def spent_until(today: date) -> date:
     """How long a spent token must be remembered: until no copy of it can be valid."""
     return today + timedelta(days=max_age() // 86400 + 2)
+
+
+def spend(token: str) -> None:
+    """Consume ``token`` inside the caller's transaction (an inspector's form): raises
+    :class:`BadToken` when it is invalid, :class:`AlreadySent` when it was used before; the
+    caller's transaction then rolls back with nothing stored."""
+    digest = digest_of(token)
+    today = timezone.localdate()
+    try:
+        with transaction.atomic():
+            SpentToken.objects.create(digest=digest, expires_on=spent_until(today))
+    except IntegrityError:
+        raise AlreadySent(
+            _(
+                "This report was entered already, so it was not entered again. Its receipt "
+                "code was shown only once, when it was first entered."
+            )
+        ) from None

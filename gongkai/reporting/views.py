@@ -540,6 +540,15 @@ def evidence(request: HttpRequest, pk: UUID, evidence_pk: UUID) -> HttpResponse:
     )
 
 
+def _enter_page(
+    request: HttpRequest, form: EnterForm, *, status: int = 200, error: str = ""
+) -> HttpResponse:
+    # A fresh one-time token with every form: a refresh of the page with the receipt code
+    # sends the form again, and must not enter the report a second time.
+    context = {"form": form, "submission": tokens.issue(), "error": error}
+    return render(request, "reporting/enter.html", context, status=status)
+
+
 @reporting_page
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -548,12 +557,11 @@ def enter(request: HttpRequest) -> HttpResponse:
     require(request.user, Action.REPORT_HANDLE)
     companies = handled_companies(request.user)
     if request.method != "POST":
-        form = EnterForm(companies=companies)
-        return render(request, "reporting/enter.html", {"form": form})
+        return _enter_page(request, EnterForm(companies=companies))
     if declared_body_too_large(request, BODY_LIMIT):
         form = EnterForm(companies=companies)
         form.add_error(None, _too_large())
-        return render(request, "reporting/enter.html", {"form": form}, status=413)
+        return _enter_page(request, form, status=413)
     form = EnterForm(request.POST, request.FILES, companies=companies)
     if form.is_valid():
         try:
@@ -564,12 +572,19 @@ def enter(request: HttpRequest) -> HttpResponse:
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
                 uploads=form.cleaned_data["evidence"],
+                token=_form_token(request),
             )
+        except tokens.AlreadySent as error:  # the page with the code, sent again
+            return render(
+                request, "reporting/already_entered.html", {"error": error.message}, status=409
+            )
+        except tokens.BadToken as error:  # nothing stored; the text is kept, with a new token
+            return _enter_page(request, form, status=400, error=error.message)
         except ServiceError as error:
             error.add_to_form(form)
         else:
             return _receipt_issued(request, filed, entered=True)
-    return render(request, "reporting/enter.html", {"form": form}, status=400)
+    return _enter_page(request, form, status=400)
 
 
 @reporting_page

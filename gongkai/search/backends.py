@@ -1,15 +1,20 @@
 """What differs between the engines: where the tokens are stored and how terms are matched.
 :func:`backend` picks one for the connection; everything else in the app is shared.
 
+Results are listed newest publication first: by the documents' ``published_at`` (then id),
+never by the order the index was filled in (a backdated publication, an import or a rebuild
+can fill it in any order). An index on (published_at, id) is walked newest first.
+
 SQLite: a contentless FTS5 table (unicode61 tokenizer, which keeps a bigram or a private-use
-marker whole) joined to the documents; FTS5 returns rowids newest first, so a page stops after
-its rows whatever the number of matches.
+marker whole). The match's rowids (document ids) are read up to PROBE + 1: a rare word's
+matches are sorted by date; a common word's documents are walked newest first, each probed
+in the FTS5 table by rowid, so a page stops after its rows whatever the number of matches.
 
 PostgreSQL: a tsvector column written from a literal, with a GIN index. A GIN scan yields all
 matches unordered, and for a common word reading its posting lists alone takes tens of ms;
-walking the primary key backwards yields matches newest first, but reads every row for a
-rare word. So the key is walked first over the newest RECENT rows (a common word fills its
-page within a few hundred); a word that does not is rare, and the index is asked for its
+walking the date index backwards yields matches newest first, but reads every row for a
+rare word. So the index is walked first over the newest RECENT rows (a common word fills its
+page within a few hundred); a word that does not is rare, and the GIN index is asked for its
 matches: up to PROBE are sorted, more mean a word common only long ago, and the walk goes on.
 
 On both, the match includes the reader's visibility tokens (see tokens.access_tokens and the
@@ -29,13 +34,13 @@ from typing import Any
 from django.contrib.postgres.search import SearchQueryField
 from django.db import connection, transaction
 from django.db.models import (
-    BigIntegerField,
     BooleanField,
+    Exists,
     Expression,
-    ExpressionWrapper,
     F,
     Func,
     Max,
+    OuterRef,
     Q,
     Subquery,
     Value,
@@ -57,6 +62,8 @@ from gongkai.search.tokens import (
 logger = logging.getLogger(__name__)
 
 Visible = Callable[[str], Q]  # path to the SearchDocument → the readable filter for the reader
+NEWEST = ("-published_at", "-pk")  # the order of results: newest publication first
+PROBE = 2_000  # a rare word has at most this many matches: they are sorted
 
 
 def tokens_of(document: SearchDocument) -> DocumentTokens:
@@ -134,7 +141,8 @@ def fts_query(terms: list[Term], access: list[str]) -> str:
 
 
 class FtsMatch(Expression):
-    """``search_fts MATCH <query>``: the FTS5 table's own hidden column."""
+    """``search_fts MATCH <query>``: the FTS5 table's own hidden column, qualified by the
+    table's alias in the query (so that it also works in a subquery)."""
 
     output_field = BooleanField()
 
@@ -143,7 +151,8 @@ class FtsMatch(Expression):
         self.query = query
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str]]:
-        return '"search_fts" MATCH %s', (self.query,)
+        alias = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f'{alias}."search_fts" MATCH %s', (self.query,)
 
 
 class SqliteBackend(Backend):
@@ -176,12 +185,16 @@ class SqliteBackend(Backend):
     def page_ids(
         self, *, terms: list[Term], access: list[str], visible: Visible, offset: int, limit: int
     ) -> list[int]:
-        rows = (
-            SearchFts.objects.filter(FtsMatch(fts_query(terms, access)))
-            .filter(visible("document__"))
-            .order_by("-pk")
-            .values_list("pk", flat=True)
-        )
+        query = fts_query(terms, access)
+        matches = SearchFts.objects.filter(FtsMatch(query)).order_by()
+        found = list(matches.values_list("pk", flat=True)[: PROBE + 1])
+        documents = SearchDocument.objects.filter(visible(""))
+        if len(found) <= PROBE:  # a rare word: its matches, sorted by date
+            documents = documents.filter(pk__in=found)
+        else:  # a common word: the newest documents, each probed in the FTS5 table
+            probe = SearchFts.objects.filter(FtsMatch(query), pk=OuterRef("pk"))
+            documents = documents.filter(Exists(probe))
+        rows = documents.order_by(*NEWEST).values_list("pk", flat=True)
         return list(rows[offset : offset + limit])
 
 
@@ -193,7 +206,6 @@ class SqliteBackend(Backend):
 WINDOW = 16_000
 OVERLAP = 100
 RECENT = 20_000  # newest rows read for a page before a word counts as rare
-PROBE = 2_000  # a rare word has at most this many matches: they are sorted
 GIN_INDEX = "searchdocument_vector_gin"
 
 
@@ -285,10 +297,12 @@ class PostgresBackend(Backend):
             longest = SearchDocument.objects.filter(chunks__gt=1).aggregate(n=Max("chunks"))
             windows = longest["n"] or 1
         matches = SearchDocument.objects.filter(ts_match(tsquery_literal(terms, access, windows)))
-        newest = matches.filter(visible("")).order_by("-pk").values_list("pk", flat=True)
-        top = Subquery(SearchDocument.objects.order_by("-pk").values("pk")[:1])
+        newest = matches.filter(visible("")).order_by(*NEWEST).values_list("pk", flat=True)
         recent = RECENT * (offset + limit) // limit
-        since = ExpressionWrapper(top - recent, output_field=BigIntegerField())
+        # The date of the recent-th newest document (NULL with fewer: the GIN path decides).
+        since = Subquery(
+            SearchDocument.objects.order_by(*NEWEST).values("published_at")[recent - 1 : recent]
+        )
         found: list[int] | None = None
         nested = connection.in_atomic_block  # else the transaction below ends the settings
         with transaction.atomic(), connection.cursor() as cursor:
@@ -298,7 +312,7 @@ class PostgresBackend(Backend):
                 )
                 previous = cursor.fetchone()
             set_planner(cursor, KEY_WALK)
-            ids = list(newest.filter(pk__gt=since)[offset : offset + limit])
+            ids = list(newest.filter(published_at__gte=since)[offset : offset + limit])
             if len(ids) < limit:  # too few among the newest rows: a rare word, or an old one
                 set_planner(cursor, GIN_ONLY)
                 found = list(matches.order_by().values_list("pk", flat=True)[: PROBE + 1])
@@ -310,7 +324,7 @@ class PostgresBackend(Backend):
         if found is None:
             return ids
         rare = SearchDocument.objects.filter(pk__in=found).filter(visible(""))
-        return list(rare.order_by("-pk").values_list("pk", flat=True)[offset : offset + limit])
+        return list(rare.order_by(*NEWEST).values_list("pk", flat=True)[offset : offset + limit])
 
 
 def backend() -> Backend:

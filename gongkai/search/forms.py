@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gongkai.search.selectors import MAX_QUERY_CHARS
+from gongkai.search.selectors import MAX_QUERY_CHARS, SORT_CHOICES, SORT_NEWEST
 
 
 class SearchForm(forms.Form):
@@ -19,3 +19,9 @@ class SearchForm(forms.Form):
         ),
         help_text=_("One or more words, e.g. 费, 招标 or 住房分配. Every word must appear."),
     )
+    sort = forms.ChoiceField(
+        label=_("Order"), choices=SORT_CHOICES, required=False, initial=SORT_NEWEST
+    )
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data.get("sort") or SORT_NEWEST

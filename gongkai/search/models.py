@@ -29,8 +29,9 @@ class TsVectorField(SearchVectorField):
 
 class SearchDocument(models.Model):
     """A published disclosure as the index holds it. Rows are replaced, never updated: a new
-    publication (a correction) gets a new row with a higher id, and results are listed by id,
-    most recently published first. A withdrawal deletes the row."""
+    publication (a correction) gets a new row. Results are listed most recently published
+    first, by ``published_at`` (then id): the order the rows were written in says nothing (a
+    backdated publication, an import, a rebuild). A withdrawal deletes the row."""
 
     disclosure = models.OneToOneField(
         "disclosure.Disclosure",
@@ -66,15 +67,17 @@ class SearchDocument(models.Model):
     class Meta:
         verbose_name = _("search document")
         verbose_name_plural = _("search documents")
-        ordering = ["-id"]
+        ordering = ["-published_at", "-id"]
         constraints = [choices_constraint("scope", Scope, "searchdocument_scope_valid")]
         indexes = [
+            # Newest first: walked backwards for a page of a common word.
+            models.Index(fields=["published_at", "id"], name="searchdocument_newest"),
             # Only long texts span chunks; the query asks for the most chunks there are.
             models.Index(
                 fields=["chunks"],
                 name="searchdocument_long",
                 condition=models.Q(chunks__gt=1),
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
-from gongkai.core.documents import Block, Document, Heading, Para, Table
+from gongkai.core.documents import Block, Heading, OfficialDocument, Para, Table
 from gongkai.core.errors import ServiceError
 from gongkai.core.richtext import sanitize_html
 from gongkai.core.text import clean_text
@@ -57,16 +57,25 @@ def percent(value: float | int | None) -> str:
     return "—" if value is None else f"{value:g}%"
 
 
+GOOD_CHECKLIST_PCT = 80  # at least this share of the applicable checklist items met
+GOOD_ON_TIME_RATE = 90  # and at least this disclosure on-time rate (frozen at the inspection)
+GOOD_SEVERITIES = (Severity.MINOR,)  # and no finding more serious than these
+
+
 def draft_sections(round: InspectionRound) -> list[Section]:
-    """The circular's sections, generated from the round in the site's language."""
+    """The circular's sections, generated from the round in the site's language. Only the
+    departments whose inspection was recorded are said to be inspected, praised or ranked;
+    those left uninspected are named with the reason the supervision group recorded."""
     with translation.override(settings.LANGUAGE_CODE):
         departments = round_departments(round)
-        ranked = ranking(departments)
+        inspected = [d for d in departments if d.was_inspected]
+        skipped = [d for d in departments if not d.was_inspected]
+        ranked = ranking(inspected)
         return [
-            overview_section(round, departments),
+            overview_section(round, inspected, skipped),
             good_section(round, ranked),
-            findings_section(departments),
-            rectification_section(departments),
+            findings_section(inspected),
+            rectification_section(inspected),
             ranking_section(ranked),
             {
                 "heading": _("VI. Requirements"),
@@ -84,16 +93,20 @@ def draft_sections(round: InspectionRound) -> list[Section]:
         ]
 
 
-def overview_section(round: InspectionRound, departments: Sequence[InspectedDepartment]) -> Section:
+def overview_section(
+    round: InspectionRound,
+    departments: Sequence[InspectedDepartment],
+    skipped: Sequence[InspectedDepartment] = (),
+) -> Section:
     names = _(", ").join(d.department.name for d in departments)
-    return {
-        "heading": _("I. The inspection"),
-        "paragraphs": [
+    paragraphs = []
+    if departments:
+        paragraphs.append(
             _(
-                "From %(start)s to %(end)s the supervision group inspected the company affairs "
-                "disclosure of %(count)s departments: %(names)s. It heard each department's "
-                "report, checked its disclosure records and boards against the catalog, and "
-                "heard the employee representatives."
+                "For the period %(start)s to %(end)s the supervision group inspected the "
+                "company affairs disclosure of %(count)s departments: %(names)s. It heard each "
+                "department's report, checked its disclosure records and boards against the "
+                "catalog, and heard the employee representatives."
             )
             % {
                 "start": round.period_start.isoformat(),
@@ -101,14 +114,40 @@ def overview_section(round: InspectionRound, departments: Sequence[InspectedDepa
                 "count": len(departments),
                 "names": names,
             }
-        ],
-        "table": None,
-    }
+        )
+    else:
+        paragraphs.append(
+            _("For the period %(start)s to %(end)s no department's inspection was recorded.")
+            % {"start": round.period_start.isoformat(), "end": round.period_end.isoformat()}
+        )
+    for item in skipped:
+        paragraphs.append(
+            _("%(unit)s was not inspected in this round: %(reason)s")
+            % {
+                "unit": item.department.name,
+                "reason": item.not_inspected_reason or _("no reason was recorded."),
+            }
+        )
+    return {"heading": _("I. The inspection"), "paragraphs": paragraphs, "table": None}
+
+
+def is_good_practice(row: RankRow) -> bool:
+    """Praise only what the figures support: most of the checklist met, a high disclosure
+    on-time rate, and no finding more serious than a minor one."""
+    return (
+        row.checklist_pct is not None
+        and row.checklist_pct >= GOOD_CHECKLIST_PCT
+        and row.on_time_rate is not None
+        and row.on_time_rate >= GOOD_ON_TIME_RATE
+        and all(f.severity in GOOD_SEVERITIES for f in row.inspected.findings.all())
+    )
 
 
 def good_section(round: InspectionRound, ranked: Sequence[RankRow]) -> Section:
     paragraphs = []
     for row in ranked:
+        if not is_good_practice(row):
+            continue
         if row.checklist_pct == 100 and not row.findings:
             paragraphs.append(
                 _(
@@ -117,7 +156,7 @@ def good_section(round: InspectionRound, ranked: Sequence[RankRow]) -> Section:
                 )
                 % {"unit": row.inspected.department.name, "rate": percent(row.on_time_rate)}
             )
-        elif row.checklist_pct is not None and row.checklist_pct >= 80:
+        else:
             paragraphs.append(
                 _("%(unit)s met %(met)s of %(total)s checklist items; on-time rate %(rate)s.")
                 % {
@@ -142,10 +181,17 @@ def good_section(round: InspectionRound, ranked: Sequence[RankRow]) -> Section:
     if everyone_met:
         paragraphs.insert(
             0,
-            _("Every department met: %(items)s.") % {"items": _("; ").join(everyone_met)},
+            _("Every department inspected met: %(items)s.") % {"items": _("; ").join(everyone_met)},
         )
-    if not paragraphs:
-        paragraphs.append(_("No department met most of the checklist."))
+    if not any(is_good_practice(row) for row in ranked):
+        paragraphs.append(
+            _(
+                "No department is cited for good practice: that takes at least %(checklist)s%% "
+                "of the applicable checklist items met, a disclosure on-time rate of at least "
+                "%(rate)s%%, and no finding more serious than a minor one."
+            )
+            % {"checklist": GOOD_CHECKLIST_PCT, "rate": GOOD_ON_TIME_RATE}
+        )
     return {"heading": _("II. What was done well"), "paragraphs": paragraphs, "table": None}
 
 
@@ -497,8 +543,9 @@ def sections_html(sections: Sequence[Section]) -> str:
 # --- Documents -------------------------------------------------------------------------------
 
 
-def circular_document(circular: Circular) -> Document:
-    """The circular as a document for :mod:`gongkai.core.documents.pdf` and ``word``."""
+def circular_document(circular: Circular) -> OfficialDocument:
+    """The circular as an official document (GB/T 9704-2012) for
+    :mod:`gongkai.core.documents.pdf` and ``word``."""
     round = circular.round
     with translation.override(settings.LANGUAGE_CODE):
         blocks: list[Block] = []
@@ -519,20 +566,25 @@ def circular_document(circular: Circular) -> Document:
         issuer = _("%(company)s company affairs disclosure supervision group") % {
             "company": round.company.name
         }
-        blocks.append(Para(issuer, indent=False, align="right"))
-        when = circular.issued_at or circular.updated_at
-        blocks.append(Para(timezone.localdate(when).isoformat(), indent=False, align="right"))
-        if not circular.is_issued:
-            blocks.insert(0, Para(_("DRAFT — not issued"), indent=False, align="center"))
-        return Document(
+        when = timezone.localdate(circular.issued_at or circular.updated_at)
+        return OfficialDocument(
+            masthead=issuer,
+            number=circular.number,
             title=circular.title,
-            subtitle=circular.number,
-            letterhead=issuer,
-            blocks=blocks,
+            recipients=[_("All departments")],
+            body=blocks,
+            issuer=issuer,
+            date=when,
+            cc=[
+                _("%(company)s company affairs disclosure leadership group")
+                % {"company": round.company.name}
+            ],
+            printer=issuer,
+            print_date=when,
+            notice="" if circular.is_issued else _("DRAFT — not issued"),
             author=issuer,
             subject=round.title,
             keywords=[str(_("circular")), round.title],
-            footer=circular.number,
         )
 
 

@@ -8,6 +8,7 @@ register_labels(
     {
         "inspection.round_opened": _("Inspection round opened"),
         "inspection.round_closed": _("Inspection round closed"),
+        "inspection.not_inspected": _("Reason recorded for a department not inspected"),
         "inspection.checklist_changed": _("Inspection checklist changed"),
         "inspection.recorded": _("Department inspection recorded"),
         "inspection.report_attached": _("Self-report file attached"),

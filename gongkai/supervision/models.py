@@ -76,6 +76,10 @@ class InspectedDepartment(TimeStampedModel):
     board_satisfaction = models.JSONField(_("board satisfaction"), null=True, blank=True)
     representative_notes = models.TextField(_("notes from hearing the representatives"), blank=True)
     inspected_on = models.DateField(_("inspected on"), null=True, blank=True)
+    # A department of the round left uninspected when it was closed: why, by whom, when.
+    not_inspected_reason = models.TextField(_("why it was not inspected"), blank=True)
+    not_inspected_recorded_at = models.DateTimeField(_("reason recorded at"), null=True, blank=True)
+    not_inspected_recorded_by = user_link(_("reason recorded by"), null=True)
 
     class Meta:
         verbose_name = _("inspected department")
@@ -89,6 +93,11 @@ class InspectedDepartment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.round} · {self.department}"
+
+    @property
+    def was_inspected(self) -> bool:
+        """The inspection was recorded (or a finding, which presupposes it)."""
+        return self.inspected_on is not None or any(True for _f in self.findings.all())
 
 
 class ChecklistItem(models.Model):
@@ -370,3 +379,48 @@ class AccountabilityDecision(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.person} · {self.get_measure_display()}"
+
+
+class PatrolRectification(TimeStampedModel):
+    """A rectification item opened from an employee representatives' patrol (巡视) for a unit
+    it visited: the unit's head reports what was done, the supervision group verifies it
+    (accepts or sends it back), as for an inspection finding (same statuses)."""
+
+    patrol = models.ForeignKey(
+        "congress.Patrol",
+        verbose_name=_("patrol"),
+        on_delete=models.PROTECT,
+        related_name="rectifications",
+    )
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    problem = models.TextField(_("problem to rectify"))
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=RectificationStatus.choices,
+        default=RectificationStatus.PENDING,
+        db_index=True,
+    )
+    opened_by = user_link(_("opened by"))
+    report = models.TextField(_("what was done"), blank=True)
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    first_reported_at = models.DateTimeField(_("first reported at"), null=True, blank=True)
+    reported_by = user_link(_("reported by"), null=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_by = user_link(_("verified by"), null=True)
+    reasons = models.TextField(_("reasons for sending back"), blank=True)
+    times_sent_back = models.PositiveSmallIntegerField(_("times sent back"), default=0)
+
+    class Meta:
+        verbose_name = _("rectification from a patrol")
+        verbose_name_plural = _("rectifications from patrols")
+        ordering = ["due_on", "id"]
+        constraints = [
+            choices_constraint("status", RectificationStatus, "patrol_rectification_status_valid")
+        ]
+
+    def __str__(self) -> str:
+        return self.problem[:60]

@@ -5,11 +5,17 @@ audited in the same transaction, and told to the policy's holders of the next st
 verifies a rectification they reported themselves.
 
 Overdue is derived from the dates when read (see :func:`state_of`), never stored.
+
+Rectification items opened from an employee representatives' patrol (巡视) of a unit
+(:class:`PatrolRectification`, linked to the ``congress.Patrol``) follow the same steps on their
+own table (:data:`PATROL_FLOW`): the supervision group opens them for a unit the patrol
+visited, once the patrol's report was sent for publication; the unit's head reports; the
+supervision group, never the reporter, accepts or sends back.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -21,18 +27,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gongkai.accounts.models import User
+from gongkai.audit.services import record_event
+from gongkai.congress.models import Patrol, PatrolReport
 from gongkai.core.errors import ServiceError
 from gongkai.core.files import prepare_upload, store
 from gongkai.core.text import clean_text
 from gongkai.core.workflow import Workflow, rows
-from gongkai.notify.workflow import Notice, take_step
-from gongkai.policy.rules import Action
-from gongkai.supervision.models import Rectification, RectificationStatus
+from gongkai.notify.workflow import Notice, take_step, tell
+from gongkai.org.models import OrgUnit
+from gongkai.policy.rules import Action, can
+from gongkai.supervision.models import PatrolRectification, Rectification, RectificationStatus
 from gongkai.supervision.permissions import can_report_rectification, can_verify_rectification
 
 R = RectificationStatus
 MAX_REPORT = 10_000
 MAX_REASONS = 2_000
+MAX_DUE_DAYS = 366
 
 
 class Step(StrEnum):
@@ -76,7 +86,9 @@ class Timeliness(StrEnum):
     LATE = "late"  # reported (or accepted) after the due date
 
 
-def state_of(rectification: Rectification, today: date | None = None) -> Timeliness:
+def state_of(
+    rectification: Rectification | PatrolRectification, today: date | None = None
+) -> Timeliness:
     today = today or timezone.localdate()
     if rectification.status in (R.REPORTED, R.ACCEPTED) and rectification.reported_at:
         reported_on = timezone.localdate(rectification.reported_at)
@@ -243,3 +255,192 @@ def rectification_send_back(
         at=at,
     )
     return done
+
+
+# --- Rectification from a patrol ------------------------------------------------------------
+
+PATROL_FLOW = Workflow(
+    model=PatrolRectification,
+    table=[
+        *rows(Step.REPORT, [R.PENDING, R.SENT_BACK], R.REPORTED, Action.RECTIFICATION_REPORT),
+        *rows(Step.ACCEPT, [R.REPORTED], R.ACCEPTED, Action.RECTIFICATION_VERIFY),
+        *rows(Step.SEND_BACK, [R.REPORTED], R.SENT_BACK, Action.RECTIFICATION_VERIFY),
+    ],
+    stale=gettext_lazy("This rectification is now “%(status)s”; nothing was changed."),
+    lost=gettext_lazy("Someone else acted on this rectification first; reload the page."),
+)
+
+
+def _active(user: Any) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def can_open_from_patrol(user: Any, patrol: Patrol) -> bool:
+    """The supervision group of the patrol's company opens rectification from a patrol."""
+    return _active(user) and can(user, Action.RECTIFICATION_VERIFY, patrol.company)
+
+
+def can_view_patrol_rectification(user: Any, item: PatrolRectification) -> bool:
+    """The unit's head, the supervision group, and those who watch compliance."""
+    return _active(user) and (
+        can(user, Action.RECTIFICATION_REPORT, item.unit)
+        or can(user, Action.RECTIFICATION_VERIFY, item.unit)
+        or can(user, Action.COMPLIANCE_VIEW, item.unit)
+    )
+
+
+def may_take_on_patrol_item(user: Any, item: PatrolRectification, step: Step) -> bool:
+    if not PATROL_FLOW.allows(step, item.status) or not _active(user):
+        return False
+    if step == Step.REPORT:
+        return can(user, Action.RECTIFICATION_REPORT, item.unit)
+    if item.reported_by_id == user.pk:
+        return False  # nobody verifies their own report
+    return can(user, Action.RECTIFICATION_VERIFY, item.unit)
+
+
+def patrol_item_steps(user: Any, item: PatrolRectification) -> list[Step]:
+    return [step for step in Step if may_take_on_patrol_item(user, item, step)]
+
+
+def _patrol_item_url(item: PatrolRectification) -> str:
+    return reverse("supervision:patrol_rectification_detail", args=[item.pk])
+
+
+@transaction.atomic
+def patrol_rectification_open(
+    *, actor: User, patrol: Patrol, unit: OrgUnit, problem: str, due_on: date
+) -> PatrolRectification:
+    """The supervision group opens a rectification item from a patrol for a unit it visited
+    (once the patrol's report was sent for publication); the unit's head is told."""
+    current = Patrol.objects.select_related("company").get(pk=patrol.pk)
+    if not can_open_from_patrol(actor, current):
+        raise ServiceError(_("Only the supervision group opens rectification from a patrol."))
+    if not PatrolReport.objects.filter(patrol=current).exists():
+        raise ServiceError(_("The patrol's report has not been sent for publication yet."))
+    if not current.units.filter(pk=unit.pk).exists():
+        raise ServiceError(_("Choose a unit the patrol visited."), field="unit")
+    today = timezone.localdate()
+    if due_on < today or due_on > today + timedelta(days=MAX_DUE_DAYS):
+        raise ServiceError(_("Choose a due date within the coming year."), field="due_on")
+    problem = clean_text(problem, field="problem", limit=MAX_REPORT)
+    item = PatrolRectification.objects.create(
+        patrol=current, unit=unit, problem=problem, due_on=due_on, opened_by=actor
+    )
+    record_event(
+        actor=actor,
+        action="patrol_rectification.opened",
+        target=item,
+        unit=unit,
+        target_label=problem[:60],
+        after={"patrol": current.pk, "unit": unit.code, "due_on": str(due_on)},
+    )
+    message = _("Rectification from a patrol, due %(due)s: %(problem)s") % {
+        "due": due_on,
+        "problem": problem[:80],
+    }
+    tell(Notice(message, _patrol_item_url(item), Action.RECTIFICATION_REPORT, (unit,)), actor=actor)
+    return item
+
+
+def _patrol_step(
+    *,
+    actor: User,
+    item: PatrolRectification,
+    step: Step,
+    changes: dict[str, Any],
+    audit_after: dict[str, Any],
+) -> PatrolRectification:
+    current = PatrolRectification.objects.select_related("unit").get(pk=item.pk)
+    if not may_take_on_patrol_item(actor, current, step):
+        if not PATROL_FLOW.allows(step, current.status):
+            raise PATROL_FLOW.stale_error(current)
+        if step != Step.REPORT and current.reported_by_id == actor.pk:
+            raise ServiceError(_("You reported this rectification; someone else must verify it."))
+        raise ServiceError(_("You may not take this step on this rectification."))
+    label = {"finding": current.problem[:80]}
+    url = _patrol_item_url(current)
+    if step == Step.REPORT:
+        message = _("Rectification reported, to verify: %(finding)s") % label
+        notice = Notice(message, url, Action.RECTIFICATION_VERIFY, (current.unit,))
+    else:
+        if step == Step.ACCEPT:
+            message = _("Rectification accepted: %(finding)s") % label
+        else:
+            message = _("Rectification sent back: %(finding)s") % label
+        reporter = current.reported_by if current.reported_by_id is not None else None
+        notice = Notice(message, url, people=[reporter] if reporter is not None else [])
+    take_step(
+        PATROL_FLOW,
+        current,
+        step,
+        actor=actor,
+        audit=f"patrol_rectification.{step.value}",
+        unit=current.unit,
+        target_label=current.problem[:60],
+        changes={"updated_at": timezone.now(), **changes},
+        after=audit_after,
+        notice=notice,
+    )
+    return current
+
+
+@transaction.atomic
+def patrol_rectification_report(
+    *, actor: User, item: PatrolRectification, report: str
+) -> PatrolRectification:
+    report = clean_text(
+        report,
+        field="text",
+        limit=MAX_REPORT,
+        empty=_("Say what was done to rectify the finding."),
+    )
+    now = timezone.now()
+    return _patrol_step(
+        actor=actor,
+        item=item,
+        step=Step.REPORT,
+        changes={
+            "report": report,
+            "reported_at": now,
+            "reported_by": actor,
+            "first_reported_at": item.first_reported_at or now,
+        },
+        audit_after={"report": report[:200]},
+    )
+
+
+@transaction.atomic
+def patrol_rectification_accept(*, actor: User, item: PatrolRectification) -> PatrolRectification:
+    return _patrol_step(
+        actor=actor,
+        item=item,
+        step=Step.ACCEPT,
+        changes={"verified_at": timezone.now(), "verified_by": actor, "reasons": ""},
+        audit_after={},
+    )
+
+
+@transaction.atomic
+def patrol_rectification_send_back(
+    *, actor: User, item: PatrolRectification, reasons: str
+) -> PatrolRectification:
+    reasons = clean_text(
+        reasons,
+        field="text",
+        limit=MAX_REASONS,
+        empty=_("Give the reasons for sending it back."),
+    )
+    current = PatrolRectification.objects.get(pk=item.pk)
+    return _patrol_step(
+        actor=actor,
+        item=item,
+        step=Step.SEND_BACK,
+        changes={
+            "verified_at": timezone.now(),
+            "verified_by": actor,
+            "reasons": reasons,
+            "times_sent_back": current.times_sent_back + 1,
+        },
+        audit_after={"reasons": reasons[:200]},
+    )

@@ -154,16 +154,82 @@ def round_open(
     return round
 
 
+MAX_REASON = 500
+
+
+def uninspected(round: InspectionRound) -> list[InspectedDepartment]:
+    """The round's departments whose inspection was not recorded (no inspection date and no
+    finding): closing the round needs a reason for each."""
+    return [
+        d
+        for d in round.departments.select_related("department").prefetch_related("findings")
+        if not d.was_inspected
+    ]
+
+
 @transaction.atomic
-def round_close(*, actor: User | None, round: InspectionRound) -> InspectionRound:
-    """Close an open round: no more findings; the circular can be drafted."""
+def round_close(
+    *,
+    actor: User | None,
+    round: InspectionRound,
+    reasons: Mapping[int, str] | None = None,
+) -> InspectionRound:
+    """Close an open round: no more findings; the circular can be drafted. Every department
+    of the round must have been inspected; for one that was not, the supervision group
+    records why (``reasons``: department id → reason), each audited. Without a reason for
+    every uninspected department the round stays open."""
+    locked = InspectionRound.objects.select_for_update().select_related("company").get(pk=round.pk)
     if actor is not None:
         _refuse_unless(
-            can(actor, Action.INSPECTION_MANAGE, round.company),
+            can(actor, Action.INSPECTION_MANAGE, locked.company),
             _("You may not manage this inspection round."),
         )
+    _refuse_unless(locked.status == RoundStatus.OPEN, _("This round is already closed."))
+    reasons = reasons or {}
+    missing: list[str] = []
+    explained: list[tuple[InspectedDepartment, str]] = []
+    for inspected in uninspected(locked):
+        reason = clean_text(
+            reasons.get(inspected.department_id, ""),
+            field="reasons",
+            limit=MAX_REASON,
+            required=False,
+        )
+        if reason:
+            explained.append((inspected, reason))
+        else:
+            missing.append(inspected.department.name)
+    _refuse_unless(
+        not missing,
+        _(
+            "These departments were not inspected: %(units)s. Record their inspection, or "
+            "say for each why it was not inspected, before closing the round."
+        )
+        % {"units": _(", ").join(missing)},
+        "reasons",
+    )
     now = timezone.now()
-    won = InspectionRound.objects.filter(pk=round.pk, status=RoundStatus.OPEN).update(
+    for inspected, reason in explained:
+        inspected.not_inspected_reason = reason
+        inspected.not_inspected_recorded_at = now
+        inspected.not_inspected_recorded_by = actor
+        inspected.save(
+            update_fields=[
+                "not_inspected_reason",
+                "not_inspected_recorded_at",
+                "not_inspected_recorded_by",
+                "updated_at",
+            ]
+        )
+        record_event(
+            actor=actor,
+            action="inspection.not_inspected",
+            target=inspected,
+            unit=inspected.department,
+            target_label=str(inspected),
+            after={"reason": reason},
+        )
+    won = InspectionRound.objects.filter(pk=locked.pk, status=RoundStatus.OPEN).update(
         status=RoundStatus.CLOSED, closed_at=now, updated_at=now
     )
     _refuse_unless(bool(won), _("This round is already closed."))
@@ -172,9 +238,16 @@ def round_close(*, actor: User | None, round: InspectionRound) -> InspectionRoun
         actor=actor,
         action="inspection.round_closed",
         target=round,
-        unit=round.company,
+        unit=locked.company,
         before={"status": RoundStatus.OPEN},
-        after={"status": RoundStatus.CLOSED},
+        after={
+            "status": RoundStatus.CLOSED,
+            **(
+                {"not_inspected": sorted(i.department.code for i, _r in explained)}
+                if explained
+                else {}
+            ),
+        },
     )
     return round
 

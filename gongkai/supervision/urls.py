@@ -1,10 +1,11 @@
 from django.urls import URLPattern, path
 
-from gongkai.supervision import document_views, views
+from gongkai.supervision import document_views, patrol_views, views
 
 app_name = "supervision"
 
 urlpatterns: list[URLPattern] = [
+    path("", views.home, name="home"),
     path("inspections/", views.round_list, name="round_list"),
     path("inspections/new/", views.round_create, name="round_create"),
     path("inspections/<int:pk>/", views.round_detail, name="round_detail"),
@@ -59,3 +60,5 @@ urlpatterns: list[URLPattern] = [
         name="accountability_detail",
     ),
 ]
+
+urlpatterns += patrol_views.urlpatterns  # rectification from patrols

@@ -70,6 +70,7 @@ from gongkai.supervision.services import (
     repeat_candidates,
     round_close,
     round_open,
+    uninspected,
 )
 
 PER_PAGE = 30
@@ -78,6 +79,38 @@ HANDLING_LABELS = {
     "motions": gettext_lazy("Motions answered on time"),
     "objections": gettext_lazy("Objections answered on time"),
 }
+
+
+# --- The section's landing page ----------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def home(request: AuthedRequest) -> HttpResponse:
+    """What the supervision group does here, with the parts the viewer may use."""
+    user = request.user
+    may = {
+        "rounds": can(user, Action.INSPECTION_MANAGE) or can(user, Action.COMPLIANCE_VIEW),
+        "open_round": can(user, Action.INSPECTION_MANAGE),
+        "rectifications": any(
+            can(user, action)
+            for action in (
+                Action.RECTIFICATION_REPORT,
+                Action.RECTIFICATION_VERIFY,
+                Action.COMPLIANCE_VIEW,
+            )
+        ),
+        "report_rectifications": can(user, Action.RECTIFICATION_REPORT),
+        "record_accountability": can(user, Action.ACCOUNTABILITY_RECORD),
+        "view_accountability": can(user, Action.ACCOUNTABILITY_VIEW),
+        "compliance": can(user, Action.COMPLIANCE_VIEW),
+        "assessment": can(user, Action.ASSESSMENT_VIEW),
+    }
+    return render(
+        request,
+        "supervision/home.html",
+        {"may_see": may, "year": timezone.localdate().year},
+    )
 
 
 # --- Rounds ----------------------------------------------------------------------------------
@@ -198,15 +231,30 @@ def round_checklist(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def round_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
     round = round_for(request, pk, manage=True)
+    pending = uninspected(round)
+    reasons = {d.department_id: request.POST.get(f"reason_{d.department_id}", "") for d in pending}
+    error = ""
     if request.method == "POST":
         try:
-            round_close(actor=request.user, round=round)
-        except ServiceError as error:
-            messages.error(request, error.message)
+            round_close(actor=request.user, round=round, reasons=reasons)
+        except ServiceError as failure:
+            error = failure.message
         else:
             messages.success(request, _("The round was closed. You can now draft its circular."))
-        return redirect("supervision:round_detail", pk=round.pk)
-    return render(request, "supervision/round_close.html", {"round": round})
+            return redirect("supervision:round_detail", pk=round.pk)
+        if round.status != RoundStatus.OPEN:
+            messages.error(request, error)
+            return redirect("supervision:round_detail", pk=round.pk)
+    return render(
+        request,
+        "supervision/round_close.html",
+        {
+            "round": round,
+            "pending": [(d, reasons.get(d.department_id, "")) for d in pending],
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
 
 
 # --- A department's inspection ---------------------------------------------------------------

@@ -42,6 +42,14 @@ class SurveyForm(forms.Form):
         label=_("First day"), widget=forms.DateInput(attrs={"type": "date"})
     )
     ends_on = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    results_published = forms.BooleanField(
+        label=_("Publish the results to the employees asked once the survey is closed"),
+        required=False,
+        help_text=_(
+            "They see the figures only, never an individual answer; groups of fewer than "
+            "five respondents stay withheld."
+        ),
+    )
 
     def __init__(self, *args: Any, units: QuerySet[OrgUnit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -72,6 +72,16 @@ class Survey(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=10, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT
     )
+    # Whether the addressed employees may read the results once the survey is closed (the
+    # figures only: never a free-text answer; groups below MIN_RESPONDENTS stay withheld).
+    results_published = models.BooleanField(
+        _("results published to the employees"),
+        default=False,
+        help_text=_(
+            "Once the survey is closed, every employee it was addressed to can read the "
+            "results: the figures only, never an individual answer."
+        ),
+    )
     # The day it was sealed (a day, not a time: see the security notes).
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     created_by = models.ForeignKey(

@@ -30,6 +30,16 @@ def can_see_results(user: Any, survey: Survey) -> bool:
     return can(user, Action.SURVEY_RESULTS, survey.unit) or can_manage(user, survey)
 
 
+def can_read_published_results(user: Any, survey: Survey) -> bool:
+    """An addressed employee, once the survey is closed, when it says its results are
+    published: the figures only (the views leave out free-text answers and the .xlsx)."""
+    return (
+        survey.results_published
+        and survey.status == SurveyStatus.CLOSED
+        and is_addressed(user, survey)
+    )
+
+
 def can_view(user: Any, survey: Survey) -> bool:
     """Drafts: only the managers. Opened surveys: the addressed employees and the result
     readers. Everyone else gets the same 404 as for a missing survey."""

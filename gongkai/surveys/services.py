@@ -126,8 +126,10 @@ def survey_create(
     unit: OrgUnit | None,
     starts_on: date | None,
     ends_on: date | None,
+    results_published: bool = False,
 ) -> Survey:
-    """A draft survey (no questions yet)."""
+    """A draft survey (no questions yet). ``results_published``: the addressed employees may
+    read the results once it is closed."""
     title, intro, unit, starts_on, ends_on = _clean_fields(
         title=title, intro=intro, unit=unit, starts_on=starts_on, ends_on=ends_on
     )
@@ -138,6 +140,7 @@ def survey_create(
         unit=unit,
         starts_on=starts_on,
         ends_on=ends_on,
+        results_published=bool(results_published),
         created_by=actor if actor is not None and actor.pk else None,
     )
     record_event(
@@ -150,6 +153,7 @@ def survey_create(
             "unit": unit.code,
             "starts_on": str(starts_on),
             "ends_on": str(ends_on),
+            "results_published": bool(results_published),
         },
     )
     return survey
@@ -181,7 +185,9 @@ def survey_update(
     unit: OrgUnit | None,
     starts_on: date | None,
     ends_on: date | None,
+    results_published: bool | None = None,
 ) -> Survey:
+    """``results_published`` None: left as it is."""
     survey = _lock(survey)
     _require_manager(actor, survey.unit)
     _require_editable(survey)
@@ -191,15 +197,19 @@ def survey_update(
     _require_manager(actor, unit)
     if survey.status == SurveyStatus.OPEN and ends_on < timezone.localdate():
         raise ServiceError(_("The last day has already passed."), field="ends_on")
+    if results_published is None:
+        results_published = survey.results_published
     before = {
         "title": survey.title,
         "unit": survey.unit.code,
         "starts_on": str(survey.starts_on),
         "ends_on": str(survey.ends_on),
+        "results_published": survey.results_published,
     }
     unit_changed = unit.pk != survey.unit_id
     survey.title, survey.intro, survey.unit = title, intro, unit
     survey.starts_on, survey.ends_on = starts_on, ends_on
+    survey.results_published = bool(results_published)
     survey.save()
     if unit_changed and survey.status == SurveyStatus.OPEN:
         snapshot_roster(survey)
@@ -208,6 +218,7 @@ def survey_update(
         "unit": unit.code,
         "starts_on": str(starts_on),
         "ends_on": str(ends_on),
+        "results_published": bool(results_published),
     }
     record_event(
         actor=actor,
@@ -402,8 +413,12 @@ def seal_if_ended(survey: Survey) -> Survey:
 
 
 @transaction.atomic
-def survey_close(*, actor: User | None, survey: Survey) -> Survey:
-    """The union office closes an opened survey (early, or after its end) and seals it."""
+def survey_close(
+    *, actor: User | None, survey: Survey, results_published: bool | None = None
+) -> Survey:
+    """The union office closes an opened survey (early, or after its end) and seals it;
+    ``results_published`` (None: as the survey says) decides whether the addressed employees
+    may read the results."""
     given = survey
     survey = _lock(survey)
     _require_manager(actor, survey.unit)
@@ -411,6 +426,10 @@ def survey_close(*, actor: User | None, survey: Survey) -> Survey:
         raise ServiceError(_("A draft survey cannot be closed; it was never opened."))
     if survey.status == SurveyStatus.CLOSED:
         raise ServiceError(_("This survey is already closed."))
+    if results_published is not None and bool(results_published) != survey.results_published:
+        survey.results_published = bool(results_published)
+        survey.save(update_fields=["results_published", "updated_at"])
+        given.results_published = survey.results_published
     return survey_seal(actor=actor, survey=given)
 
 
@@ -460,6 +479,6 @@ def survey_seal(*, actor: User | None, survey: Survey) -> Survey:
         action="survey.closed",
         target=survey,
         unit=survey.unit,
-        after={"answers": moved},
+        after={"answers": moved, "results_published": survey.results_published},
     )
     return survey

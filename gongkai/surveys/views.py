@@ -109,6 +109,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         "unit": survey.unit,
         "starts_on": survey.starts_on,
         "ends_on": survey.ends_on,
+        "results_published": survey.results_published,
     }
     form = SurveyForm(request.POST or None, initial=initial, units=manageable_units(request))
     if request.method == "POST" and form.is_valid():
@@ -259,10 +260,13 @@ def open_survey(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def close_survey(request: HttpRequest, pk: int) -> HttpResponse:
     survey = managed_survey(request, pk)
+    publish = request.POST.get("results_published") == "on"
     return confirmed(
         request,
         survey,
-        lambda: services.survey_close(actor=signed_in_user(request), survey=survey),
+        lambda: services.survey_close(
+            actor=signed_in_user(request), survey=survey, results_published=publish
+        ),
         _("The survey is closed and its answers are sealed."),
         {
             "heading": _("Close this survey?"),
@@ -271,6 +275,14 @@ def close_survey(request: HttpRequest, pk: int) -> HttpResponse:
                 "and sealed, and the results are shown. This cannot be undone."
             ),
             "button": _("Close and seal"),
+            "checkbox": {
+                "name": "results_published",
+                "checked": survey.results_published,
+                "label": _(
+                    "Publish the results to the employees asked: the figures only, never an "
+                    "individual answer"
+                ),
+            },
         },
         then="surveys:results",
     )
@@ -317,25 +329,32 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "questions": questions,
             "may_manage": survey_policy.can_manage(request.user, survey),
-            "may_results": survey_policy.can_see_results(request.user, survey),
+            "may_results": survey_policy.can_see_results(request.user, survey)
+            or survey_policy.can_read_published_results(request.user, survey),
         },
         status=400 if form is not None and form.errors else 200,
     )
 
 
-def results_survey(request: HttpRequest, pk: int) -> Survey:
+def results_survey(request: HttpRequest, pk: int) -> tuple[Survey, bool]:
+    """The survey whose results this user may read, and whether they may read everything
+    (result readers and managers) or only the published figures (addressed employees)."""
     survey = survey_for(request, pk)
-    if not survey_policy.can_see_results(request.user, survey):
-        raise PermissionDenied
-    if survey.status == SurveyStatus.DRAFT:
-        raise Http404
-    return services.seal_if_ended(survey)
+    if survey_policy.can_see_results(request.user, survey):
+        if survey.status == SurveyStatus.DRAFT:
+            raise Http404
+        return services.seal_if_ended(survey), True
+    if survey_policy.can_read_published_results(request.user, survey):
+        return survey, False
+    raise PermissionDenied
 
 
 @login_required
 def results(request: HttpRequest, pk: int) -> HttpResponse:
-    survey = results_survey(request, pk)
-    found = selectors.survey_results(survey)
+    survey, everything = results_survey(request, pk)
+    found = selectors.survey_results(survey, texts_shown=selectors.TEXTS_SHOWN if everything else 0)
+    if not everything:  # the figures only: never an individual (free-text) answer
+        found.texts = []
     return render(
         request,
         "surveys/results.html",
@@ -345,13 +364,16 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
             "results": found,
             "chart_data": charts.chart_data(found),
             "may_manage": survey_policy.can_manage(request.user, survey),
+            "everything": everything,
         },
     )
 
 
 @login_required
 def results_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    survey = results_survey(request, pk)
+    survey, everything = results_survey(request, pk)
+    if not everything:  # the .xlsx holds every free-text answer
+        raise PermissionDenied
     if survey.status != SurveyStatus.CLOSED:
         raise Http404
     found = selectors.survey_results(survey, texts_shown=10**9)

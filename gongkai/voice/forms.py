@@ -137,6 +137,16 @@ class RateForm(forms.Form):
         choices=Satisfaction.choices,
         widget=forms.RadioSelect,
     )
+    reason = forms.CharField(
+        label=_("If dissatisfied: why?"),
+        max_length=TEXT_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Required for a “dissatisfied” rating. The union office reads it when it reviews "
+            "the handling; it is not shown to the public."
+        ),
+    )
 
 
 class ReviewReturnForm(forms.Form):

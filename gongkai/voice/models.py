@@ -59,7 +59,7 @@ class Suggestion(TimeStampedModel):
         blank=True,
         related_name="suggestions_responsible",
     )
-    author = user_link(_("author"), related_name="suggestions")
+    author = user_link(_("suggested by"), related_name="suggestions")
     name_hidden = models.BooleanField(_("name hidden from the public"), default=False)
     category = models.CharField(_("category"), max_length=30, choices=SuggestionCategory.choices)
     title = models.CharField(_("title"), max_length=TITLE_MAX)
@@ -81,6 +81,9 @@ class Suggestion(TimeStampedModel):
     rating = models.CharField(  # noqa: DJ001
         _("rating"), max_length=20, choices=Satisfaction.choices, null=True, blank=True
     )
+    # Why the author was dissatisfied (the latest "dissatisfied" rating; empty otherwise).
+    # Read by the author and the union office reviewing it, never shown to the public.
+    rating_reason = models.TextField(_("reason for dissatisfaction"), blank=True)
     reopened = models.BooleanField(_("reopened once"), default=False)
     review_note = models.TextField(_("review note"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)

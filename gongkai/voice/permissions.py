@@ -72,6 +72,12 @@ def can_review(user: Any, suggestion: Any) -> bool:
     return _active(user) and can(user, Action.SUGGESTION_REVIEW, suggestion.unit)
 
 
+def can_read_rating_reason(user: Any, suggestion: Any) -> bool:
+    """Why the author was dissatisfied: the author and the union office reviewing it (the
+    review list shows it to the same reviewers); never the public timeline."""
+    return is_author(user, suggestion) or can_review(user, suggestion)
+
+
 def is_author(user: Any, suggestion: Any) -> bool:
     return _active(user) and suggestion.author_id == user.pk
 

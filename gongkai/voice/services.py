@@ -455,16 +455,32 @@ def suggestion_answer(
 
 @transaction.atomic
 def suggestion_rate(
-    *, actor: User, suggestion: Suggestion, rating: str, at: datetime | None = None
+    *,
+    actor: User,
+    suggestion: Suggestion,
+    rating: str,
+    reason: str = "",
+    at: datetime | None = None,
 ) -> Suggestion:
     """The author's rating of the handling. A first "dissatisfied" reopens it for review by
-    the union office; any other rating, or any rating of a second answer, closes it."""
+    the union office; any other rating, or any rating of a second answer, closes it.
+    "Dissatisfied" needs the ``reason``, which the union office reads when it reviews."""
     if rating not in Satisfaction.values:
         raise ServiceError(_("Choose how satisfied you are."), field="rating")
+    if rating == Satisfaction.DISSATISFIED:
+        reason = clean_text(
+            reason,
+            field="reason",
+            limit=TEXT_MAX,
+            empty=_("Say why you are dissatisfied with the handling."),
+            too_long=_too_long,
+        )
+    else:
+        reason = ""
     now = at or timezone.now()
     current = Suggestion.objects.select_related("unit").get(pk=suggestion.pk)
     reopen = rating == Satisfaction.DISSATISFIED and not current.reopened
-    changes: dict[str, Any] = {"rating": rating}
+    changes: dict[str, Any] = {"rating": rating, "rating_reason": reason}
     if reopen:
         changes |= {"status": S.REOPENED, "reopened": True}
     else:
@@ -474,7 +490,7 @@ def suggestion_rate(
         suggestion=current,
         kind=StepKind.RATE,
         changes=changes,
-        step={"rating": rating},
+        step={"rating": rating, "text": reason},
         now=now,
         next_action=Action.SUGGESTION_REVIEW if reopen else None,
         next_unit=current.unit,

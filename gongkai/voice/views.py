@@ -202,6 +202,7 @@ def render_detail(
         "step_forms": list(forms_by_kind.items()),
         "attachments": list(suggestion.attachments.all()),
         "following": services.is_following(user, suggestion),
+        "may_read_reason": policy.can_read_rating_reason(user, suggestion),
         "may_follow": suggestion.author_id != user.pk,
         "followers": suggestion.followers.count(),
         "today": timezone.localdate(),
@@ -251,7 +252,12 @@ def act(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                     action_taken=data["action_taken"],
                 )
             elif kind == StepKind.RATE:
-                services.suggestion_rate(actor=actor, suggestion=suggestion, rating=data["rating"])
+                services.suggestion_rate(
+                    actor=actor,
+                    suggestion=suggestion,
+                    rating=data["rating"],
+                    reason=data["reason"],
+                )
             elif kind == StepKind.REVIEW_RETURN:
                 services.suggestion_review_return(
                     actor=actor, suggestion=suggestion, due_on=data["due_on"], note=data["note"]

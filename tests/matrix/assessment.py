@@ -68,6 +68,7 @@ ROWS: dict[str, list[Row]] = {
     ],
     "assessment:scheme": [(lambda o: reverse("assessment:scheme"), only({"supervisor": 200}))],
     "assessment:publish": [(lambda o: reverse("assessment:publish"), only({"supervisor": 200}))],
+    "assessment:report_current": [(lambda o: reverse("assessment:report_current"), everyone(302))],
     "assessment:report": [
         (lambda o: reverse("assessment:report", args=[2025]), everyone(200)),
         (lambda o: reverse("assessment:report", args=[1999]), everyone(404)),

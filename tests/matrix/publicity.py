@@ -89,6 +89,9 @@ def holiday_pk(o: Org) -> int:
 
 ROWS: dict[str, list[Row]] = {
     "publicity:index": [(lambda o: reverse("publicity:index"), everyone(200))],
+    "publicity:calendar_current": [
+        (lambda o: reverse("publicity:calendar_current"), everyone(302))
+    ],
     "publicity:calendar": [
         (lambda o: reverse("publicity:calendar", args=[2026]), everyone(200)),
         (lambda o: reverse("publicity:calendar", args=[1999]), everyone(404)),

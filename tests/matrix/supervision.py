@@ -53,7 +53,7 @@ def draft_circular(o: Org):
     from gongkai.supervision.services import round_close
 
     round = finding(o).inspected.round
-    round_close(actor=o["supervisor"], round=round)
+    round_close(actor=o["supervisor"], round=round, reasons={o.turbine.pk: "停机检修"})
     return circular_draft(actor=o["supervisor"], round=round)
 
 
@@ -77,6 +77,38 @@ def decision(o: Org):
     )
 
 
+def sent_patrol(o: Org):
+    from django.utils import timezone
+
+    from gongkai.congress.records import patrol_record, patrol_send
+
+    patrol = patrol_record(
+        actor=o["rep"],
+        company=o.company,
+        patrolled_on=timezone.localdate(),
+        units=[o.boiler],
+        findings="通风不良",
+    )
+    patrol_send(actor=o["union"], patrol=patrol)
+    return patrol
+
+
+def patrol_item(o: Org):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gongkai.supervision.rectification import patrol_rectification_open
+
+    return patrol_rectification_open(
+        actor=o["supervisor"],
+        patrol=sent_patrol(o),
+        unit=o.boiler,
+        problem="通风不良，需整改",
+        due_on=timezone.localdate() + timedelta(days=30),
+    )
+
+
 def url(name: str, builder=None):
     if builder is None:
         return lambda o: reverse(f"supervision:{name}")
@@ -84,6 +116,24 @@ def url(name: str, builder=None):
 
 
 ROWS: dict[str, list[Row]] = {
+    "supervision:home": [(url("home"), everyone(200))],
+    "supervision:patrol_rectifications": [
+        (url("patrol_rectifications", sent_patrol), only(MANAGER, others=404))
+    ],
+    "supervision:patrol_rectification_open": [
+        (url("patrol_rectification_open", sent_patrol), only(MANAGER))
+    ],
+    "supervision:patrol_rectification_detail": [
+        (url("patrol_rectification_detail", patrol_item), only(DEPARTMENT, others=404))
+    ],
+    "supervision:patrol_rectification_step": [
+        (
+            lambda o: reverse(
+                "supervision:patrol_rectification_step", args=[patrol_item(o).pk, "report"]
+            ),
+            only({"depthead": 200, "supervisor": 403, "union": 403, "leader": 403}, others=404),
+        )
+    ],
     "supervision:round_list": [(url("round_list"), only(VIEWERS))],
     "supervision:round_create": [(url("round_create"), only(MANAGER))],
     "supervision:round_detail": [(url("round_detail", open_round), only(VIEWERS))],

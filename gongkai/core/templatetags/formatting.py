@@ -1,5 +1,6 @@
-"""``{% load formatting %}``: show structured data and rebuild query strings without ever
-looking up user-controlled keys in a template (see ``gongkai.core.formatting``)."""
+"""Built into every template: show structured data and rebuild query strings without ever
+looking up user-controlled keys in a template (see ``gongkai.core.formatting``), and
+punctuation in the reader's language."""
 
 from __future__ import annotations
 
@@ -7,10 +8,28 @@ from typing import Any
 
 from django import template
 from django.http import HttpRequest
+from django.utils.translation import pgettext_lazy
 
 from gongkai.core.formatting import pairs as format_pairs
 
 register = template.Library()
+
+# The marks a template puts between translated pieces ("Status: open"): full-width in
+# Chinese (：，。；), as they are in English.
+PUNCTUATION = {
+    ":": pgettext_lazy("punctuation", ":"),
+    ",": pgettext_lazy("punctuation", ","),
+    ".": pgettext_lazy("punctuation", "."),
+    ";": pgettext_lazy("punctuation", ";"),
+}
+
+
+@register.simple_tag
+def punct(mark: str) -> str:
+    """``{% translate "Status" %}{% punct ":" %} …``: ``mark`` in the reader's language;
+    English adds the space after a colon, comma or semicolon that Chinese does not."""
+    text = str(PUNCTUATION[mark])
+    return text + " " if text in ":,;" else text
 
 
 @register.filter

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gongkai.core.errors import ServiceError
 from gongkai.org.models import OrgUnit, UnitKind
-from gongkai.org.services import unit_create
+from gongkai.org.services import first_day_charged, unit_create
 
 
 class Command(BaseCommand):
@@ -16,6 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("code", help="short code used in URLs, e.g. rd")
         parser.add_argument("name", help="the company's full name")
         parser.add_argument("--parent", help="code of the group company that holds it")
+        parser.add_argument(
+            "--charged-from",
+            type=date.fromisoformat,
+            help="first day of the periods it answers for (YYYY-MM-DD; default: tomorrow)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         parent = None
@@ -30,6 +36,7 @@ class Command(BaseCommand):
                 name=options["name"],
                 kind=UnitKind.COMPANY,
                 parent=parent,
+                charged_from=options["charged_from"] or first_day_charged(),
             )
         except ServiceError as error:
             raise CommandError(error.message) from error
