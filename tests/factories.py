@@ -32,6 +32,54 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
+def person_with(role: str, unit: OrgUnit) -> User:
+    """A new person of ``unit`` holding ``role`` on it."""
+    from gongkai.org.services import role_grant
+
+    user: User = UserFactory.create(unit=unit)
+    role_grant(actor=None, user=user, role=role, unit=unit)
+    return User.objects.get(pk=user.pk)
+
+
+def approve_through(disclosure, *, levels: int | None = None, head: User | None = None):
+    """Take the remaining approvals of a disclosure in review, level by level, each by a
+    holder of the level's own unit (never the author; one is created on the unit when it has
+    none), so that no step needs ``acting_for``. ``levels`` stops after that many approvals;
+    ``head`` is used for the levels whose unit is the disclosure's own and whose action is a
+    unit head's. Returns the disclosure as it then stands."""
+    from gongkai.disclosure.models import Disclosure, DisclosureStatus
+    from gongkai.disclosure.services import STEP_OF, disclosure_transition
+    from gongkai.org.models import OrgUnit as Unit
+    from gongkai.org.models import Role
+    from gongkai.policy.rules import Action, approval_after, next_approvers
+
+    taken = 0
+    while True:
+        disclosure = Disclosure.objects.select_related("unit").get(pk=disclosure.pk)
+        if levels is not None and taken >= levels:
+            break
+        chain = list(Unit.objects.ancestors_of(disclosure.unit))
+        step = approval_after(disclosure.unit, disclosure.approvals, chain)
+        if step is None or disclosure.status not in (
+            DisclosureStatus.SUBMITTED,
+            DisclosureStatus.HEAD_APPROVED,
+        ):
+            break
+        role = Role.LEADERSHIP if step.action == Action.DISCLOSURE_ENDORSE else Role.UNIT_HEAD
+        found = next_approvers(step, chain, author_id=disclosure.author_id)
+        if head is not None and step.unit == disclosure.unit and role == Role.UNIT_HEAD:
+            approver = head
+        elif found.unit == step.unit:
+            approver = User.objects.get(pk=min(found.people))
+        else:
+            approver = person_with(role, step.unit)
+        disclosure_transition(
+            actor=approver, disclosure=disclosure, transition=STEP_OF[step.action]
+        )
+        taken += 1
+    return disclosure
+
+
 def published_disclosure(
     *,
     unit: OrgUnit,
@@ -54,23 +102,11 @@ def published_disclosure(
     import time_machine
 
     from gongkai.disclosure.models import CatalogEntry
-    from gongkai.disclosure.services import (
-        STEP_OF,
-        Transition,
-        disclosure_create,
-        disclosure_transition,
-    )
+    from gongkai.disclosure.services import Transition, disclosure_create, disclosure_transition
     from gongkai.org.models import Role
-    from gongkai.org.services import role_grant
-    from gongkai.policy.rules import Action, approval_chain
 
-    def person_with(role: str, on: OrgUnit | None = None) -> User:
-        user = UserFactory(unit=on or unit)
-        role_grant(actor=None, user=user, role=role, unit=on or unit)
-        return User.objects.get(pk=user.pk)
-
-    author = author or person_with(Role.DEPT_OFFICER)
-    head = person_with(Role.UNIT_HEAD)
+    author = author or person_with(Role.DEPT_OFFICER, unit)
+    head = person_with(Role.UNIT_HEAD, unit)
     entry = CatalogEntry.objects.get(code=entry_code)
     if period is None and event_date is None:
         from gongkai.core.periods import Period
@@ -93,14 +129,7 @@ def published_disclosure(
         scope=scope,
     )
     disclosure_transition(actor=author, disclosure=disclosure, transition=Transition.SUBMIT)
-    for step in approval_chain(unit):  # each level of the chain, by a holder on its unit
-        role = Role.LEADERSHIP if step.action == Action.DISCLOSURE_ENDORSE else Role.UNIT_HEAD
-        approver = (
-            head if step.unit == unit and role == Role.UNIT_HEAD else person_with(role, step.unit)
-        )
-        disclosure_transition(
-            actor=approver, disclosure=disclosure, transition=STEP_OF[step.action]
-        )
+    approve_through(disclosure, head=head)
     if published_at is None:
         return disclosure_transition(
             actor=author, disclosure=disclosure, transition=Transition.PUBLISH

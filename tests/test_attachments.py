@@ -21,14 +21,16 @@ from gongkai.audit.models import AuditEvent
 from gongkai.core import files as files_module
 from gongkai.core.errors import ServiceError
 from gongkai.core.files import DOCX, JPEG, PDF, PNG, XLSX, safe_name
+from gongkai.core.periods import Period
 from gongkai.disclosure import attachments as attachments_module
 from gongkai.disclosure.attachments import attachment_add, attachment_remove
 from gongkai.disclosure.models import Attachment, CatalogEntry, Disclosure, Scope
+from gongkai.disclosure.obligations import holding_disclosure
 from gongkai.disclosure.services import Transition, disclosure_create, disclosure_transition
 from gongkai.org.models import OrgUnit, Role, UnitKind
 from gongkai.org.services import role_grant
 from tests.conftest import Org
-from tests.factories import UserFactory
+from tests.factories import UserFactory, approve_through
 
 PDF_BYTES = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
@@ -48,38 +50,48 @@ def person_on(unit: OrgUnit, role: str) -> User:
     return User.objects.get(pk=user.pk)
 
 
-def draft_on(unit: OrgUnit, *, scope: str | None = None, author: User | None = None) -> Disclosure:
-    """A draft of the unit's natural catalog entry, by a disclosure officer of the unit."""
+def draft_on(
+    unit: OrgUnit,
+    *,
+    scope: str | None = None,
+    author: User | None = None,
+    period: str | None = None,
+) -> Disclosure:
+    """A draft of the unit's natural catalog entry, by a disclosure officer of the unit,
+    for ``period``; without it, for 2026-10 or the latest month before it that no
+    disclosure of the unit holds yet (one disclosure per unit, entry and period)."""
     author = author or person_on(
         unit, Role.TEAM_OFFICER if unit.kind == UnitKind.TEAM else Role.DEPT_OFFICER
     )
-    code, period, event = {
+    code, natural, event = {
         UnitKind.TEAM: ("team-bonus", "2026-10", None),
         UnitKind.DEPARTMENT: ("pay", "2026-10", None),
         UnitKind.COMPANY: ("recruitment", "", date(2026, 10, 8)),
     }[unit.kind]
+    entry = CatalogEntry.objects.get(code=code)
+    if natural and period is None:
+        month = Period.parse(natural)
+        while holding_disclosure(unit, entry, month.key) is not None:
+            month = month.previous()
+        period = month.key
     return disclosure_create(
         actor=author,
         unit=unit,
-        entry=CatalogEntry.objects.get(code=code),
+        entry=entry,
         title="2026年10月公开",
         procedure="<p>按制度办理</p>",
         result="<p>结果如下</p>",
-        period=period,
+        period=period or "",
         event_date=event,
         scope=scope,
     )
 
 
 def publish(disclosure: Disclosure) -> Disclosure:
-    unit = disclosure.unit
+    """Submit, approve at every level of the chain, and publish."""
     author = disclosure.author
     disclosure_transition(actor=author, disclosure=disclosure, transition=Transition.SUBMIT)
-    head = person_on(unit, Role.UNIT_HEAD)
-    disclosure_transition(actor=head, disclosure=disclosure, transition=Transition.APPROVE)
-    if unit.kind == UnitKind.COMPANY:
-        leader = person_on(unit, Role.LEADERSHIP)
-        disclosure_transition(actor=leader, disclosure=disclosure, transition=Transition.ENDORSE)
+    disclosure = approve_through(disclosure)
     return disclosure_transition(actor=author, disclosure=disclosure, transition=Transition.PUBLISH)
 
 
@@ -88,11 +100,16 @@ def upload(data: bytes, name: str = "minutes.pdf", content_type: str = "applicat
 
 
 def attachment_on(
-    unit: OrgUnit, *, scope: str | None = None, published: bool = True, withdrawn: bool = False
+    unit: OrgUnit,
+    *,
+    scope: str | None = None,
+    published: bool = True,
+    withdrawn: bool = False,
+    period: str | None = None,
 ) -> Attachment:
-    """A PDF attached to a disclosure of ``unit``, published (or left a draft). Used by the
-    access matrix too."""
-    disclosure = draft_on(unit, scope=scope)
+    """A PDF attached to a disclosure of ``unit`` (see :func:`draft_on` for ``period``),
+    published (or left a draft). Used by the access matrix too."""
+    disclosure = draft_on(unit, scope=scope, period=period)
     attachment = attachment_add(
         actor=disclosure.author, disclosure=disclosure, upload=upload(PDF_BYTES)
     )
@@ -537,11 +554,7 @@ def test_a_file_added_to_a_correction_is_hidden_from_readers_until_it_is_publish
     disclosure_transition(
         actor=disclosure.author, disclosure=disclosure, transition=Transition.SUBMIT
     )
-    disclosure_transition(
-        actor=person_on(org.boiler_team, Role.UNIT_HEAD),
-        disclosure=disclosure,
-        transition=Transition.APPROVE,
-    )
+    approve_through(disclosure)
     disclosure_transition(
         actor=disclosure.author, disclosure=disclosure, transition=Transition.PUBLISH
     )

@@ -36,7 +36,7 @@ from gongkai.disclosure.services import (
 )
 from gongkai.org.models import OrgUnit
 from tests.conftest import PERSONAS, Org
-from tests.factories import UserFactory, published_disclosure
+from tests.factories import approve_through, published_disclosure
 
 ALL_BOILER = {"TEAM-INTERNAL", "TEAM-PUBLIC", "DEPT-INTERNAL", "COMPANY-INTERNAL", "COMPANY-PUBLIC"}
 MARKERS = ALL_BOILER | {"TURBINE-INTERNAL", "OTHER-PUBLIC"}
@@ -241,14 +241,9 @@ def correct(org: Org, item: Disclosure, **fields) -> Disclosure:
 
 
 def republish(org: Org, item: Disclosure) -> Disclosure:
-    head = UserFactory(unit=item.unit)
-    from gongkai.org.models import Role
-    from gongkai.org.services import role_grant
-
-    role_grant(actor=None, user=head, role=Role.UNIT_HEAD, unit=item.unit)
-    head = User.objects.get(pk=head.pk)
-    for actor, step in ((org["union"], Transition.SUBMIT), (head, Transition.APPROVE)):
-        item = disclosure_transition(actor=actor, disclosure=item, transition=step)
+    """Submit the correction, approve it at every level of the chain, and publish it."""
+    item = disclosure_transition(actor=org["union"], disclosure=item, transition=Transition.SUBMIT)
+    item = approve_through(item)
     return disclosure_transition(actor=org["union"], disclosure=item, transition=Transition.PUBLISH)
 
 

@@ -288,11 +288,13 @@ def test_per_event_entries_show_a_count_not_an_obligation(org: Org):
     assert not [o for o in c.obligations if o.entry.code == "tendering"]
     events = {e.entry.code: e.published for e in c.events}
     assert events["tendering"] == 2
-    # the department's other per-event entries (publicity, meetings, evaluations) show none
+    # the department's other per-event entries (publicity, meetings, evaluations, patrol
+    # reports) show none
     assert {code: n for code, n in events.items() if code != "tendering"} == {
         "cadre-appointment": 0,
         "meeting-decisions": 0,
         "evaluation-results": 0,
+        "patrol-report": 0,
     }
 
 

@@ -14,7 +14,7 @@ from gongkai.disclosure.models import CatalogEntry, CatalogRule, Disclosure, Reg
 from gongkai.disclosure.regulations import regulation_create
 from gongkai.notify.models import Notification
 from tests.conftest import PERSONAS
-from tests.factories import published_disclosure
+from tests.factories import approve_through, published_disclosure
 
 
 @pytest.fixture
@@ -54,7 +54,18 @@ def test_teamlead_drafts_submits_and_the_department_head_approves(org, client):
     as_(client, org["depthead"])
     work = client.get(reverse("disclosure:work"))
     assert d in list(work.context["awaiting"])
-    client.post(reverse("disclosure:step", args=[d.pk, "approve"]))
+    # The team's only head wrote the item: the department head takes the team's level in
+    # its place, with a reason, and then the department's own level.
+    approve = reverse("disclosure:step", args=[d.pk, "approve"])
+    assert client.post(approve, {"acting_for": ""}).status_code == 400
+    d.refresh_from_db()
+    assert d.status == "submitted"
+    assert client.post(approve, {"acting_for": "班长是本事项的起草人"}).status_code == 302
+    d.refresh_from_db()
+    assert d.status == "head_approved"
+    assert client.post(approve).status_code == 302
+    d.refresh_from_db()
+    assert d.status == "approved"
     as_(client, org["teamlead"])
     client.post(reverse("disclosure:step", args=[d.pk, "publish"]))
     d.refresh_from_db()
@@ -160,15 +171,15 @@ def test_history_shows_what_changed(org, client):
         period="2026-10",
         result="<p>人均 3,200 元</p>",
     )
-    tl, dh = org["teamlead"], org["depthead"]
+    tl = org["teamlead"]
     disclosure_transition(actor=tl, disclosure=d, transition=Transition.CORRECT, reason="笔误")
     disclosure_update(actor=tl, disclosure=d, result="<p>人均 3,230 元</p>")
     disclosure_transition(actor=tl, disclosure=d, transition=Transition.SUBMIT)
-    disclosure_transition(actor=dh, disclosure=d, transition=Transition.APPROVE)
+    approve_through(d)
     disclosure_transition(actor=tl, disclosure=d, transition=Transition.PUBLISH)
     as_(client, org["employee"])
     body = client.get(reverse("disclosure:history", args=[d.pk])).content.decode()
-    assert "<del>0</del><ins>3</ins>" in body or "<del>20</del><ins>23</ins>" in body
+    assert "<del>3,200</del><ins>3,230</ins>" in body
     assert "笔误" in body
 
 
@@ -281,8 +292,12 @@ def test_attach_publish_and_read_a_file_through_the_pages(org, client):
     assert client.get(reverse("attachments:download", args=[attachment.pk])).status_code == 404
     as_(client, org["teamlead"])
     client.post(reverse("disclosure:step", args=[d.pk, "submit"]))
-    as_(client, org["depthead"])
-    client.post(reverse("disclosure:step", args=[d.pk, "approve"]))
+    as_(client, org["depthead"])  # for the team (its head wrote the item), then its own
+    approve = reverse("disclosure:step", args=[d.pk, "approve"])
+    assert client.post(approve, {"acting_for": "班长是本事项的起草人"}).status_code == 302
+    assert client.post(approve).status_code == 302
+    as_(client, org["employee"])
+    assert client.get(reverse("attachments:download", args=[attachment.pk])).status_code == 404
     as_(client, org["teamlead"])
     client.post(reverse("disclosure:step", args=[d.pk, "publish"]))
     attachment.refresh_from_db()

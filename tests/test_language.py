@@ -175,9 +175,7 @@ def test_wordings_found_wrong_in_chinese_are_right(msgid, context, chinese):
     assert shown == chinese
 
 
-def test_the_holiday_calendar_heads_the_name_column_as_a_name_of_a_thing(
-    org: Org, client: Client
-):
+def test_the_holiday_calendar_heads_the_name_column_as_a_name_of_a_thing(org: Org, client: Client):
     client.force_login(org["union"])
     page = client.get(reverse("publicity:calendar", args=[2026])).content.decode()
     assert "<th>名称</th>" in page and "<th>姓名</th>" not in page

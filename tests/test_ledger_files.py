@@ -176,7 +176,7 @@ def test_a_published_files_row_deleted_is_named(published: Attachment):
 def test_a_draft_file_slipped_into_a_published_revision_is_named(org: Org, published: Attachment):
     """Setting published_in on a draft's file is an UPDATE the trigger allows (it is how
     publishing marks files); the ledger still knows it was not published."""
-    draft = draft_on(org.boiler_team)
+    draft = draft_on(org.boiler_team, period="2026-09")  # 2026-10 is the published one's
     slipped = attachment_add(actor=draft.author, disclosure=draft, upload=upload(FORGED))
     with connection.cursor() as cursor:
         cursor.execute(

@@ -38,22 +38,15 @@ from gongkai.supervision.services import (
     round_open,
 )
 from tests.conftest import Org
-from tests.factories import UserFactory, published_disclosure
+from tests.factories import UserFactory, approve_through, published_disclosure
 
 SH = ZoneInfo("Asia/Shanghai")
 
 
 def approve_and_publish(org: Org, disclosure: Disclosure, *, author_login: str) -> Disclosure:
-    """Take a submitted disclosure through approval (and the leadership's endorsement for a
-    company) to publication, as the workflow does for any item."""
-    unit = disclosure.unit
-    head = UserFactory(unit=unit)
-    role_grant(actor=None, user=head, role=Role.UNIT_HEAD, unit=unit)
-    disclosure_transition(actor=head, disclosure=disclosure, transition=Transition.APPROVE)
-    if unit == org.company:
-        disclosure_transition(
-            actor=org["leader"], disclosure=disclosure, transition=Transition.ENDORSE
-        )
+    """Take a submitted disclosure through every approval of its chain (and the leadership's
+    endorsement for a company) to publication, as the workflow does for any item."""
+    approve_through(disclosure)
     return disclosure_transition(
         actor=org[author_login], disclosure=disclosure, transition=Transition.PUBLISH
     )
@@ -167,12 +160,7 @@ def via_meeting_minutes(org: Org) -> Disclosure:
         concerns_employees=True,
     )
     disclosure = records.meeting_publish(actor=org["teamlead"], meeting=meeting)
-    disclosure_transition(
-        actor=org["depthead"], disclosure=disclosure, transition=Transition.APPROVE
-    )
-    return disclosure_transition(
-        actor=org["teamlead"], disclosure=disclosure, transition=Transition.PUBLISH
-    )
+    return approve_and_publish(org, disclosure, author_login="teamlead")
 
 
 def via_director_report(org: Org) -> Disclosure:

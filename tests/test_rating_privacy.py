@@ -34,7 +34,7 @@ def rated(org: Org):
     """A published team item that a fresh employee (who did nothing else) rated
     "dissatisfied" with a comment, through the page."""
     item = published_disclosure(
-        unit=org.boiler_team, entry_code="team-bonus", period="2026-10", title="评分用的公开"
+        unit=org.boiler_team, entry_code="team-bonus", period="2026-09", title="评分用的公开"
     )
     rater = UserFactory(employee_no=RATER_NO, name=RATER_NAME, unit=org.boiler_team)
     client = Client()

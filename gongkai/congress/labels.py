@@ -38,5 +38,11 @@ register_labels(
         "motion.answered": _("Motion answered"),
         "motion.rated": _("Motion answer rated"),
         "motion.sent_back": _("Motion sent back for a new answer"),
-    }
+    },
+    fields={
+        "at": _("time"),
+        "by": _("recorded by"),
+        "representative": _("representative"),
+        "disclosures": _("disclosures"),
+    },
 )

@@ -538,7 +538,7 @@ def _patrol_reports(company: OrgUnit, patrols: list[Patrol], today: date) -> Non
     units = list(oldest.units.order_by("path"))
     if supervisor is None or not units:
         return
-    done = rectification.patrol_rectification_open(
+    done = rectification.rectification_open_from_patrol(
         actor=supervisor,
         patrol=oldest,
         unit=units[0],
@@ -547,11 +547,11 @@ def _patrol_reports(company: OrgUnit, patrols: list[Patrol], today: date) -> Non
     )
     head = heads.get(units[0].pk)
     if head is not None:
-        rectification.patrol_rectification_report(
-            actor=head, item=done, report="已更换全部滤袋，加装轴流风机两台，附现场照片。"
+        rectification.rectification_report(
+            actor=head, rectification=done, report="已更换全部滤袋，加装轴流风机两台，附现场照片。"
         )
-        rectification.patrol_rectification_accept(actor=supervisor, item=done)
-    rectification.patrol_rectification_open(
+        rectification.rectification_accept(actor=supervisor, rectification=done)
+    rectification.rectification_open_from_patrol(
         actor=supervisor,
         patrol=oldest,
         unit=units[-1],

@@ -17,7 +17,8 @@ from django.utils import timezone
 from gongkai.accounts.models import User
 from gongkai.core.satisfaction import Satisfaction
 from gongkai.demo.calendar import at_day
-from gongkai.org.models import OrgUnit, Role, RoleAssignment
+from gongkai.demo.disclosure import DEFAULT_MISSES, MISSES
+from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
 from gongkai.voice import services
 from gongkai.voice.models import Suggestion, SuggestionCategory, SuggestionStatus
 
@@ -206,6 +207,70 @@ def _holder(unit: OrgUnit, roles: list[str]) -> User | None:
     return found.user if found is not None else None
 
 
+LAST_YEAR = [
+    (C.WORKING_CONDITIONS, "更衣室储物柜更换", "更衣室储物柜锈蚀损坏较多，建议统一更换。"),
+    (C.PRODUCTION_SAFETY, "巡检通道增设防滑条", "雨雪天巡检通道湿滑，建议加装防滑条。"),
+    (C.PAY_WELFARE, "夜班补贴按月随工资发放", "夜班补贴按季度发放，建议改为按月随工资发放。"),
+    (C.MANAGEMENT, "班前会记录简化", "班前会记录表项目重复，建议简化为一页。"),
+]
+
+
+def seed_last_year(rng: random.Random, today: date, union: User) -> int:
+    """Last year's handled suggestions: one per department, sent in the autumn, answered
+    on time and rated by its author (the departments that kept their boards late less
+    warmly), so each department's handling and satisfaction of last year have figures."""
+    company = OrgUnit.objects.get(code="rd")
+    departments = OrgUnit.objects.filter(parent=company, kind=UnitKind.DEPARTMENT).order_by(
+        "order", "code"
+    )
+    count = 0
+    for n, dept in enumerate(departments):
+        members = list(
+            User.objects.filter(unit__path__startswith=dept.path, is_active=True)
+            .exclude(role_assignments__isnull=False)
+            .order_by("employee_no")
+        )
+        handler = _holder(dept, [Role.UNIT_HEAD])
+        answerer = _holder(dept, [Role.UNIT_HEAD, Role.DEPT_OFFICER])
+        if not members or handler is None or answerer is None:
+            continue
+        author = rng.choice(members)
+        category, title, body = LAST_YEAR[n % len(LAST_YEAR)]
+        sent = date(today.year - 1, 9, 8) + timedelta(days=5 * n)
+        s = services.suggestion_submit(
+            actor=author,
+            unit=dept,
+            category=category,
+            title=title,
+            body=body,
+            at=at_day(sent, 9),
+        )
+        services.suggestion_accept(actor=handler, suggestion=s, at=at_day(sent, 15))
+        services.suggestion_assign(
+            actor=handler,
+            suggestion=s,
+            responsible_unit=dept,
+            due_on=sent + timedelta(days=15),
+            at=at_day(sent + timedelta(days=1), 10),
+        )
+        services.suggestion_answer(
+            actor=answerer,
+            suggestion=s,
+            answer=f"关于“{title}”：已研究并落实。",
+            action_taken="已安排专人负责，相关措施已实施并纳入日常检查。",
+            at=at_day(sent + timedelta(days=8), 15),
+        )
+        share = MISSES.get(dept.code.removeprefix("rd-"), DEFAULT_MISSES)
+        services.suggestion_rate(
+            actor=author,
+            suggestion=s,
+            rating=Satisfaction.BASIC if share >= 0.12 else Satisfaction.SATISFIED,
+            at=at_day(sent + timedelta(days=11), 16),
+        )
+        count += 1
+    return count
+
+
 def seed(*, today: date | None = None) -> dict[str, int]:
     """Load the demo records; return counts for the command's summary line."""
     rng = random.Random(20261124)  # noqa: S311 - demo data
@@ -314,8 +379,10 @@ def seed(*, today: date | None = None) -> dict[str, int]:
                 reason="扫码登记仍要等到下季度，答复没有给出过渡办法。",
                 at=_at(today, max(review_day - 6, 0), 11),
             )
+    history = seed_last_year(rng, today, union)
     states = Suggestion.objects.values_list("status", flat=True)
     return {
         "suggestions": len(made),
+        "suggestions of last year": history,
         "open": sum(1 for status in states if status not in (S.CLOSED, S.DECLINED)),
     }

@@ -21,5 +21,10 @@ register_labels(
         "disclosure.rated": _("Disclosure rated"),
         "catalog.rule_added": _("Catalog rule changed"),
         "regulation.published": _("Regulation version published"),
-    }
+    },
+    fields={
+        "acting_for": _("acting for the level, because"),
+        "level": _("approval level"),
+        "level_unit": _("unit of the level"),
+    },
 )

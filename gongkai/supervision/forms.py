@@ -179,6 +179,23 @@ class VerifyForm(forms.Form):
     )
 
 
+class PatrolRectificationForm(forms.Form):
+    """Opening a rectification from a patrol: one of the units it visited, the problem, the
+    due date."""
+
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none())
+    problem = forms.CharField(
+        label=_("Problem to rectify"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000
+    )
+    due_on = forms.DateField(label=_("Rectify by"), widget=DateInput)
+
+    def __init__(self, *args: Any, units: QuerySet[OrgUnit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["unit"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - for mypy
+        field.queryset = units
+
+
 class CircularForm(forms.Form):
     number = forms.CharField(label=_("Document number"), max_length=60, required=False)
     title = forms.CharField(label=_("Title"), max_length=200)

@@ -7,6 +7,7 @@ from gongkai.audit.actions import register_labels
 register_labels(
     {
         "inspection.round_opened": _("Inspection round opened"),
+        "rectification.opened": _("Rectification opened from a patrol"),
         "inspection.round_closed": _("Inspection round closed"),
         "inspection.not_inspected": _("Reason recorded for a department not inspected"),
         "inspection.checklist_changed": _("Inspection checklist changed"),

@@ -204,15 +204,41 @@ class RectificationStatus(models.TextChoices):
 
 
 class Rectification(TimeStampedModel):
-    """The task a finding gives the department's head: report what was done, with evidence,
-    by the due date; the supervision group accepts it or sends it back with reasons."""
+    """The task of rectifying a problem (整改): the responsible unit's head reports what was
+    done, with evidence, by the due date; the supervision group accepts it or sends it back
+    with reasons. It comes from one of two sources (exactly one is set):
+
+    - an inspection finding (``finding``; the unit is the inspected department), or
+    - an employee representatives' patrol (巡视: ``patrol``, the visited ``unit``, the
+      ``problem`` to rectify and who ``opened_by`` it).
+    """
 
     finding = models.OneToOneField(
         Finding,
         verbose_name=_("finding"),
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="rectification",
     )
+    patrol = models.ForeignKey(
+        "congress.Patrol",
+        verbose_name=_("patrol"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rectifications",
+    )
+    unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    problem = models.TextField(_("problem to rectify"), blank=True)
+    opened_by = user_link(_("opened by"), null=True)
     due_on = models.DateField(_("due on"))
     status = models.CharField(
         _("status"),
@@ -238,11 +264,52 @@ class Rectification(TimeStampedModel):
         verbose_name_plural = _("rectifications")
         ordering = ["due_on", "id"]
         constraints = [
-            choices_constraint("status", RectificationStatus, "rectification_status_valid")
+            choices_constraint("status", RectificationStatus, "rectification_status_valid"),
+            # Exactly one source: a finding (whose department is the unit), or a patrol with
+            # the visited unit, the problem and who opened it.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        finding__isnull=False,
+                        patrol__isnull=True,
+                        unit__isnull=True,
+                        problem="",
+                    )
+                    | (
+                        models.Q(
+                            finding__isnull=True,
+                            patrol__isnull=False,
+                            unit__isnull=False,
+                            opened_by__isnull=False,
+                        )
+                        & ~models.Q(problem="")
+                    )
+                ),
+                name="rectification_one_source",
+            ),
         ]
 
     def __str__(self) -> str:
-        return str(self.finding)
+        return self.problem_text[:60]
+
+    @property
+    def from_patrol(self) -> bool:
+        return self.patrol_id is not None
+
+    @property
+    def responsible_unit(self) -> OrgUnit:
+        """The unit whose head reports: the inspected department, or the unit visited."""
+        finding = self.finding if self.finding_id is not None else None
+        if finding is not None:
+            return finding.inspected.department
+        assert self.unit is not None  # noqa: S101 - the check constraint guarantees it
+        return self.unit
+
+    @property
+    def problem_text(self) -> str:
+        """What is to be rectified: the finding's text, or the problem found on the patrol."""
+        finding = self.finding if self.finding_id is not None else None
+        return finding.text if finding is not None else self.problem
 
 
 class CircularStatus(models.TextChoices):
@@ -379,48 +446,3 @@ class AccountabilityDecision(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.person} · {self.get_measure_display()}"
-
-
-class PatrolRectification(TimeStampedModel):
-    """A rectification item opened from an employee representatives' patrol (巡视) for a unit
-    it visited: the unit's head reports what was done, the supervision group verifies it
-    (accepts or sends it back), as for an inspection finding (same statuses)."""
-
-    patrol = models.ForeignKey(
-        "congress.Patrol",
-        verbose_name=_("patrol"),
-        on_delete=models.PROTECT,
-        related_name="rectifications",
-    )
-    unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
-    )
-    problem = models.TextField(_("problem to rectify"))
-    due_on = models.DateField(_("due on"))
-    status = models.CharField(
-        _("status"),
-        max_length=10,
-        choices=RectificationStatus.choices,
-        default=RectificationStatus.PENDING,
-        db_index=True,
-    )
-    opened_by = user_link(_("opened by"))
-    report = models.TextField(_("what was done"), blank=True)
-    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
-    first_reported_at = models.DateTimeField(_("first reported at"), null=True, blank=True)
-    reported_by = user_link(_("reported by"), null=True)
-    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
-    verified_by = user_link(_("verified by"), null=True)
-    reasons = models.TextField(_("reasons for sending back"), blank=True)
-    times_sent_back = models.PositiveSmallIntegerField(_("times sent back"), default=0)
-
-    class Meta:
-        verbose_name = _("rectification from a patrol")
-        verbose_name_plural = _("rectifications from patrols")
-        ordering = ["due_on", "id"]
-        constraints = [
-            choices_constraint("status", RectificationStatus, "patrol_rectification_status_valid")
-        ]
-
-    def __str__(self) -> str:
-        return self.problem[:60]

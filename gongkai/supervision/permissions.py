@@ -51,45 +51,58 @@ def can_manage_inspection(user: Any, inspected: Any) -> bool:
 
 
 def can_report_rectification(user: Any, rectification: Any) -> bool:
-    """The head of the inspected department (a role on the department or above)."""
-    return can(user, Action.RECTIFICATION_REPORT, rectification.finding.inspected.department)
+    """The head of the responsible unit (the inspected department, or the unit a patrol
+    visited): a role on the unit or above."""
+    return can(user, Action.RECTIFICATION_REPORT, rectification.responsible_unit)
 
 
 def can_verify_rectification(user: Any, rectification: Any) -> bool:
     """The supervision group, except whoever reported it: nobody verifies their own."""
     if not _active(user) or rectification.reported_by_id == user.pk:
         return False
-    return can(user, Action.RECTIFICATION_VERIFY, rectification.finding.inspected.department)
+    return can(user, Action.RECTIFICATION_VERIFY, rectification.responsible_unit)
 
 
 def can_view_rectification(user: Any, rectification: Any) -> bool:
-    department = rectification.finding.inspected.department
+    unit = rectification.responsible_unit
     return (
-        can(user, Action.RECTIFICATION_REPORT, department)
-        or can(user, Action.RECTIFICATION_VERIFY, department)
-        or can(user, Action.COMPLIANCE_VIEW, department)
+        can(user, Action.RECTIFICATION_REPORT, unit)
+        or can(user, Action.RECTIFICATION_VERIFY, unit)
+        or can(user, Action.COMPLIANCE_VIEW, unit)
+    )
+
+
+def can_open_rectification_from_patrol(user: Any, patrol: Any) -> bool:
+    """The supervision group of the patrol's company opens rectification from a patrol."""
+    return _active(user) and can(user, Action.RECTIFICATION_VERIFY, patrol.company)
+
+
+def _unit_q(root: str, prefix: str = "") -> Q:
+    """Rectifications whose responsible unit lies under ``root``: the inspected department of
+    a finding, or the unit a patrol visited."""
+    return Q(**{f"{prefix}finding__inspected__department__path__startswith": root}) | Q(
+        **{f"{prefix}unit__path__startswith": root}
     )
 
 
 def rectifications_q(user: Any, *, prefix: str = "") -> Q:
     """Rectifications ``user`` may see (see :func:`can_view_rectification`)."""
     q = Q(pk__in=[])
-    field = f"{prefix}finding__inspected__department__path__startswith"
     for action in (
         Action.RECTIFICATION_REPORT,
         Action.RECTIFICATION_VERIFY,
         Action.COMPLIANCE_VIEW,
     ):
         for root in visible_scope_paths(user, action):
-            q |= Q(**{field: root})
+            q |= _unit_q(root, prefix)
     return q
 
 
 def reportable_rectifications_q(user: Any) -> Q:
-    """The rectifications ``user`` must report on as a department head ("my rectifications")."""
+    """The rectifications ``user`` must report on as a unit head ("my rectifications")."""
     q = Q(pk__in=[])
     for root in visible_scope_paths(user, Action.RECTIFICATION_REPORT):
-        q |= Q(finding__inspected__department__path__startswith=root)
+        q |= _unit_q(root)
     return q
 
 

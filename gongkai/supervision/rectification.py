@@ -6,11 +6,11 @@ verifies a rectification they reported themselves.
 
 Overdue is derived from the dates when read (see :func:`state_of`), never stored.
 
-Rectification items opened from an employee representatives' patrol (巡视) of a unit
-(:class:`PatrolRectification`, linked to the ``congress.Patrol``) follow the same steps on their
-own table (:data:`PATROL_FLOW`): the supervision group opens them for a unit the patrol
-visited, once the patrol's report was sent for publication; the unit's head reports; the
-supervision group, never the reporter, accepts or sends back.
+A rectification comes from an inspection finding (recorded by
+:func:`gongkai.supervision.services.finding_record`) or from an employee representatives'
+patrol (巡视, :func:`rectification_open_from_patrol`): the supervision group opens it for a
+unit the patrol visited, once the patrol's report was sent for publication. Both follow the
+same table, steps, notices and timeliness; the responsible unit's head reports.
 """
 
 from __future__ import annotations
@@ -35,9 +35,13 @@ from gongkai.core.text import clean_text
 from gongkai.core.workflow import Workflow, rows
 from gongkai.notify.workflow import Notice, take_step, tell
 from gongkai.org.models import OrgUnit
-from gongkai.policy.rules import Action, can
-from gongkai.supervision.models import PatrolRectification, Rectification, RectificationStatus
-from gongkai.supervision.permissions import can_report_rectification, can_verify_rectification
+from gongkai.policy.rules import Action
+from gongkai.supervision.models import Rectification, RectificationStatus
+from gongkai.supervision.permissions import (
+    can_open_rectification_from_patrol,
+    can_report_rectification,
+    can_verify_rectification,
+)
 
 R = RectificationStatus
 MAX_REPORT = 10_000
@@ -86,9 +90,7 @@ class Timeliness(StrEnum):
     LATE = "late"  # reported (or accepted) after the due date
 
 
-def state_of(
-    rectification: Rectification | PatrolRectification, today: date | None = None
-) -> Timeliness:
+def state_of(rectification: Rectification, today: date | None = None) -> Timeliness:
     today = today or timezone.localdate()
     if rectification.status in (R.REPORTED, R.ACCEPTED) and rectification.reported_at:
         reported_on = timezone.localdate(rectification.reported_at)
@@ -112,17 +114,9 @@ def _apply(
     audit_after: dict[str, Any],
     at: datetime | None = None,
 ) -> Rectification:
-    current = Rectification.objects.select_related(
-        "finding__inspected__department", "finding__inspected__round"
-    ).get(pk=rectification.pk)
-    if not may_take(actor, current, step):
-        if not FLOW.allows(step, current.status):
-            raise FLOW.stale_error(current)
-        if step != Step.REPORT and current.reported_by_id == actor.pk:
-            raise ServiceError(_("You reported this rectification; someone else must verify it."))
-        raise ServiceError(_("You may not take this step on this rectification."))
-    department = current.finding.inspected.department
-    finding = {"finding": str(current.finding)}
+    current = _allowed_now(actor, rectification, step)
+    department = current.responsible_unit
+    finding = {"finding": current.problem_text[:80]}
     url = reverse("supervision:rectification_detail", args=[current.pk])
     if step == Step.REPORT:  # to the supervision group, who verify it next
         message = _("Rectification reported, to verify: %(finding)s") % finding
@@ -141,7 +135,7 @@ def _apply(
         actor=actor,
         audit=f"rectification.{step.value}",
         unit=department,
-        target_label=str(current.finding),
+        target_label=str(current),
         changes={"updated_at": at or timezone.now(), **changes},
         after=audit_after,
         notice=notice,
@@ -166,9 +160,9 @@ def rectification_report(
         limit=MAX_REPORT,
         empty=_("Say what was done to rectify the finding."),
     )
-    if not may_take(actor, rectification, Step.REPORT):
-        # Checked again under the conditional update; this spares reading a refused upload.
-        _apply_refusal(actor, rectification, Step.REPORT)
+    # Checked on the stored row (the caller's copy may be stale), and again under the
+    # conditional update; this spares reading a refused upload.
+    rectification = _allowed_now(actor, rectification, Step.REPORT)
     prepared = prepare_upload(evidence) if evidence is not None else None
     with transaction.atomic():
         now = at or timezone.now()
@@ -207,10 +201,17 @@ def rectification_report(
     return done
 
 
-def _apply_refusal(actor: User, rectification: Rectification, step: Step) -> None:
-    current = Rectification.objects.get(pk=rectification.pk)
+def _allowed_now(actor: User, rectification: Rectification, step: Step) -> Rectification:
+    """The stored rectification, if ``actor`` may take ``step`` on it now; else the refusal."""
+    current = Rectification.objects.select_related(
+        "finding__inspected__department", "unit", "reported_by"
+    ).get(pk=rectification.pk)
+    if may_take(actor, current, step):
+        return current
     if not FLOW.allows(step, current.status):
         raise FLOW.stale_error(current)
+    if step != Step.REPORT and current.reported_by_id == actor.pk:
+        raise ServiceError(_("You reported this rectification; someone else must verify it."))
     raise ServiceError(_("You may not take this step on this rectification."))
 
 
@@ -257,64 +258,17 @@ def rectification_send_back(
     return done
 
 
-# --- Rectification from a patrol ------------------------------------------------------------
-
-PATROL_FLOW = Workflow(
-    model=PatrolRectification,
-    table=[
-        *rows(Step.REPORT, [R.PENDING, R.SENT_BACK], R.REPORTED, Action.RECTIFICATION_REPORT),
-        *rows(Step.ACCEPT, [R.REPORTED], R.ACCEPTED, Action.RECTIFICATION_VERIFY),
-        *rows(Step.SEND_BACK, [R.REPORTED], R.SENT_BACK, Action.RECTIFICATION_VERIFY),
-    ],
-    stale=gettext_lazy("This rectification is now “%(status)s”; nothing was changed."),
-    lost=gettext_lazy("Someone else acted on this rectification first; reload the page."),
-)
-
-
-def _active(user: Any) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
-
-
-def can_open_from_patrol(user: Any, patrol: Patrol) -> bool:
-    """The supervision group of the patrol's company opens rectification from a patrol."""
-    return _active(user) and can(user, Action.RECTIFICATION_VERIFY, patrol.company)
-
-
-def can_view_patrol_rectification(user: Any, item: PatrolRectification) -> bool:
-    """The unit's head, the supervision group, and those who watch compliance."""
-    return _active(user) and (
-        can(user, Action.RECTIFICATION_REPORT, item.unit)
-        or can(user, Action.RECTIFICATION_VERIFY, item.unit)
-        or can(user, Action.COMPLIANCE_VIEW, item.unit)
-    )
-
-
-def may_take_on_patrol_item(user: Any, item: PatrolRectification, step: Step) -> bool:
-    if not PATROL_FLOW.allows(step, item.status) or not _active(user):
-        return False
-    if step == Step.REPORT:
-        return can(user, Action.RECTIFICATION_REPORT, item.unit)
-    if item.reported_by_id == user.pk:
-        return False  # nobody verifies their own report
-    return can(user, Action.RECTIFICATION_VERIFY, item.unit)
-
-
-def patrol_item_steps(user: Any, item: PatrolRectification) -> list[Step]:
-    return [step for step in Step if may_take_on_patrol_item(user, item, step)]
-
-
-def _patrol_item_url(item: PatrolRectification) -> str:
-    return reverse("supervision:patrol_rectification_detail", args=[item.pk])
+# --- Opening from a patrol ------------------------------------------------------------------
 
 
 @transaction.atomic
-def patrol_rectification_open(
+def rectification_open_from_patrol(
     *, actor: User, patrol: Patrol, unit: OrgUnit, problem: str, due_on: date
-) -> PatrolRectification:
-    """The supervision group opens a rectification item from a patrol for a unit it visited
+) -> Rectification:
+    """The supervision group opens a rectification from a patrol for a unit it visited
     (once the patrol's report was sent for publication); the unit's head is told."""
     current = Patrol.objects.select_related("company").get(pk=patrol.pk)
-    if not can_open_from_patrol(actor, current):
+    if not can_open_rectification_from_patrol(actor, current):
         raise ServiceError(_("Only the supervision group opens rectification from a patrol."))
     if not PatrolReport.objects.filter(patrol=current).exists():
         raise ServiceError(_("The patrol's report has not been sent for publication yet."))
@@ -324,12 +278,12 @@ def patrol_rectification_open(
     if due_on < today or due_on > today + timedelta(days=MAX_DUE_DAYS):
         raise ServiceError(_("Choose a due date within the coming year."), field="due_on")
     problem = clean_text(problem, field="problem", limit=MAX_REPORT)
-    item = PatrolRectification.objects.create(
+    item = Rectification.objects.create(
         patrol=current, unit=unit, problem=problem, due_on=due_on, opened_by=actor
     )
     record_event(
         actor=actor,
-        action="patrol_rectification.opened",
+        action="rectification.opened",
         target=item,
         unit=unit,
         target_label=problem[:60],
@@ -339,108 +293,6 @@ def patrol_rectification_open(
         "due": due_on,
         "problem": problem[:80],
     }
-    tell(Notice(message, _patrol_item_url(item), Action.RECTIFICATION_REPORT, (unit,)), actor=actor)
+    url = reverse("supervision:rectification_detail", args=[item.pk])
+    tell(Notice(message, url, Action.RECTIFICATION_REPORT, (unit,)), actor=actor)
     return item
-
-
-def _patrol_step(
-    *,
-    actor: User,
-    item: PatrolRectification,
-    step: Step,
-    changes: dict[str, Any],
-    audit_after: dict[str, Any],
-) -> PatrolRectification:
-    current = PatrolRectification.objects.select_related("unit").get(pk=item.pk)
-    if not may_take_on_patrol_item(actor, current, step):
-        if not PATROL_FLOW.allows(step, current.status):
-            raise PATROL_FLOW.stale_error(current)
-        if step != Step.REPORT and current.reported_by_id == actor.pk:
-            raise ServiceError(_("You reported this rectification; someone else must verify it."))
-        raise ServiceError(_("You may not take this step on this rectification."))
-    label = {"finding": current.problem[:80]}
-    url = _patrol_item_url(current)
-    if step == Step.REPORT:
-        message = _("Rectification reported, to verify: %(finding)s") % label
-        notice = Notice(message, url, Action.RECTIFICATION_VERIFY, (current.unit,))
-    else:
-        if step == Step.ACCEPT:
-            message = _("Rectification accepted: %(finding)s") % label
-        else:
-            message = _("Rectification sent back: %(finding)s") % label
-        reporter = current.reported_by if current.reported_by_id is not None else None
-        notice = Notice(message, url, people=[reporter] if reporter is not None else [])
-    take_step(
-        PATROL_FLOW,
-        current,
-        step,
-        actor=actor,
-        audit=f"patrol_rectification.{step.value}",
-        unit=current.unit,
-        target_label=current.problem[:60],
-        changes={"updated_at": timezone.now(), **changes},
-        after=audit_after,
-        notice=notice,
-    )
-    return current
-
-
-@transaction.atomic
-def patrol_rectification_report(
-    *, actor: User, item: PatrolRectification, report: str
-) -> PatrolRectification:
-    report = clean_text(
-        report,
-        field="text",
-        limit=MAX_REPORT,
-        empty=_("Say what was done to rectify the finding."),
-    )
-    now = timezone.now()
-    return _patrol_step(
-        actor=actor,
-        item=item,
-        step=Step.REPORT,
-        changes={
-            "report": report,
-            "reported_at": now,
-            "reported_by": actor,
-            "first_reported_at": item.first_reported_at or now,
-        },
-        audit_after={"report": report[:200]},
-    )
-
-
-@transaction.atomic
-def patrol_rectification_accept(*, actor: User, item: PatrolRectification) -> PatrolRectification:
-    return _patrol_step(
-        actor=actor,
-        item=item,
-        step=Step.ACCEPT,
-        changes={"verified_at": timezone.now(), "verified_by": actor, "reasons": ""},
-        audit_after={},
-    )
-
-
-@transaction.atomic
-def patrol_rectification_send_back(
-    *, actor: User, item: PatrolRectification, reasons: str
-) -> PatrolRectification:
-    reasons = clean_text(
-        reasons,
-        field="text",
-        limit=MAX_REASONS,
-        empty=_("Give the reasons for sending it back."),
-    )
-    current = PatrolRectification.objects.get(pk=item.pk)
-    return _patrol_step(
-        actor=actor,
-        item=item,
-        step=Step.SEND_BACK,
-        changes={
-            "verified_at": timezone.now(),
-            "verified_by": actor,
-            "reasons": reasons,
-            "times_sent_back": current.times_sent_back + 1,
-        },
-        audit_after={"reasons": reasons[:200]},
-    )

@@ -159,11 +159,16 @@ def on_time_rate(snapshot: dict[str, Any] | None) -> float | None:
 
 
 def rectification_rows(qs: QuerySet[Rectification]) -> QuerySet[Rectification]:
+    """Rectifications with what the pages show of their source: the finding (its department
+    and round) or the patrol (the unit visited, who opened it)."""
     return qs.select_related(
         "finding",
         "finding__inspected__department",
         "finding__inspected__round",
         "finding__repeat_of",
+        "patrol",
+        "unit",
+        "opened_by",
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from gongkai.supervision import document_views, patrol_views, views
+from gongkai.supervision import document_views, views
 
 app_name = "supervision"
 
@@ -21,6 +21,11 @@ urlpatterns: list[URLPattern] = [
         name="finding_create",
     ),
     path("rectifications/", views.rectification_list, name="rectification_list"),
+    path(
+        "patrols/<int:patrol_pk>/rectifications/new/",
+        views.rectification_from_patrol,
+        name="rectification_from_patrol",
+    ),
     path("rectifications/<int:pk>/", views.rectification_detail, name="rectification_detail"),
     path(
         "rectifications/<int:pk>/report/",
@@ -60,5 +65,3 @@ urlpatterns: list[URLPattern] = [
         name="accountability_detail",
     ),
 ]
-
-urlpatterns += patrol_views.urlpatterns  # rectification from patrols

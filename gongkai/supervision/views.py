@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from gongkai.accounts.requests import AuthedRequest
+from gongkai.congress.models import Patrol, PatrolReport
 from gongkai.core.errors import ServiceError
 from gongkai.core.files import stored_file_response
 from gongkai.core.uploads import declared_body_too_large, too_large_message
@@ -30,6 +31,7 @@ from gongkai.supervision.forms import (
     FileForm,
     FindingForm,
     InspectionForm,
+    PatrolRectificationForm,
     ReportForm,
     RoundForm,
     VerifyForm,
@@ -45,6 +47,7 @@ from gongkai.supervision.models import (
 from gongkai.supervision.permissions import (
     can_manage_inspection,
     can_manage_round,
+    can_open_rectification_from_patrol,
     can_view_inspection,
     can_view_rectification,
     can_view_round,
@@ -56,6 +59,7 @@ from gongkai.supervision.rectification import (
     Step,
     available_steps,
     rectification_accept,
+    rectification_open_from_patrol,
     rectification_report,
     rectification_send_back,
     state_of,
@@ -418,13 +422,18 @@ STATUS_FILTERS = {
     "reported": Q(status=RectificationStatus.REPORTED),
     "accepted": Q(status=RectificationStatus.ACCEPTED),
 }
+SOURCE_FILTERS = {
+    "finding": Q(finding__isnull=False),
+    "patrol": Q(patrol__isnull=False),
+}
 
 
 @login_required
 @require_safe
 def rectification_list(request: AuthedRequest) -> HttpResponse:
-    """The department heads' board of their rectifications ("my rectifications"), and for the
-    supervision group every rectification it verifies."""
+    """The unit heads' board of their rectifications ("my rectifications"), and for the
+    supervision group every rectification it verifies: from inspection findings and from
+    patrols alike. ``?patrol=<id>`` shows those of one patrol (with the button to open one)."""
     user = request.user
     if not any(
         can(user, action)
@@ -444,6 +453,13 @@ def rectification_list(request: AuthedRequest) -> HttpResponse:
     show = request.GET.get("status", "")
     if show in STATUS_FILTERS:
         qs = qs.filter(STATUS_FILTERS[show])
+    source = request.GET.get("source", "")
+    if source in SOURCE_FILTERS:
+        qs = qs.filter(SOURCE_FILTERS[source])
+    patrol = None
+    if (chosen := request.GET.get("patrol", "")).isdigit():
+        patrol = get_object_or_404(Patrol.objects.select_related("company"), pk=int(chosen))
+        qs = qs.filter(patrol=patrol)
     qs = rectification_rows(qs).order_by("status", "due_on", "id")
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     today = timezone.localdate()
@@ -455,10 +471,48 @@ def rectification_list(request: AuthedRequest) -> HttpResponse:
             "rows": [(r, state_of(r, today).value) for r in page.object_list],
             "mine": mine,
             "show": show,
+            "source": source,
+            "patrol": patrol,
+            "may_open": patrol is not None
+            and can_open_rectification_from_patrol(user, patrol)
+            and PatrolReport.objects.filter(patrol=patrol).exists(),
             "may_report": can(user, Action.RECTIFICATION_REPORT),
             "may_see_all": can(user, Action.RECTIFICATION_VERIFY)
             or can(user, Action.COMPLIANCE_VIEW),
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rectification_from_patrol(request: AuthedRequest, patrol_pk: int) -> HttpResponse:
+    """The supervision group opens a rectification from a patrol, for a unit it visited."""
+    patrol = get_object_or_404(Patrol.objects.select_related("company"), pk=patrol_pk)
+    if not can_open_rectification_from_patrol(request.user, patrol):
+        raise PermissionDenied
+    form = PatrolRectificationForm(request.POST or None, units=patrol.units.order_by("path"))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                item = rectification_open_from_patrol(
+                    actor=request.user, patrol=patrol, **form.cleaned_data
+                )
+            except ServiceError as error:
+                error.add_to_form(form)
+            else:
+                messages.success(request, _("The rectification item is opened; the unit is told."))
+                return redirect("supervision:rectification_detail", pk=item.pk)
+        status = 400
+    return render(
+        request,
+        "supervision/rectification_open.html",
+        {
+            "form": form,
+            "patrol": patrol,
+            "sent": PatrolReport.objects.filter(patrol=patrol).exists(),
+        },
+        status=status,
     )
 
 
@@ -489,6 +543,7 @@ def rectification_page(
         {
             "rectification": rectification,
             "finding": rectification.finding,
+            "patrol": rectification.patrol,
             "timeliness": state_of(rectification).value,
             "report_form": (report_form or ReportForm(initial={"report": rectification.report}))
             if Step.REPORT in steps

@@ -8,8 +8,10 @@ from tests.browser.test_shell import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def take_step(page, base: str, pk: int, step: str) -> None:
+def take_step(page, base: str, pk: int, step: str, **fields: str) -> None:
     page.goto(f"{base}/disclosures/{pk}/step/{step}/")
+    for name, value in fields.items():
+        page.fill(f"main form [name={name}]", value)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(f"{base}/disclosures/{pk}/")
 
@@ -41,8 +43,12 @@ def test_publish_through_the_pages_then_find_it_on_the_board_and_by_search(
     head = phone()
     log_in(head, base, "depthead")
     head.wait_for_url(f"{base}/")
+    # the team's only head wrote the item: the department head approves in its place, with
+    # a reason, and then at the department's own level
+    take_step(head, base, pk, "approve", acting_for="班长是本事项的起草人")
     take_step(head, base, pk, "approve")
     take_step(author, base, pk, "publish")
+    assert "班长是本事项的起草人" in author.locator("main").inner_text()
     assert "加班三十六小时" in author.locator("section.published").inner_text()
 
     reader = phone()

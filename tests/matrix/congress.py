@@ -195,18 +195,18 @@ ROWS: dict[str, list[Row]] = {
         (lambda o: reverse("congress:patrol_create"), only({"rep": 200, "union": 200}))
     ],
     "congress:patrol_detail": [
-        # Before its report is published: the author, the union office and the heads of
-        # the units visited; others get the same 404 as for a patrol that does not exist.
+        # Before its report is sent: the author and the union office; others get the same
+        # 404 as for a patrol that does not exist.
         (
             lambda o: reverse("congress:patrol_detail", args=[patrol(o)]),
-            only({"rep": 200, "union": 200, "depthead": 200}, others=404),
+            only({"rep": 200, "union": 200}, others=404),
         ),
         (lambda o: reverse("congress:patrol_detail", args=[999_999]), everyone(404)),
     ],
     "congress:patrol_send": [
         (
             lambda o: reverse("congress:patrol_send", args=[patrol(o)]),
-            only({"union": 200, "rep": 403, "depthead": 403}, others=404),
+            only({"union": 200, "rep": 403}, others=404),
         )
     ],
     "congress:director_list": [(lambda o: reverse("congress:director_list"), everyone(200))],

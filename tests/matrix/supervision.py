@@ -98,9 +98,9 @@ def patrol_item(o: Org):
 
     from django.utils import timezone
 
-    from gongkai.supervision.rectification import patrol_rectification_open
+    from gongkai.supervision.rectification import rectification_open_from_patrol
 
-    return patrol_rectification_open(
+    return rectification_open_from_patrol(
         actor=o["supervisor"],
         patrol=sent_patrol(o),
         unit=o.boiler,
@@ -117,23 +117,6 @@ def url(name: str, builder=None):
 
 ROWS: dict[str, list[Row]] = {
     "supervision:home": [(url("home"), everyone(200))],
-    "supervision:patrol_rectifications": [
-        (url("patrol_rectifications", sent_patrol), only(MANAGER, others=404))
-    ],
-    "supervision:patrol_rectification_open": [
-        (url("patrol_rectification_open", sent_patrol), only(MANAGER))
-    ],
-    "supervision:patrol_rectification_detail": [
-        (url("patrol_rectification_detail", patrol_item), only(DEPARTMENT, others=404))
-    ],
-    "supervision:patrol_rectification_step": [
-        (
-            lambda o: reverse(
-                "supervision:patrol_rectification_step", args=[patrol_item(o).pk, "report"]
-            ),
-            only({"depthead": 200, "supervisor": 403, "union": 403, "leader": 403}, others=404),
-        )
-    ],
     "supervision:round_list": [(url("round_list"), only(VIEWERS))],
     "supervision:round_create": [(url("round_create"), only(MANAGER))],
     "supervision:round_detail": [(url("round_detail", open_round), only(VIEWERS))],
@@ -150,7 +133,14 @@ ROWS: dict[str, list[Row]] = {
     ],
     "supervision:finding_create": [(url("finding_create", boiler_inspection), only(MANAGER))],
     "supervision:rectification_list": [
-        (url("rectification_list"), only({**DEPARTMENT, "teamlead": 200}))
+        (url("rectification_list"), only({**DEPARTMENT, "teamlead": 200})),
+        (
+            lambda o: reverse("supervision:rectification_list") + f"?patrol={sent_patrol(o).pk}",
+            only({**DEPARTMENT, "teamlead": 200}),
+        ),
+    ],
+    "supervision:rectification_from_patrol": [
+        (url("rectification_from_patrol", sent_patrol), only(MANAGER))
     ],
     "supervision:rectification_detail": [
         (
@@ -158,7 +148,8 @@ ROWS: dict[str, list[Row]] = {
                 "supervision:rectification_detail", args=[finding(o).rectification.pk]
             ),
             only(DEPARTMENT),
-        )
+        ),
+        (url("rectification_detail", patrol_item), only(DEPARTMENT)),
     ],
     "supervision:rectification_report": [
         (
