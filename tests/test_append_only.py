@@ -28,6 +28,7 @@ from gongkai.supervision.models import Circular
 from gongkai.voice.models import SuggestionStep
 from gongkai.voice.services import suggestion_submit
 from tests.conftest import Org, ensure_catalog
+from tests.factories import published_disclosure
 from tests.test_attachments import PDF_BYTES, attachment_on, draft_on, upload
 from tests.test_supervision import closed_round_with_findings
 
@@ -68,6 +69,13 @@ def suggestion_step(org: Org) -> int:
         actor=org["employee"], unit=org.boiler, category="other", title="建议", body="内容"
     )
     return SuggestionStep.objects.latest("pk").pk
+
+
+def approval_step(org: Org) -> int:
+    from gongkai.disclosure.models import DisclosureStep
+
+    published_disclosure(unit=org.boiler)
+    return DisclosureStep.objects.latest("pk").pk
 
 
 def scheme(org: Org, on: date = date(2026, 1, 1)) -> int:
@@ -113,6 +121,7 @@ APPEND_ONLY: dict[str, tuple[str, Callable[[Org], int]]] = {
         published_attachment,
     ),
     "voice_suggestionstep": ("suggestion handling steps are never changed", suggestion_step),
+    "disclosure_disclosurestep": ("approval steps are never changed", approval_step),
     "assessment_scheme": ("assessment schemes are never changed", scheme),
     "assessment_ranking": ("a published ranking is never changed", ranking),
     "supervision_circular": ("issued circulars are never changed", issued_circular),

@@ -156,6 +156,23 @@ def test_publish_puts_the_result_on_the_board(org: Org, client, open_vote):
     assert client.get(reverse("disclosure:detail", args=[poll.disclosure.pk])).status_code == 200
 
 
+def test_the_published_result_is_in_the_sites_language_whatever_the_publisher_reads(
+    org: Org, client, open_vote
+):
+    """The board is Chinese for everyone: a union officer reading English publishes it in
+    Chinese too (as circulars and rankings are)."""
+    poll = open_vote
+    ballot_cast(actor=org["rep"], poll=poll, choices=all_same(poll, "for"))
+    poll_close(actor=org["union"], poll=poll)
+    client.force_login(org["union"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.post(reverse("ballots:publish", args=[poll.pk]))
+    poll.refresh_from_db()
+    published = poll.disclosure.published_revision
+    assert "表决结果" in published.title and "Voting results" not in published.title
+    assert "无记名" in published.procedure or "投票" in published.procedure
+
+
 def test_union_office_creates_an_evaluation_through_the_form(org: Org, client):
     hall = make_hall(org, total=3, present=3)
     people = cadres(org, 2)

@@ -142,6 +142,7 @@ def test_the_pages_show_the_inputs_and_why_a_department_is_not_ranked(org, clien
 
     import time_machine
     from django.urls import reverse
+    from django.utils import translation
 
     from gongkai.assessment.services import ranking_publish, scheme_create
     from gongkai.supervision.services import inspection_record, round_open
@@ -167,7 +168,10 @@ def test_the_pages_show_the_inputs_and_why_a_department_is_not_ranked(org, clien
             inspected=round.departments.get(),
             inspected_on=date(2026, 1, 10),
         )
-        ranking = ranking_publish(actor=org["supervisor"], company=org.company, period="2025-H2")
+        with translation.override("en"):  # a supervisor reading English publishes it
+            ranking = ranking_publish(
+                actor=org["supervisor"], company=org.company, period="2025-H2"
+            )
     rows = {row["unit_code"]: row for row in ranking.rows}
     assert rows["rd-boiler"]["rank"] == 1
     assert rows["rd-turbine"]["rank"] is None and rows["rd-turbine"]["missing"] == ["inspection"]
@@ -176,7 +180,7 @@ def test_the_pages_show_the_inputs_and_why_a_department_is_not_ranked(org, clien
     html = client.get(reverse("assessment:ranking", args=[ranking.pk])).content.decode()
     assert "not rankable" in html and "it was not inspected in a round of the period" in html
     assert "Not assessed in this period" in html
-    board = ranking.disclosure.published_revision.result  # published in the site language
+    board = ranking.disclosure.published_revision.result  # in the site language, Chinese
     assert "不参加排名" in board
     client.force_login(org["supervisor"])
     page = client.get(reverse("assessment:assessment") + "?period=2025-H2")

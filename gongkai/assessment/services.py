@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
@@ -192,26 +193,27 @@ def ranking_publish(
     entry = CatalogEntry.objects.filter(code=RANKING_ENTRY).first()
     if entry is None:
         raise ServiceError(_("The catalog has no entry for the assessment ranking."))
-    label = str(parsed.label())
-    method = _(
-        "Computed by the supervision group with the assessment scheme in force from "
-        "%(date)s; each department's score is shown line by line on the assessment page."
-    ) % {"date": scheme.effective_from.isoformat()}
-    title = _("Assessment ranking of the departments, %(period)s") % {"period": label}
-    item = DirectPublication(
-        unit=company,
-        entry=entry,
-        title=title,
-        source=Source.RANKING,
-        procedure=f"<p>{escape(method)}</p>",
-        result=ranking_html(rows, label),
-        table={
-            "columns": [_("Rank"), _("Department"), _("Score")],
-            "rows": [[r["rank"], r["unit_name"], r["total"]] for r in rows],
-        },
-        scope=Scope.INTERNAL,
-        event_date=today,
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # the board's language, not the clicker's
+        label = str(parsed.label())
+        method = _(
+            "Computed by the supervision group with the assessment scheme in force from "
+            "%(date)s; each department's score is shown line by line on the assessment page."
+        ) % {"date": scheme.effective_from.isoformat()}
+        title = _("Assessment ranking of the departments, %(period)s") % {"period": label}
+        item = DirectPublication(
+            unit=company,
+            entry=entry,
+            title=title,
+            source=Source.RANKING,
+            procedure=f"<p>{escape(method)}</p>",
+            result=ranking_html(rows, label),
+            table={
+                "columns": [_("Rank"), _("Department"), _("Score")],
+                "rows": [[r["rank"], r["unit_name"], r["total"]] for r in rows],
+            },
+            scope=Scope.INTERNAL,
+            event_date=today,
+        )
     disclosure = publish(actor=actor, item=item, at=now)
     try:
         with transaction.atomic():

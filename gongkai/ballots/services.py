@@ -21,8 +21,9 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
@@ -653,7 +654,8 @@ def poll_publish(*, actor: User, poll: Poll, at: datetime | None = None) -> Poll
     if current.result is None:
         raise ServiceError(_("The ballots of this vote are not sealed and counted yet."))
     now = at or timezone.now()
-    disclosure = publish_result(actor=actor, poll=current, at=now)
+    with translation.override(settings.LANGUAGE_CODE):  # the board's language, not the clicker's
+        disclosure = publish_result(actor=actor, poll=current, at=now)
     Poll.objects.filter(pk=current.pk, status=PollStatus.CLOSED).update(
         status=PollStatus.PUBLISHED, published_at=now, disclosure=disclosure, updated_at=now
     )
