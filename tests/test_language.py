@@ -176,6 +176,11 @@ def test_wordings_found_wrong_in_chinese_are_right(msgid, context, chinese):
 
 
 def test_the_holiday_calendar_heads_the_name_column_as_a_name_of_a_thing(org: Org, client: Client):
+    from gongkai.core.models import CalendarDay, DayKind
+
+    CalendarDay.objects.get_or_create(
+        day=date(2026, 10, 1), defaults={"kind": DayKind.HOLIDAY, "name": "国庆节"}
+    )
     client.force_login(org["union"])
     page = client.get(reverse("publicity:calendar", args=[2026])).content.decode()
-    assert "<th>名称</th>" in page and "<th>姓名</th>" not in page
+    assert "国庆节" in page and "<th>名称</th>" in page and "<th>姓名</th>" not in page
