@@ -245,7 +245,7 @@ def bulk_load(org: dict[str, Any]) -> dict[str, int]:
     d_cols = (
         "id, created_at, updated_at, unit_id, entry_id, period, event_date, is_nil, title, "
         "procedure, result, scope, status, author_id, rejection_reason, correction_reason, "
-        "first_published_at, published_revision_id, withdrawal_reason"
+        "first_published_at, published_revision_id, withdrawal_reason, review_round, approvals"
     )
     r_cols = (
         "id, disclosure_id, number, title, procedure, result, scope, reason, published_at, "
@@ -267,7 +267,7 @@ def bulk_load(org: dict[str, Any]) -> dict[str, int]:
                     for row in batch_r:
                         copy.write_row(row)
             else:
-                marks = ", ".join(["%s"] * 19)
+                marks = ", ".join(["%s"] * 21)
                 cursor.executemany(
                     f"INSERT INTO disclosure_disclosure ({d_cols}) VALUES ({marks})",  # noqa: S608
                     [adapt(row) for row in batch_d],
@@ -286,7 +286,7 @@ def bulk_load(org: dict[str, Any]) -> dict[str, int]:
         title = f"基准公开{pk}"
         batch_d.append(
             (pk, created, created, unit, entry, period, event_date, False, title, "", "",
-             "internal", status, author, "", "", at, pk, "")
+             "internal", status, author, "", "", at, pk, "", 1, 1)
         )  # fmt: skip
         batch_r.append((pk, pk, 1, title, "", "", "internal", "", at, author))
         stats["rows"] += 1

@@ -282,6 +282,7 @@ def table_rows(d: dict[str, Any], org: Org, *, postgres: bool) -> tuple[Any, ...
         "status": "published", "author_id": org.author.pk, "rejection_reason": "",
         "correction_reason": "", "submitted_at": at, "first_published_at": at,
         "published_revision_id": pk, "withdrawn_at": None, "withdrawal_reason": "",
+        "review_round": 1, "approvals": 1,
     }  # fmt: skip
     revision = {
         "id": pk, "disclosure_id": pk, "number": 1, "title": d["title"], "procedure": "",
