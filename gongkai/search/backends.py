@@ -42,7 +42,6 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Cast
@@ -299,9 +298,13 @@ class PostgresBackend(Backend):
         matches = SearchDocument.objects.filter(ts_match(tsquery_literal(terms, access, windows)))
         newest = matches.filter(visible("")).order_by(*NEWEST).values_list("pk", flat=True)
         recent = RECENT * (offset + limit) // limit
-        # The date of the recent-th newest document (NULL with fewer: the GIN path decides).
-        since = Subquery(
-            SearchDocument.objects.order_by(*NEWEST).values("published_at")[recent - 1 : recent]
+        # The date of the recent-th newest document (None with fewer: the GIN path decides),
+        # read first and passed as a value: with a subquery the planner cannot see that the
+        # range is narrow, and for a phrase it scanned another index over every row (1 s).
+        since = (
+            SearchDocument.objects.order_by(*NEWEST)
+            .values_list("published_at", flat=True)[recent - 1 : recent]
+            .first()
         )
         found: list[int] | None = None
         nested = connection.in_atomic_block  # else the transaction below ends the settings
@@ -312,7 +315,11 @@ class PostgresBackend(Backend):
                 )
                 previous = cursor.fetchone()
             set_planner(cursor, KEY_WALK)
-            ids = list(newest.filter(published_at__gte=since)[offset : offset + limit])
+            ids = (
+                []
+                if since is None
+                else list(newest.filter(published_at__gte=since)[offset : offset + limit])
+            )
             if len(ids) < limit:  # too few among the newest rows: a rare word, or an old one
                 set_planner(cursor, GIN_ONLY)
                 found = list(matches.order_by().values_list("pk", flat=True)[: PROBE + 1])
