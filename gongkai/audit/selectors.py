@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -18,7 +18,7 @@ from gongkai.audit.actions import (
 )
 from gongkai.audit.models import AuditEvent
 from gongkai.core.access import scope_paths
-from gongkai.core.formatting import shown
+from gongkai.core.formatting import pairs, shown
 
 
 def audit_events_for(
@@ -76,10 +76,8 @@ def described(event: AuditEvent, data: Any) -> list[tuple[str, str]]:
     """``data`` (the event's before or after) as (label, value) pairs in the reader's
     language: keys named by the target model's fields or the registered names, values by the
     field's choices or the registered names; None and empty data give no pairs."""
-    if data is None or data == "" or data == {} or data == []:
-        return []
-    if not isinstance(data, dict):
-        return [("", shown(data))]
+    if not isinstance(data, Mapping) or not data:
+        return pairs(data)  # nothing, or a list or a value: no keys to name
     model = target_model(event.target_type)
     rows = []
     for key, value in data.items():
