@@ -33,12 +33,11 @@ run: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "  gongkai is serving the demo company at http://$(HOST):$(PORT)/"
+	@echo "  (with its task worker beside it: reminders, e-mail, chat robots, imports)"
 	@echo "  Demo logins (password: gongkai-demo):"
 	@echo "    union, leader, supervisor, discipline, depthead, teamlead, rep, employee"
 	@echo ""
-	$(VENV)/bin/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
-		--env DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) --access-logfile - \
-		--access-logformat '%(t)s "%(r)s" %(s)s %(b)s'
+	$(PY) manage.py serve --bind $(HOST):$(PORT) --workers $(WORKERS) --access-log
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -193,7 +193,9 @@ def test_outsider_cannot_read_another_companys_ranking(client: Client, org: Org)
     assert response.status_code == 404
 
 
-def test_annual_report_and_its_pdf(client: Client, one_on_time: Org):
+def test_annual_report_and_its_pdf(
+    client: Client, one_on_time: Org, django_capture_on_commit_callbacks
+):
     import pypdf
 
     client.force_login(one_on_time["employee"])
@@ -203,7 +205,11 @@ def test_annual_report_and_its_pdf(client: Client, one_on_time: Org):
     assert report.published >= 1 and report.disclosure.on_time >= 1
     headings = [h for h, _rows in response.context["sections"]]
     assert len(headings) >= 6
-    pdf = client.get(reverse("assessment:report_pdf", args=[2026]))
+    with django_capture_on_commit_callbacks(execute=True):  # the PDF is made by a job
+        started = client.get(reverse("assessment:report_pdf", args=[2026]))
+    assert started.status_code == 302 and started.url.startswith("/jobs/")
+    assert client.get(started.url).status_code == 200
+    pdf = client.get(started.url + "download/")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
     assert "示范热电有限责任公司" in text

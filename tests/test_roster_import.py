@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import timedelta
 from io import StringIO
 
 import openpyxl
@@ -15,15 +16,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from gongkai.accounts.models import User
 from gongkai.audit.models import AuditEvent
-from gongkai.core import spreadsheets
+from gongkai.core import jobs, spreadsheets
+from gongkai.core.models import Job, JobStatus
+from gongkai.core.tasks import run_job
+from gongkai.org import jobs as roster_jobs
 from gongkai.org import roster_parse as roster_parse_module
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
 from gongkai.org.roster import roster_import, roster_parse, roster_plan
-from gongkai.org.roster_views import SESSION_KEY
 from gongkai.org.services import unit_update
 
 HEADER = ["工号", "姓名", "部门", "班组", "岗位", "是否职工代表"]
@@ -484,73 +488,193 @@ def test_command_needs_a_company_when_there_are_several(org, tmp_path):
         call_command("import_roster", str(tmp_path / "missing.csv"), "--company=rd")
 
 
-# --- The pages --------------------------------------------------------------------------------
+# --- The pages: upload → the check in the background → confirm → the import in the background
 
 
-def upload(client: Client, data: bytes, name: str = "roster.csv"):
-    return client.post("/org/roster/", {"file": SimpleUploadedFile(name, data)})
+def upload(client: Client, data: bytes, name: str = "roster.csv", **fields: object):
+    return client.post("/org/roster/", {"file": SimpleUploadedFile(name, data), **fields})
 
 
-def test_union_office_uploads_sees_the_plan_and_confirms(org, client):
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    """``run(lambda: client.post(...))``: the request, then the jobs it started (enqueued
+    when its transaction commits; the test queue runs them at once)."""
+
+    def do(request):
+        with django_capture_on_commit_callbacks(execute=True):
+            return request()
+
+    return do
+
+
+def checked(run, client: Client, data: bytes, name: str = "roster.csv", **fields: object):
+    """Upload, let the check run, open its page: (the check job, its page)."""
+    response = run(lambda: upload(client, data, name, **fields))
+    assert response.status_code == 302, response.content.decode()[:500]
+    check = Job.objects.filter(kind=roster_jobs.CHECK).latest("created_at")
+    assert response.url == reverse("core:job", args=[check.pk])
+    return check, client.get(response.url)
+
+
+def confirm(run, client: Client, check: Job | str):
+    job = check.pk if isinstance(check, Job) else check
+    return run(lambda: client.post("/org/roster/confirm/", {"job": job}))
+
+
+def test_union_office_uploads_sees_the_plan_and_confirms(org, client, run):
     client.force_login(org["union"])
     assert client.get("/org/roster/").status_code == 200
     before = snapshot()
 
-    response = upload(client, csv_bytes(ROWS))
+    check, page = checked(run, client, csv_bytes(ROWS))
 
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "化学分场" in page and "10005" in page and "union的姓名" in page
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "化学分场" in text and "10005" in text and "union的姓名" in text
+    assert "Confirm import" in text
     assert snapshot() == before  # the check is a dry run
-    pending = client.session[SESSION_KEY]
-    assert default_storage.exists(pending["name"])
-    assert response.context["token"] == pending["token"]
+    check.refresh_from_db()
+    assert check.status == JobStatus.DONE and check.owner == org["union"]
+    stored = check.input_file.name
+    assert stored.startswith("jobs/") and default_storage.exists(stored)
 
-    response = client.post("/org/roster/confirm/", {"token": pending["token"]})
+    response = confirm(run, client, check)
 
-    assert response.status_code == 302 and response.url == "/org/roster/"
+    imported = Job.objects.get(kind=roster_jobs.IMPORT)
+    assert response.status_code == 302
+    assert response.url == reverse("core:job", args=[imported.pk])
+    imported.refresh_from_db()
+    assert imported.status == JobStatus.DONE and imported.done == imported.total
     assert User.objects.filter(employee_no__startswith="1000").count() == 5
-    assert not default_storage.exists(pending["name"])
-    assert SESSION_KEY not in client.session
+    assert not default_storage.exists(stored)
     event = AuditEvent.objects.get(action="org.roster_imported")
-    assert event.actor == org["union"]
+    assert event.actor == org["union"] and event.after["employees_created"] == 5
+    assert AuditEvent.objects.filter(action="org.employee_created").count() == 5
+    result = client.get(response.url).content.decode()
+    assert "The roster was imported: 5 new and 0 changed employees" in result
 
-    # The token is single-use: a second confirmation imports nothing more.
+    # Confirming again finds the same import: nothing more is imported.
     audit = AuditEvent.objects.count()
-    response = client.post("/org/roster/confirm/", {"token": pending["token"]})
-    assert response.status_code == 302 and AuditEvent.objects.count() == audit
+    response = confirm(run, client, check)
+    assert response.url == reverse("core:job", args=[imported.pk])
+    assert AuditEvent.objects.count() == audit
+    again = client.get(reverse("core:job", args=[check.pk])).content.decode()
+    assert "Confirm import" not in again and "See the import of this file" in again
 
 
-def test_confirm_plans_again_against_the_database_as_it_is_then(org, client):
+def test_the_import_task_run_twice_imports_once(org, client, run):
     client.force_login(org["union"])
-    upload(client, csv_bytes(ROWS))
-    token = client.session[SESSION_KEY]["token"]
+    check, _page = checked(run, client, csv_bytes(ROWS))
+    confirm(run, client, check)
+    imported = Job.objects.get(kind=roster_jobs.IMPORT)
+    after = snapshot()
+    run_job(str(imported.pk))  # a retry, or a duplicate in the queue
+    run_job(str(check.pk))
+    assert snapshot() == after
+    assert Job.objects.get(pk=imported.pk).attempts == 1
+
+
+def test_an_import_whose_worker_lost_the_job_writes_nothing(org, client, run):
+    """A worker too slow to show a sign of life is taken over by another: whatever the slow
+    one does afterwards is rolled back (it finds the job no longer its own)."""
+    client.force_login(org["union"])
+    check, _page = checked(run, client, csv_bytes(ROWS))
+    imported = roster_jobs.start_import(owner=org["union"], check=check)  # not run yet
+    slow = jobs.claim(imported.pk)
+    Job.objects.filter(pk=imported.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    taken_over = jobs.claim(imported.pk)
+    assert slow is not None and taken_over is not None
+    before = snapshot()
+    with pytest.raises(jobs.Superseded):
+        roster_jobs.run_import(slow, jobs.Progress(slow))
+    assert snapshot() == before
+    roster_jobs.run_import(taken_over, jobs.Progress(taken_over))
+    assert User.objects.filter(employee_no__startswith="1000").count() == 5
+
+
+def test_the_check_reports_its_progress_every_few_rows(org, monkeypatch):
+    monkeypatch.setattr(roster_parse_module, "PROGRESS_ROWS", 2)
+    check = roster_jobs.start_check(
+        owner=org["union"], company=org.company, data=csv_bytes(ROWS), filename="r.csv"
+    )
+    job = jobs.claim(check.pk)
+    assert job is not None
+    reports: list[tuple[int, int, str]] = []
+    roster_jobs.run_check(
+        job,
+        lambda done, total=0, message="", force=False: reports.append((done, total, str(message))),
+    )
+    assert reports[0][0] == 0 and "Reading the file" in reports[0][2]
+    assert (2, 12, "Reading the file: 2 rows read") in reports
+    assert (4, 12, "Reading the file: 4 rows read") in reports
+    assert reports[-1][:2] == (5, 10) and "Comparing 5 rows" in reports[-1][2]
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.result["plan"]["counts"]["employees_created"] == 5
+
+
+def test_confirm_plans_again_against_the_database_as_it_is_then(org, client, run):
+    client.force_login(org["union"])
+    check, _page = checked(run, client, csv_bytes(ROWS))
     do_import(org, csv_bytes(ROWS[:1]))  # someone imports part of it meanwhile
-    response = client.post("/org/roster/confirm/", {"token": token})
+    response = confirm(run, client, check)
     assert response.status_code == 302
     assert User.objects.filter(employee_no="10001").count() == 1
     assert User.objects.filter(employee_no__startswith="1000").count() == 5
+    result = client.get(response.url).content.decode()
+    assert "The roster was imported: 4 new and 0 changed employees" in result
 
 
-def test_confirm_refuses_a_stored_file_that_changed(org, client):
+def test_confirm_refuses_a_stored_file_that_changed(org, client, run):
     client.force_login(org["union"])
-    upload(client, csv_bytes(ROWS))
-    pending = client.session[SESSION_KEY]
-    default_storage.delete(pending["name"])
-    default_storage.save(pending["name"], io.BytesIO(csv_bytes([["99", "篡改", "", "", "", ""]])))
+    check, _page = checked(run, client, csv_bytes(ROWS))
+    stored = check.input_file.name
+    default_storage.delete(stored)
+    default_storage.save(stored, io.BytesIO(csv_bytes([["99", "篡改", "", "", "", ""]])))
     before = snapshot()
-    response = client.post("/org/roster/confirm/", {"token": pending["token"]}, follow=True)
-    assert response.status_code == 200
+    response = confirm(run, client, check)
+    page = client.get(response.url)
+    assert page.status_code == 200
+    assert "The uploaded file is no longer available. Upload it again." in page.content.decode()
+    assert Job.objects.get(kind=roster_jobs.IMPORT).status == JobStatus.FAILED
     assert snapshot() == before
     assert not User.objects.filter(employee_no="99").exists()
 
 
-def test_confirm_with_a_wrong_token_imports_nothing(org, client):
+@pytest.mark.parametrize("job", ["guessed", "00000000-0000-0000-0000-000000000000", ""])
+def test_confirm_of_a_job_that_is_not_a_pending_check_imports_nothing(org, client, run, job):
     client.force_login(org["union"])
-    upload(client, csv_bytes(ROWS))
+    checked(run, client, csv_bytes(ROWS))
     before = snapshot()
-    response = client.post("/org/roster/confirm/", {"token": "guessed"})
-    assert response.status_code == 302 and snapshot() == before
+    response = confirm(run, client, job)
+    assert response.status_code == 302 and response.url == "/org/roster/"
+    assert snapshot() == before
+    assert not Job.objects.filter(kind=roster_jobs.IMPORT).exists()
+
+
+def test_a_check_with_errors_or_nothing_to_change_cannot_be_confirmed(org, client, run):
+    client.force_login(org["union"])
+    bad, page = checked(run, client, csv_bytes([["1", "", "锅炉分场", "", "", ""]]))
+    assert "Confirm import" not in page.content.decode()
+    assert not bad.input_file or not default_storage.exists(bad.input_file.name)
+    Job.objects.filter(pk=bad.pk).update(input_file="")
+    do_import(org, csv_bytes(ROWS))
+    same, page = checked(run, client, csv_bytes(ROWS))
+    assert "there is nothing to import" in page.content.decode()
+    before = snapshot()
+    for check in (bad, same):
+        response = confirm(run, client, check)
+        assert response.url == "/org/roster/"
+    assert snapshot() == before
+
+
+def test_a_check_older_than_a_day_must_be_uploaded_again(org, client, run):
+    client.force_login(org["union"])
+    check, _page = checked(run, client, csv_bytes(ROWS))
+    Job.objects.filter(pk=check.pk).update(finished_at=timezone.now() - timedelta(days=2))
+    assert "Confirm import" not in client.get(f"/jobs/{check.pk}/").content.decode()
+    before = snapshot()
+    response = confirm(run, client, check)
+    assert response.url == "/org/roster/" and snapshot() == before
 
 
 @pytest.mark.parametrize("persona", ["employee", "depthead", "leader", "rep", "outsider"])
@@ -559,18 +683,38 @@ def test_others_cannot_import(org, client, persona):
     before = snapshot()
     assert client.get("/org/roster/").status_code == 403
     assert upload(client, csv_bytes(ROWS)).status_code == 403
-    assert client.post("/org/roster/confirm/", {"token": "x"}).status_code == 403
+    assert client.post("/org/roster/confirm/", {"job": "x"}).status_code == 403
     assert snapshot() == before
+    assert not Job.objects.exists()
 
 
-def test_a_token_from_the_union_office_is_useless_to_another_user(org, client):
+def test_a_check_of_the_union_office_is_useless_to_anyone_else(org, client, run):
+    from gongkai.org.services import role_grant
+
     client.force_login(org["union"])
-    upload(client, csv_bytes(ROWS))
-    token = client.session[SESSION_KEY]["token"]
-    other = english_client()
-    other.force_login(org["employee"])
+    check, _page = checked(run, client, csv_bytes(ROWS))
+    colleague = User.objects.create(employee_no="union2", name="另一位", unit=org.union_dept)
+    role_grant(actor=None, user=colleague, role=Role.UNION_OFFICE, unit=org.company)
     before = snapshot()
-    assert other.post("/org/roster/confirm/", {"token": token}).status_code == 403
+    for who in (org["employee"], colleague):
+        other = english_client()
+        other.force_login(who)
+        assert other.get(f"/jobs/{check.pk}/").status_code == 404
+        assert other.get(f"/jobs/{check.pk}/status/").status_code == 404
+        response = confirm(run, other, check)
+        assert response.status_code == (403 if who == org["employee"] else 302)
+    assert snapshot() == before
+    assert not Job.objects.filter(kind=roster_jobs.IMPORT).exists()
+
+
+def test_a_union_office_that_lost_its_role_cannot_confirm_or_see_its_check(org, client, run):
+    client.force_login(org["union"])
+    check, _page = checked(run, client, csv_bytes(ROWS))
+    RoleAssignment.objects.filter(user=org["union"], role=Role.UNION_OFFICE).delete()
+    client.force_login(User.objects.get(pk=org["union"].pk))  # grants are read per request
+    assert client.get(f"/jobs/{check.pk}/").status_code == 403
+    before = snapshot()
+    assert confirm(run, client, check).status_code == 403
     assert snapshot() == before
 
 
@@ -579,36 +723,88 @@ def test_anonymous_is_sent_to_login(org, client):
     assert response.status_code == 302 and "/accounts/login/" in response.url
 
 
-BAD_UPLOADS = {
-    "bad rows": (
-        csv_bytes([["1", "", "锅炉分场", "", "", ""], ["1", "乙", "", "班", "", "Y"]]),
-        "roster.csv",
+def zipfile_bytes(members: dict[str, str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    return out.getvalue()
+
+
+REFUSED_UPLOADS = {
+    "not a spreadsheet": (
+        b"%PDF-1.4\x00\x01\x02\xff\xfe binary",
+        "roster.xlsx",
+        "not a spreadsheet",
     ),
-    "not a spreadsheet": (b"%PDF-1.4\x00\x01\x02\xff\xfe binary", "roster.xlsx"),
-    "fake xlsx": (b"PK\x03\x04garbage", "roster.xlsx"),
-    "empty": (b"", "roster.csv"),
+    "fake xlsx": (b"PK\x03\x04garbage", "roster.xlsx", "not a spreadsheet"),
+    "a zip that is no workbook": (
+        zipfile_bytes({"word/document.xml": "<w/>"}),
+        "roster.xlsx",
+        "not a spreadsheet",
+    ),
+    "old xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "roster.xls", ".xls"),
+    "empty": (b"", "roster.csv", "The file is empty."),
 }
 
 
-@pytest.mark.parametrize("kind", list(BAD_UPLOADS))
-def test_a_bad_file_on_the_page_lists_the_errors_and_writes_nothing(org, client, kind):
-    data, name = BAD_UPLOADS[kind]
+@pytest.mark.parametrize("kind", list(REFUSED_UPLOADS))
+def test_a_hostile_or_broken_file_is_refused_on_the_page_before_anything_runs(org, client, kind):
+    data, name, reason = REFUSED_UPLOADS[kind]
     client.force_login(org["union"])
     before = snapshot()
     response = upload(client, data, name)
     assert response.status_code == 400
-    assert response.context["error_count"] >= 1
+    assert reason in response.content.decode()
     assert b"Confirm import" not in response.content
-    assert SESSION_KEY not in client.session
+    assert not Job.objects.exists()
     assert snapshot() == before
 
 
-def test_the_page_shows_row_column_and_reason(org, client):
+def test_a_workbook_that_unpacks_to_far_more_than_the_limit_is_refused_on_the_page(
+    org, client, settings
+):
+    settings.UPLOAD_MAX_BYTES = 20_000
+    client.force_login(org["union"])
+    bomb = zipfile_bytes({"xl/workbook.xml": "<w/>", "xl/worksheets/sheet1.xml": " " * 500_000})
+    response = upload(client, bomb, "roster.xlsx")
+    assert response.status_code == 400
+    assert "too large once unpacked" in response.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_bad_rows_are_listed_on_the_check_page_and_nothing_is_written(org, client, run):
+    client.force_login(org["union"])
+    before = snapshot()
+    data = csv_bytes([["1", "", "锅炉分场", "", "", ""], ["1", "乙", "", "班", "", "Y"]])
+    check, page = checked(run, client, data)
+    assert page.context["error_count"] >= 3
+    assert b"Confirm import" not in page.content
+    assert snapshot() == before
+    check.refresh_from_db()
+    assert check.status == JobStatus.DONE and not check.input_file  # nothing to confirm
+
+
+def test_the_page_shows_row_column_and_reason(org, client, run):
     client.force_login(org["union"])
     data = csv_bytes([ROWS[0], ["10009", "甲", "锅炉分场", "", "", "Y"]])
-    page = upload(client, data).content.decode()
-    assert '<td class="num">3</td><td>是否职工代表</td>' in page
-    assert "“Y” is not allowed" in page
+    _check, page = checked(run, client, data)
+    text = page.content.decode()
+    assert '<td class="num">3</td><td>是否职工代表</td>' in text
+    assert "“Y” is not allowed" in text
+
+
+def test_the_check_speaks_the_language_of_the_person_who_uploaded(org, client, run):
+    """The row errors are written by the worker, in the language of the upload's page."""
+    client.force_login(org["union"])
+    data = csv_bytes([ROWS[0], ["10009", "", "锅炉分场", "", "", ""]])
+    _check, page = checked(run, client, data)
+    assert "The name is empty." in page.content.decode()
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    with translation.override("en"):  # whatever the worker's own language
+        check, page = checked(run, client, data)
+    assert check.language == "zh-hans"
+    assert "姓名为空。" in page.content.decode()
 
 
 def test_a_huge_upload_is_refused_on_the_page(org, client, settings):
@@ -619,6 +815,7 @@ def test_a_huge_upload_is_refused_on_the_page(org, client, settings):
     assert response.status_code == 400
     assert "larger than" in response.content.decode()
     assert snapshot() == before
+    assert not Job.objects.exists()
 
 
 def test_upload_without_a_file_is_a_form_error(org, client):
@@ -632,33 +829,57 @@ def test_posts_without_a_csrf_token_are_refused(org):
     csrf_client.force_login(org["union"])
     before = snapshot()
     assert upload(csrf_client, csv_bytes(ROWS)).status_code == 403
-    assert csrf_client.post("/org/roster/confirm/", {"token": "x"}).status_code == 403
+    assert csrf_client.post("/org/roster/confirm/", {"job": "x"}).status_code == 403
     assert snapshot() == before
+    assert not Job.objects.exists()
 
 
-def test_the_upload_page_carries_a_csrf_token(org):
+def test_the_upload_page_and_the_check_page_carry_a_csrf_token(org, run):
     csrf_client = english_client(enforce_csrf_checks=True)
     csrf_client.force_login(org["union"])
     page = csrf_client.get("/org/roster/")
     token = page.cookies["csrftoken"].value
-    response = csrf_client.post(
-        "/org/roster/",
-        {"file": SimpleUploadedFile("roster.csv", csv_bytes(ROWS)), "csrfmiddlewaretoken": token},
+    response = run(
+        lambda: csrf_client.post(
+            "/org/roster/",
+            {
+                "file": SimpleUploadedFile("roster.csv", csv_bytes(ROWS)),
+                "csrfmiddlewaretoken": token,
+            },
+        )
     )
-    assert response.status_code == 200 and b"Confirm import" in response.content
+    assert response.status_code == 302
+    check_page = csrf_client.get(response.url)
+    assert b"Confirm import" in check_page.content
+    assert b'name="csrfmiddlewaretoken"' in check_page.content
+    check = Job.objects.get(kind=roster_jobs.CHECK)
+    response = run(
+        lambda: csrf_client.post(
+            "/org/roster/confirm/", {"job": check.pk, "csrfmiddlewaretoken": token}
+        )
+    )
+    assert response.status_code == 302
+    assert User.objects.filter(employee_no__startswith="1000").count() == 5
 
 
-def test_a_long_error_list_is_capped_on_the_page_with_the_full_count(org, client, monkeypatch):
-    monkeypatch.setattr("gongkai.org.roster_views.ERRORS_LISTED_AT_MOST", 2)
+def test_a_long_error_list_is_capped_on_the_page_with_the_full_count(org, client, run, monkeypatch):
+    monkeypatch.setattr(roster_jobs, "ERRORS_LISTED_AT_MOST", 2)
     client.force_login(org["union"])
     rows = [[f"{i}", "", "锅炉分场", "", "", ""] for i in range(5)]
-    response = upload(client, csv_bytes(rows))
-    assert response.status_code == 400
-    assert len(response.context["errors"]) == 2 and response.context["error_count"] == 5
-    assert "Only the first 2 of the 5 problems" in response.content.decode()
+    _check, page = checked(run, client, csv_bytes(rows))
+    assert len(page.context["errors"]) == 2 and page.context["error_count"] == 5
+    assert "Only the first 2 of the 5 problems" in page.content.decode()
 
 
-def test_a_union_office_over_two_companies_chooses_the_company(org, client):
+def test_a_long_plan_is_listed_in_part_with_the_full_counts(org, client, run, monkeypatch):
+    monkeypatch.setattr(roster_jobs, "LISTED_AT_MOST", 2)
+    client.force_login(org["union"])
+    _check, page = checked(run, client, csv_bytes(ROWS))
+    assert len(page.context["plan"]["new_employees"]) == 2
+    assert "The first 2 of 5 are listed." in page.content.decode()
+
+
+def test_a_union_office_over_two_companies_chooses_the_company(org, client, run):
     from gongkai.org.services import role_grant
 
     union = org["union"]
@@ -666,24 +887,19 @@ def test_a_union_office_over_two_companies_chooses_the_company(org, client):
     client.force_login(union)
     page = client.get("/org/roster/").content.decode()
     assert 'name="company"' in page and "另一家公司" in page
-    response = client.post(
-        "/org/roster/",
-        {"company": org.other_company.pk, "file": SimpleUploadedFile("r.csv", csv_bytes(ROWS))},
-    )
-    assert response.status_code == 200 and response.context["company"] == org.other_company
-    client.post("/org/roster/confirm/", {"token": client.session[SESSION_KEY]["token"]})
+    check, page = checked(run, client, csv_bytes(ROWS), "r.csv", company=org.other_company.pk)
+    assert check.params["company"] == org.other_company.pk
+    assert "另一家公司" in page.content.decode()
+    confirm(run, client, check)
     assert User.objects.get(employee_no="10001").unit.path.startswith(org.other_company.path)
 
 
-def test_a_company_outside_the_grant_cannot_be_chosen(org, client):
+def test_a_company_outside_the_grant_cannot_be_chosen(org, client, run):
     client.force_login(org["union"])
     before = snapshot()
-    response = client.post(
-        "/org/roster/",
-        {"company": org.other_company.pk, "file": SimpleUploadedFile("r.csv", csv_bytes(ROWS))},
-    )
     # With one company there is no choice: the posted value is ignored.
-    assert response.context["company"] == org.company
+    check, _page = checked(run, client, csv_bytes(ROWS), "r.csv", company=org.other_company.pk)
+    assert check.params["company"] == org.company.pk
     assert snapshot() == before
 
 
@@ -697,3 +913,4 @@ def test_a_huge_body_is_refused_before_it_is_read(org, client, settings):
     assert response.context["upload_error"].startswith("The file is larger than")
     assert not response.context["form"].is_bound  # the body was never parsed
     assert snapshot() == before
+    assert not Job.objects.exists()

@@ -379,7 +379,7 @@ def test_a_phrase_deep_in_a_long_text_is_found(org: Org):
 def test_reindex_rebuilds_the_index_from_the_published_revisions(corpus, org: Org, capsys):
     before = found(org["union"], "招标")
     SearchDocument.objects.filter(disclosure=corpus["company_tender"]).delete()
-    call_command("search_reindex")
+    call_command("search_reindex", "--now")
     assert "7" in capsys.readouterr().out
     assert found(org["union"], "招标") == before
     assert SearchDocument.objects.count() == 7

@@ -262,7 +262,22 @@ def test_list_pages_use_a_fixed_number_of_queries(
         assert client.get(reverse("supervision:round_detail", args=[round.pk])).status_code == 200
 
 
-def test_circular_draft_edit_issue_and_download(org: Org, login, en):
+def download_through_job(client, url: str, capture):
+    """Follow a document link: it starts a background job (run at once in tests) and goes to
+    the job's page, which offers the download."""
+    with capture(execute=True):
+        response = client.get(url)
+    assert response.status_code == 302 and response.url.startswith("/jobs/")
+    page = client.get(response.url)
+    assert page.status_code == 200
+    download = client.get(response.url + "download/")
+    assert download.status_code == 200
+    return download
+
+
+def test_circular_draft_edit_issue_and_download(
+    org: Org, login, en, django_capture_on_commit_callbacks
+):
     round = closed_round_with_findings(org)
     login(org["supervisor"])
     response = en.post(reverse("supervision:circular_create", args=[round.pk]))
@@ -290,13 +305,16 @@ def test_circular_draft_edit_issue_and_download(org: Org, login, en):
     en.logout()  # forgets every cookie, the language too
     en.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     login(org["employee"])
-    pdf = en.get(reverse("supervision:circular_pdf", args=[circular.pk]))
+    capture = django_capture_on_commit_callbacks
+    pdf = download_through_job(en, reverse("supervision:circular_pdf", args=[circular.pk]), capture)
     assert pdf["Content-Type"] == "application/pdf"
     text = "".join(
         "".join(p.extract_text().split()) for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages
     )
     assert "本通报自印发之日起执行。" in text and "关于2026年上半年检查情况的通报" in text
-    docx = en.get(reverse("supervision:circular_docx", args=[circular.pk]))
+    docx = download_through_job(
+        en, reverse("supervision:circular_docx", args=[circular.pk]), capture
+    )
     assert docx.content[:2] == b"PK"
     board = en.get(reverse("disclosure:detail", args=[circular.disclosure_id]))
     assert board.status_code == 200 and "本通报自印发之日起执行。" in board.content.decode()

@@ -412,7 +412,11 @@ def test_results_of_fewer_than_five_respondents_are_withheld(org: Org, login, cl
     assert client.get(reverse("surveys:results_xlsx", args=[survey.pk])).status_code == 200
 
 
-def test_first_results_view_after_the_last_day_seals_the_survey(org: Org, login, client):
+def test_results_after_the_last_day_wait_for_the_sealing_task(org: Org, login, client):
+    # A GET never seals (it used to: the first results view after the last day did); the
+    # periodic task does (tests/test_periodic_tasks.py has more).
+    from gongkai.surveys.tasks import seal_ended_surveys
+
     survey = make_survey(org, opened=False)
     fill(org, survey)
     login(org["supervisor"])
@@ -420,11 +424,16 @@ def test_first_results_view_after_the_last_day_seals_the_survey(org: Org, login,
     page = client.get(url)
     assert page.status_code == 200 and b"chart-questions" not in page.content
     assert BoxedAnswer.objects.count() == 39
-    with time_machine.travel("2026-12-02 09:00 +0800"):
+    with time_machine.travel("2026-12-02 09:03 +0800"):
         login(org["supervisor"])  # a new day's session
         page = client.get(url)
+        assert page.status_code == 200 and b"chart-questions" not in page.content
+        assert b"survey-sealing" in page.content and b"09:10" in page.content
+        assert BoxedAnswer.objects.count() == 39 and not Answer.objects.exists()
+        seal_ended_surveys()
+        page = client.get(url)
     assert page.status_code == 200 and b"chart-questions" in page.content
-    assert b'id="survey-chart-data"' in page.content
+    assert b'id="survey-chart-data"' in page.content and b"survey-sealing" not in page.content
     assert BoxedAnswer.objects.count() == 0 and Answer.objects.count() == 39
     survey.refresh_from_db()
     assert survey.status == SurveyStatus.CLOSED

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "huey.contrib.djhuey",
     "gongkai.core",
     "gongkai.audit",
     "gongkai.accounts",
@@ -244,11 +245,72 @@ CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'"
 )
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# --- Background work (Huey) ------------------------------------------------------------------
+# One queue for everything slow or scheduled (gongkai.core.queue). With REDIS_URL: Huey's Redis
+# storage, shared by every worker of every server; otherwise a SQLite file in var/ that the one
+# worker `make run` starts beside the web server reads. Tests run tasks at once (immediate).
+HUEY = {
+    "name": "gongkai",
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.SqliteHuey",
+    "immediate": env_bool("HUEY_IMMEDIATE", False),
+    "utc": True,
+    "connection": {"url": REDIS_URL} if REDIS_URL else {"filename": str(VAR_DIR / "huey.sqlite3")},
+    "consumer": {
+        "workers": int(os.environ.get("HUEY_WORKERS", "2")),
+        "worker_type": "thread",
+        "periodic": True,
+        "check_worker_health": True,
+        # A worker killed while holding a task lock would leave it held for good; every
+        # locked task is also safe to run twice at once, so a starting worker clears them.
+        "flush_locks": True,
+    },
+}
+
+# --- Notices: e-mail and chat robots (gongkai.notify) ----------------------------------------
+# E-mail goes out through SMTP when EMAIL_HOST is set (Django's own setting names); without
+# it, mails are written to the worker's log (the console backend), as on `make run`.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "gongkai@localhost")
-# Notifications also go by e-mail when this is on and the person has an address.
-EMAIL_NOTIFICATIONS = env_bool("EMAIL_NOTIFICATIONS", False)
+# Notices also go by e-mail to people who have an address and have not turned it off.
+EMAIL_NOTIFICATIONS = env_bool("EMAIL_NOTIFICATIONS", True)
 SITE_URL = os.environ.get("SITE_URL", "")
+# How long a chat robot or webhook may take to answer, in seconds.
+ROBOT_TIMEOUT = float(os.environ.get("ROBOT_TIMEOUT", "10"))
+# A delivery is tried this many times, the waits doubling from NOTIFY_RETRY_DELAY seconds.
+NOTIFY_ATTEMPTS = int(os.environ.get("NOTIFY_ATTEMPTS", "6"))
+NOTIFY_RETRY_DELAY = int(os.environ.get("NOTIFY_RETRY_DELAY", "30"))
+# The daily digest is sent at this hour (site time).
+NOTIFY_DIGEST_HOUR = int(os.environ.get("NOTIFY_DIGEST_HOUR", "17"))
+
+# --- Reminders and escalations (gongkai.notify.reminders) ------------------------------------
+# The first reminder goes this many working days before a deadline (a catalog entry may set
+# its own), one on the day; an overdue deadline goes to the unit's head after
+# REMINDER_ESCALATE_HEAD working days and to the union office after REMINDER_ESCALATE_UNION.
+REMINDER_DAYS_BEFORE = int(os.environ.get("REMINDER_DAYS_BEFORE", "3"))
+# Per kind of deadline, e.g. "suggestion=2,survey=1,vote=1" (kinds: obligation, suggestion,
+# motion, window, finding, rectification, survey, vote).
+REMINDER_DAYS_BEFORE_BY_KIND: dict[str, int] = {
+    kind.strip(): int(days)
+    for kind, _sep, days in (
+        item.partition("=") for item in env_list("REMINDER_DAYS_BEFORE_BY_KIND", [])
+    )
+}
+REMINDER_ESCALATE_HEAD = int(os.environ.get("REMINDER_ESCALATE_HEAD", "1"))
+REMINDER_ESCALATE_UNION = int(os.environ.get("REMINDER_ESCALATE_UNION", "3"))
+# The daily scan runs at this hour (site time), on working days only.
+REMINDER_HOUR = int(os.environ.get("REMINDER_HOUR", "8"))
 
 LOGGING = {
     "version": 1,
@@ -271,6 +333,9 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django.request": {"filters": ["refusals"]},
         "django.security": {"filters": ["refusals"]},
+        # Huey's INFO lines time every task: for the release of anonymous reports, whether a
+        # window held any. Warnings and errors only.
+        "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 

@@ -21,6 +21,9 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 DATABASES = {"default": database_from_env(VAR_DIR / "test.sqlite3")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run at once, in the test's own process, on an in-memory queue; tasks scheduled for
+# later (retries, quiet hours) wait there until a test runs them (tests/queue.py).
+HUEY = {"name": "gongkai-test", "huey_class": "huey.MemoryHuey", "immediate": True, "utc": True}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -14,10 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from gongkai.accounts.requests import signed_in_user
+from gongkai.assessment import jobs as report_jobs
 from gongkai.assessment.dashboard import dashboard, export_xlsx, unit_obligations
 from gongkai.assessment.forms import (
     ObligationFilterForm,
@@ -35,7 +37,6 @@ from gongkai.assessment.permissions import (
     compliance_roots,
 )
 from gongkai.assessment.report import annual_report, report_years, sections
-from gongkai.assessment.report_pdf import render_report
 from gongkai.assessment.scoring import (
     MISSING_RULE,
     compute,
@@ -46,8 +47,8 @@ from gongkai.assessment.scoring import (
     scheme_in_force,
 )
 from gongkai.assessment.services import ranking_publish, scheme_create
+from gongkai.core import jobs
 from gongkai.core.errors import ServiceError
-from gongkai.core.files import PDF, download_response
 from gongkai.core.periods import Period, PeriodKind
 from gongkai.core.spreadsheets import xlsx_response
 from gongkai.org.models import OrgUnit
@@ -371,11 +372,15 @@ def report(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def report_pdf(request: HttpRequest, year: int) -> HttpResponse:
+    """Start making the report's PDF in the background (or find the same one asked for a
+    moment ago) and go to the job's page, which offers the download."""
     company, year = report_company(request, year)
-    return download_response(
-        render_report(annual_report(company, year)),
-        content_type=PDF.content_type,
-        filename=f"report-{company.code}-{year}.pdf",
-        inline=True,
+    back = reverse("assessment:report", args=[year]) + "?" + urlencode({"company": company.code})
+    return jobs.start_for(
+        request,
+        kind=report_jobs.REPORT,
+        params=report_jobs.report_params(company, year),
+        back_url=back,
     )

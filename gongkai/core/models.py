@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -67,3 +68,76 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day.isoformat()} {self.get_kind_display()}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class Job(models.Model):
+    """A piece of slow work done for one person in the background (``gongkai.core.jobs``): a
+    roster check or import, a PDF or Word document. Its page shows the progress and then the
+    result: a file to download, or data that the kind's template shows."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=60)
+    # A job is its owner's own passing business: it goes with them.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # SHA-256 of the parameters as canonical JSON: finds an identical job to reuse.
+    params_key = models.CharField(max_length=64)
+    # The owner's language when they asked: the work speaks it (messages, documents).
+    language = models.CharField(max_length=10, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    done = models.PositiveIntegerField(_("done"), default=0)
+    total = models.PositiveIntegerField(_("total"), default=0)  # 0: not known (yet)
+    message = models.CharField(_("message"), max_length=200, blank=True)
+    # What the job works on (an uploaded roster), kept until the work is over with it.
+    input_file = models.FileField(_("input file"), upload_to="jobs/", max_length=200, blank=True)
+    input_sha256 = models.CharField(max_length=64, blank=True)  # checked before it is used
+    file = models.FileField(_("file"), upload_to="jobs/", max_length=200, blank=True)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    # Written with every progress report: a running job whose heartbeat stops was left by a
+    # worker that died, and may be taken up again.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["owner", "kind", "params_key", "created_at"], name="core_job_same"
+            ),
+            models.Index(fields=["status", "heartbeat_at"], name="core_job_status"),
+            models.Index(fields=["created_at"], name="core_job_created"),
+        ]
+        constraints = [choices_constraint("status", JobStatus, "core_job_status_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.total) if self.total else 0

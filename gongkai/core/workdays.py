@@ -50,6 +50,24 @@ class WorkingCalendar:
             day += timedelta(days=1)
         return day
 
+    def on_or_before(self, day: date) -> date:
+        """``day`` if it is a working day, else the working day before it."""
+        while not self.is_working_day(day):
+            day -= timedelta(days=1)
+        return day
+
+    def subtract_working_days(self, start: date, n: int) -> date:
+        """The n-th working day before ``start`` (the inverse of :meth:`add_working_days`
+        for a working day ``start``)."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        day = start
+        while n > 0:
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                n -= 1
+        return day
+
     def add_working_days(self, start: date, n: int) -> date:
         if n < 0:
             raise ValueError("n must not be negative")

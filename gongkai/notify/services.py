@@ -1,27 +1,42 @@
-"""In-app notifications, and e-mail after commit when an address and a mail server exist."""
+"""Notices: in-app at once, and out of the site (e-mail, chat robots) through the queue.
+
+``notify`` tells people: a notification row each, now, in the caller's transaction; the
+e-mails follow from a task once the transaction commits (``notify.outbox`` says how).
+``announce`` tells a unit: its chat robots, and the readers of its board who asked for
+news. Neither sends anything inside the request.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
-from django.core.mail import send_mass_mail
-from django.db import transaction
-
 from gongkai.accounts.models import User
+from gongkai.core.queue import after_commit
+from gongkai.notify import outbox, tasks
 from gongkai.notify.models import Notification
+from gongkai.org.models import OrgUnit
 
 
-def notify(*, users: Iterable[User], message: str, url: str = "") -> list[Notification]:
+def notify(
+    *, users: Iterable[User], message: str, url: str = "", private: bool = False
+) -> list[Notification]:
+    """Tell ``users``: in-app now, by e-mail as each prefers after commit. ``private``: the
+    e-mail says only that there is a new item (anonymous reports, ballots, answers)."""
     people = {u.pk: u for u in users if u.is_active}
     notes = Notification.objects.bulk_create(
         [Notification(user=u, message=message[:300], url=url) for u in people.values()]
     )
-    mails = [
-        (message[:120], f"{message}\n\n{settings.SITE_URL}{url}", None, [u.email])
-        for u in people.values()
-        if u.email
-    ]
-    if mails and settings.EMAIL_NOTIFICATIONS:
-        transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
+    if people:
+        # A private message's text never leaves the site, so it is not put in the queue
+        # either (the e-mail says only that there is a new item).
+        outbound = "" if private else message
+        after_commit(
+            tasks.fan_out_personal, list(people), outbound, url, private, outbox.new_batch()
+        )
     return notes
+
+
+def announce(*, unit: OrgUnit, message: str, url: str = "", news: bool = True) -> None:
+    """Tell ``unit``'s group chats (its robots) and, when ``news``, the readers of its board
+    who asked for new items by e-mail. Only for what every reader of the board may see."""
+    after_commit(tasks.fan_out_unit, unit.pk, message, url, outbox.new_batch(), news)

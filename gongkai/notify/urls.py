@@ -6,4 +6,14 @@ app_name = "notifications"
 urlpatterns = [
     path("", notification_views.notification_list, name="list"),
     path("read/", notification_views.notification_read_all, name="read_all"),
+    path("preferences/", notification_views.preferences, name="preferences"),
+    path("robots/", notification_views.robot_list, name="robots"),
+    path("robots/add/", notification_views.robot_add, name="robot_add"),
+    path("robots/<int:pk>/", notification_views.robot_edit, name="robot_edit"),
+    path("robots/<int:pk>/enabled/", notification_views.robot_toggle, name="robot_toggle"),
+    path("robots/<int:pk>/delete/", notification_views.robot_delete, name="robot_delete"),
+    path("robots/<int:pk>/test/", notification_views.robot_test, name="robot_test"),
+    path("deliveries/", notification_views.delivery_list, name="deliveries"),
+    path("deliveries/<int:pk>/", notification_views.delivery_detail, name="delivery"),
+    path("failures/", notification_views.failure_list, name="failures"),
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +54,9 @@ __all__ = [
     "RosterPlan",
     "RosterResult",
     "RosterRow",
+    "field_label",
     "roster_import",
+    "roster_import_parsed",
     "roster_parse",
     "roster_plan",
     "unit_label",
@@ -102,9 +104,13 @@ class EmployeeChange:
     @property
     def fields(self) -> list[tuple[str, str, str]]:
         """(label, before, after) for display."""
+        return [(str(FIELD_LABELS[name]), before, after) for name, before, after in self.changes]
+
+    @property
+    def changes(self) -> list[tuple[str, str, str]]:
+        """(field name, before, after) as shown; :func:`field_label` names the field."""
         return [
-            (str(FIELD_LABELS[name]), _display(self.before[name]), _display(self.after[name]))
-            for name in self.after
+            (name, _display(self.before[name]), _display(self.after[name])) for name in self.after
         ]
 
     @property
@@ -166,6 +172,11 @@ class RosterResult:
     errors: list[RosterError]
     plan: RosterPlan | None
     applied: bool
+
+
+def field_label(name: str) -> str:
+    """The name of a changed field, in the reader's language."""
+    return str(FIELD_LABELS.get(name, name))
 
 
 def _display(value: Any) -> str:
@@ -435,14 +446,34 @@ def roster_import(
     data: bytes,
     filename: str,
     dry_run: bool,
+    progress: Callable[[int], None] | None = None,
 ) -> RosterResult:
     """Parse, plan and (unless ``dry_run``) apply a roster, all or nothing.
 
     With any error, or on a dry run, nothing is written; the result lists every error and,
-    when the file could be read, the plan."""
+    when the file could be read, the plan. ``progress(rows read)`` is called while the file
+    is read, every ``PROGRESS_ROWS`` rows."""
     if company.kind != UnitKind.COMPANY:
         raise ServiceError(_("A roster is imported into a company."), field="company")
-    parsed = roster_parse(data=data)
+    parsed = roster_parse(data=data, progress=progress)
+    return roster_import_parsed(
+        actor=actor, company=company, parsed=parsed, filename=filename, dry_run=dry_run
+    )
+
+
+def roster_import_parsed(
+    *,
+    actor: User | None,
+    company: OrgUnit,
+    parsed: ParsedRoster,
+    filename: str,
+    dry_run: bool,
+) -> RosterResult:
+    """:func:`roster_import` of a file already read: plan and (unless ``dry_run``) apply in
+    one transaction (a savepoint when the caller has one open: the background import marks
+    its job done in the same transaction)."""
+    if company.kind != UnitKind.COMPANY:
+        raise ServiceError(_("A roster is imported into a company."), field="company")
     if not parsed.readable:
         return RosterResult(errors=parsed.errors, plan=None, applied=False)
     if dry_run:

@@ -8,20 +8,25 @@ and English header aliases are accepted.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
-from gongkai.core.spreadsheets import CellError, SpreadsheetError, read_spreadsheet
+from gongkai.core.spreadsheets import ZIP_MAGIC, CellError, SpreadsheetError, read_spreadsheet
+from gongkai.core.uploads import MAX_UNPACKED_RATIO, too_large_message
 from gongkai.org.models import OrgUnit
 
 MAX_ROWS = 200_000
+PROGRESS_ROWS = 500  # rows between two progress reports
 # A title line or two above the header is common in HR exports; look this far for it.
 HEADER_SEARCH_ROWS = 10
 EMPLOYEE_NO_RE = re.compile(r"[0-9A-Za-z._-]+")
@@ -103,13 +108,43 @@ class RosterFileError(Exception):
         self.message = message
 
 
-def roster_parse(*, data: bytes | IO[bytes]) -> ParsedRoster:
-    """Read an .xlsx or .csv roster. Every row error is collected, not just the first."""
+def roster_parse(
+    *, data: bytes | IO[bytes], progress: Callable[[int], None] | None = None
+) -> ParsedRoster:
+    """Read an .xlsx or .csv roster. Every row error is collected, not just the first.
+    ``progress(rows read)`` is called every ``PROGRESS_ROWS`` rows."""
     try:
         sheet = read_spreadsheet(data, not_a_spreadsheet=_not_a_spreadsheet())
-        return _parse_table([_cell_text(value) for value in cells] for cells in sheet.rows)
+        table = ([_cell_text(value) for value in cells] for cells in sheet.rows)
+        return _parse_table(table, progress)
     except (RosterFileError, SpreadsheetError) as error:
         return ParsedRoster(errors=[RosterError(None, "", error.message)], readable=False)
+
+
+def roster_file_problem(data: bytes) -> str | None:
+    """Why ``data`` cannot be a roster, found by checks that cost little, made before the
+    file is stored for the dry run in the background: its size, its kind (a workbook's
+    member list and unpacked size, a CSV's text encoding), as :func:`roster_parse` would
+    refuse it. None: the file is worth reading; its rows are the dry run's business."""
+    limit = settings.UPLOAD_MAX_BYTES
+    if not data.startswith(ZIP_MAGIC):
+        try:
+            read_spreadsheet(data, not_a_spreadsheet=_not_a_spreadsheet())  # decodes a CSV
+        except SpreadsheetError as error:
+            return error.message
+        return None
+    if len(data) > limit:
+        return too_large_message(limit)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        return _not_a_spreadsheet()
+    if sum(info.file_size for info in infos) > MAX_UNPACKED_RATIO * limit:
+        return _("The workbook is too large once unpacked.")
+    if "xl/workbook.xml" not in {info.filename for info in infos}:
+        return _not_a_spreadsheet()
+    return None
 
 
 def _not_a_spreadsheet() -> str:
@@ -143,7 +178,9 @@ def _header_index(rows: list[list[str]]) -> int | None:
     return None
 
 
-def _parse_table(table: Iterator[list[str]]) -> ParsedRoster:
+def _parse_table(
+    table: Iterator[list[str]], progress: Callable[[int], None] | None = None
+) -> ParsedRoster:
     head = list(itertools.islice(table, HEADER_SEARCH_ROWS))
     index = _header_index(head)
     if index is None:
@@ -160,6 +197,8 @@ def _parse_table(table: Iterator[list[str]]) -> ParsedRoster:
         if not any(cells):
             continue
         count += 1
+        if progress is not None and count % PROGRESS_ROWS == 0:
+            progress(count)
         if count > MAX_ROWS:
             raise RosterFileError(
                 _("The file has more than %(max)s employee rows; split it by company.")

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from gongkai.accounts.models import User
 from gongkai.core.paths import subtree_roots
-from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
+from gongkai.org.models import PATH_SEPARATOR, OrgUnit, Role, RoleAssignment, UnitKind
 
 
 class Action(StrEnum):
@@ -21,6 +21,7 @@ class Action(StrEnum):
     ACCOUNT_MANAGE = "accounts.manage"  # unlock an account, issue a temporary password
     ROSTER_IMPORT = "org.roster_import"
     AUDIT_BROWSE = "audit.browse"
+    NOTICE_MANAGE = "notice.manage"  # chat robots, the delivery log, failed background tasks
     BOARD_VIEW = "board.view"  # open a unit's board (items filtered by DISCLOSURE_READ_ALL)
     DISCLOSURE_READ_ALL = "disclosure.read_all"  # internal items of every unit in the subtree
     DISCLOSURE_DRAFT = "disclosure.draft"  # draft, submit, publish, correct, attest
@@ -78,6 +79,7 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.ACCOUNT_MANAGE: frozenset({Role.UNION_OFFICE}),
     Action.ROSTER_IMPORT: frozenset({Role.UNION_OFFICE}),
     Action.AUDIT_BROWSE: frozenset({Role.UNION_OFFICE, Role.SUPERVISION}),
+    Action.NOTICE_MANAGE: frozenset({Role.UNION_OFFICE}),
     Action.BOARD_VIEW: frozenset(Role),
     Action.DISCLOSURE_READ_ALL: frozenset(
         {
@@ -394,3 +396,30 @@ class PolicyGate:
 
 
 GATE = PolicyGate()
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Who holds an action on a unit (on it or a unit above it), and the nearest unit on
+    its chain where someone does (None: nobody does)."""
+
+    people: frozenset[int]
+    nearest: int | None
+
+
+def holders_by_unit(action: Action, paths: dict[int, str]) -> dict[int, Holding]:
+    """:func:`holders` for many units at once, in one query: for each unit id of ``paths``
+    (unit id → its path), the active users holding ``action`` on the unit or an active unit
+    above it. Not for an action granted to every employee (that is not a list of people)."""
+    if Role.EMPLOYEE in RULES[action]:
+        raise ValueError(f"{action} is granted to every employee")
+    chains = {pk: [int(p) for p in path.split(PATH_SEPARATOR) if p] for pk, path in paths.items()}
+    direct = direct_holders({a for above in chains.values() for a in above}, {action})
+    found = {}
+    for pk, above in chains.items():
+        people: set[int] = set()
+        for unit_id in above:
+            people |= direct.get((unit_id, action), set())
+        nearest = next((a for a in reversed(above) if direct.get((a, action))), None)
+        found[pk] = Holding(frozenset(people), nearest)
+    return found

@@ -1,4 +1,5 @@
-"""Pages of circulars (draft, edit, issue, PDF, .docx) and accountability decisions."""
+"""Pages of circulars (draft, edit, issue; PDF and .docx through a background job) and
+accountability decisions."""
 
 from __future__ import annotations
 
@@ -9,19 +10,18 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from gongkai.accounts.requests import AuthedRequest
-from gongkai.core.documents.pdf import render_pdf
-from gongkai.core.documents.word import render_docx
+from gongkai.core import jobs
 from gongkai.core.errors import ServiceError
-from gongkai.core.files import DOCX, PDF, download_response
 from gongkai.policy.rules import Action, can, visible_scope_paths
+from gongkai.supervision import jobs as circular_jobs
 from gongkai.supervision.accountability import accountability_record
 from gongkai.supervision.circulars import (
-    circular_document,
     circular_draft,
     circular_issue,
     circular_update,
@@ -174,26 +174,28 @@ def circular_issue_view(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "supervision/circular_issue.html", {"circular": circular})
 
 
+def circular_document_job(request: AuthedRequest, pk: int, fmt: str) -> HttpResponse:
+    """Start making the circular's document in the background (or find the same one asked
+    for a moment ago) and go to the job's page, which offers the download."""
+    circular = circular_for(request, pk)
+    return jobs.start_for(
+        request,
+        kind=circular_jobs.DOCUMENT,
+        params=circular_jobs.document_params(circular, fmt),
+        back_url=reverse("supervision:circular_detail", args=[circular.pk]),
+    )
+
+
 @login_required
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def circular_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
-    circular = circular_for(request, pk)
-    return download_response(
-        render_pdf(circular_document(circular)),
-        content_type=PDF.content_type,
-        filename=f"{circular.title}.pdf",
-    )
+    return circular_document_job(request, pk, "pdf")
 
 
 @login_required
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def circular_docx(request: AuthedRequest, pk: int) -> HttpResponse:
-    circular = circular_for(request, pk)
-    return download_response(
-        render_docx(circular_document(circular)),
-        content_type=DOCX.content_type,
-        filename=f"{circular.title}.docx",
-    )
+    return circular_document_job(request, pk, "docx")
 
 
 # --- Accountability --------------------------------------------------------------------------

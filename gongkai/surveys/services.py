@@ -8,8 +8,10 @@ table so that no version of a box survives.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -19,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
+from gongkai.core import holding
 from gongkai.core.ballotbox import BallotBox, padded_length
 from gongkai.core.errors import ServiceError
 from gongkai.core.text import clean_text
@@ -405,11 +408,63 @@ def survey_answer(*, actor: User, survey: Survey, answers: Mapping[str, str]) ->
     # event (with its exact time) would be one more trace written beside the ballot box.
 
 
-def seal_if_ended(survey: Survey) -> Survey:
-    """Seal a survey whose last day has passed (the first results view after the end)."""
-    if survey.phase() == Phase.ENDED:
-        return survey_seal(actor=None, survey=survey)
-    return survey
+# --- Sealing ended surveys (the periodic task gongkai.surveys.tasks.seal_ended) ------------
+
+# The sealing task runs every this many minutes, on the clock (:00, :10, …): a survey is
+# sealed within that long after the end of its last day. No page seals: a GET changes nothing.
+SEAL_EVERY_MINUTES = 10
+
+
+class SealingFailed(Exception):
+    """Surveys whose last day has passed could not be sealed (each failure is logged by
+    gongkai.core.holding, without content); the next run tries again."""
+
+
+def next_sealing_run(now: datetime | None = None) -> datetime:
+    """When the sealing task is next expected to run: the next multiple of
+    :data:`SEAL_EVERY_MINUTES` after ``now`` (UTC-aligned, as the task's crontab is)."""
+    now = now or timezone.now()
+    step = SEAL_EVERY_MINUTES * 60
+    return datetime.fromtimestamp((math.floor(now.timestamp() / step) + 1) * step, tz=UTC)
+
+
+def ended_survey_ids(today: date | None = None) -> list[int]:
+    """The opened surveys whose last day has passed (:attr:`Phase.ENDED`), not sealed yet."""
+    today = today or timezone.localdate()
+    ended = Survey.objects.filter(status=SurveyStatus.OPEN, ends_on__lt=today).order_by("pk")
+    return list(ended.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def seal_if_ended(*, survey_id: int, today: date | None = None) -> bool:
+    """Seal the survey if its last day has passed and it is not sealed yet, as nobody (the
+    audit event has no actor). True when this call sealed it; False when there was nothing
+    to do (not ended, already sealed: running it again changes nothing). Raises
+    holding.HoldingError when sealing fails (nothing changes then)."""
+    survey = _lock(Survey(pk=survey_id))
+    if survey.phase(today) != Phase.ENDED:
+        return False
+    survey_seal(actor=None, survey=survey)
+    return True
+
+
+@dataclass
+class EndedSealing:
+    sealed: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def seal_ended_surveys(*, today: date | None = None) -> EndedSealing:
+    """Seal every survey whose last day has passed, each in a transaction of its own (one that
+    fails does not hold back the others). Idempotent: a second run finds nothing to seal."""
+    outcome = EndedSealing()
+    for survey_id in ended_survey_ids(today):
+        try:
+            if seal_if_ended(survey_id=survey_id, today=today):
+                outcome.sealed.append(survey_id)
+        except holding.HoldingError:  # logged by the holding mechanism, by its class only
+            outcome.failed.append(survey_id)
+    return outcome
 
 
 @transaction.atomic

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -40,6 +42,21 @@ def managed_survey(request: HttpRequest, pk: int) -> Survey:
     if not survey_policy.can_manage(request.user, survey):
         raise PermissionDenied
     return survey
+
+
+@dataclass(frozen=True)
+class Sealing:
+    """An ended survey waiting for the sealing task: when it next runs, and how often."""
+
+    at: datetime
+    every_minutes: int
+
+
+def sealing_expected(phase: Phase) -> Sealing | None:
+    """For an ended survey not sealed yet: when the sealing task is next expected to run."""
+    if phase != Phase.ENDED:
+        return None
+    return Sealing(at=services.next_sealing_run(), every_minutes=services.SEAL_EVERY_MINUTES)
 
 
 def manageable_units(request: HttpRequest) -> QuerySet[OrgUnit]:
@@ -133,12 +150,14 @@ def manage_page(
     status: int = 200,
 ) -> HttpResponse:
     """The survey's management page: its questions, the form for one more, the response rates."""
+    phase = survey.phase()
     return render(
         request,
         "surveys/manage.html",
         {
             "survey": survey,
-            "phase": survey.phase(),
+            "phase": phase,
+            "sealing": sealing_expected(phase),
             "questions": list(survey.questions.order_by("order")),
             "editable": services.is_editable(survey),
             "question_form": question_form,
@@ -324,6 +343,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "survey": survey,
             "phase": phase,
+            "sealing": sealing_expected(phase),
             "addressed": addressed,
             "answered": answered,
             "form": form,
@@ -343,7 +363,9 @@ def results_survey(request: HttpRequest, pk: int) -> tuple[Survey, bool]:
     if survey_policy.can_see_results(request.user, survey):
         if survey.status == SurveyStatus.DRAFT:
             raise Http404
-        return services.seal_if_ended(survey), True
+        # Never sealed here: a GET changes nothing. An ended survey is sealed by the periodic
+        # task (gongkai.surveys.tasks.seal_ended); until then the page says when to expect it.
+        return survey, True
     if survey_policy.can_read_published_results(request.user, survey):
         return survey, False
     raise PermissionDenied
@@ -355,12 +377,14 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.survey_results(survey, texts_shown=selectors.TEXTS_SHOWN if everything else 0)
     if not everything:  # the figures only: never an individual (free-text) answer
         found.texts = []
+    phase = survey.phase()
     return render(
         request,
         "surveys/results.html",
         {
             "survey": survey,
-            "phase": survey.phase(),
+            "phase": phase,
+            "sealing": sealing_expected(phase),
             "results": found,
             "chart_data": charts.chart_data(found),
             "may_manage": survey_policy.can_manage(request.user, survey),

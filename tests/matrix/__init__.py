@@ -13,5 +13,7 @@ NAMES = (
     "congress",
     "supervision",
     "assessment",
+    "jobs",
+    "notify",
 )
 AREAS: tuple[ModuleType, ...] = tuple(import_module(f"tests.matrix.{name}") for name in NAMES)

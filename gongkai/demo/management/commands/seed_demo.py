@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from gongkai.demo import (
     assessment,
@@ -17,6 +18,7 @@ from gongkai.demo import (
 )
 from gongkai.demo.disclosure import seed_disclosures
 from gongkai.demo.org import demo_exists, seed_org
+from gongkai.notify import reminders
 
 # The later parts, in the order their demo data builds on each other.
 PARTS = (
@@ -66,4 +68,8 @@ class Command(BaseCommand):
                 if seeded:
                     summary = ", ".join(f"{value} {key}" for key, value in seeded.items())
                     self.stdout.write(f"{part}: {summary}.")
+            # What the worker's hourly scan would send today, so the demo logins find their
+            # reminders and escalations at once.
+            sent = reminders.scan(timezone.localdate())
+            self.stdout.write(f"Reminders and escalations of today: {sent} notices.")
         self.stdout.write(self.style.SUCCESS("Demo company ready."))

@@ -1,6 +1,8 @@
 """``manage.py verify_ledger [--head SEQUENCE:HASH …]``: recompute the publication ledger
 from the records in the database and name every problem. Exit status 0 and a one-line
-summary when the chain is intact, 1 (CommandError) when anything is wrong."""
+summary when the chain is intact, 1 (CommandError) when anything is wrong. The queue runs the
+same verification every day (``gongkai.ledger.tasks.verify_daily``), which raises when anything
+is wrong so that the union office is told."""
 
 from __future__ import annotations
 

@@ -1,0 +1,63 @@
+"""The ledger's background work: checking the chain every day.
+
+:func:`verify_daily` runs the same verification as ``manage.py verify_ledger``
+(:func:`gongkai.ledger.verification.ledger_verify`: the whole chain recomputed from the
+records, every stored file hashed again) once a day, at a quiet hour. It only reads; when
+anything does not match it raises :class:`LedgerBroken` with a message naming the problems,
+so the queue records the failure and the union office is told (gongkai.notify connects
+Huey's failure signal). A periodic task is not retried: the next day's run checks again.
+
+Note: ledger checkpoints (a verified head kept, so that the daily run need not walk the
+whole chain, and so that a rewritten chain cannot pass unnoticed) come in a later issue; until
+then every run walks the chain from entry 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from gongkai.core.queue import crontab, periodic
+from gongkai.ledger.verification import Problem, ledger_verify
+
+SHOWN = 5  # problems named in the failure's message; verify_ledger lists them all
+
+
+class LedgerBroken(Exception):
+    """The ledger no longer matches the records (the message names the problems)."""
+
+
+def failure_message(problems: Sequence[Problem]) -> str:
+    """The message of a failed check: how many problems, the first :data:`SHOWN` of them, and
+    where to read the rest."""
+    lines = [
+        _(
+            "The daily check of the publication ledger failed: %(n)d problem(s) found, the "
+            "ledger does not match the records."
+        )
+        % {"n": len(problems)}
+    ]
+    lines += [str(problem) for problem in problems[:SHOWN]]
+    if len(problems) > SHOWN:
+        lines.append(
+            _("… and %(n)d more: manage.py verify_ledger lists them all.")
+            % {"n": len(problems) - SHOWN}
+        )
+    return "\n".join(lines)
+
+
+def verify() -> None:
+    """Verify the whole ledger; raise :class:`LedgerBroken` when anything does not match."""
+    problems = ledger_verify()
+    if problems:
+        with translation.override(settings.LANGUAGE_CODE):  # the site's language, as notices
+            raise LedgerBroken(failure_message(problems))
+
+
+@periodic(crontab(minute="30", hour="18"))  # 18:30 UTC: 02:30 in Shanghai
+def verify_daily() -> None:
+    """Every day: :func:`verify`."""
+    verify()

@@ -1,0 +1,607 @@
+"""Changes made on the notice pages: a person's preferences, the union office's chat robots,
+and the record of failed background tasks.
+
+Every function is keyword-only, runs in one transaction and writes its audit event in it. A
+robot's address and signing secret are sealed (``outbox.seal_secret``) before they touch the
+database and never leave it again through these pages or the audit log: an event says only
+the host and whether a secret is set.
+
+**Robot addresses.** Only ``http``/``https`` URLs (or an ``env:NAME`` reference, read by the
+worker when it sends). For WeCom, DingTalk and Feishu the address must have the documented
+shape (WeCom ``/cgi-bin/webhook/send?key=…``, DingTalk ``/robot/send?access_token=…``, Feishu
+``/open-apis/bot/v2/hook/…``), so that a pasted address of the wrong platform or a truncated
+one is caught when it is entered, not when the first notice is lost. The platform's own host
+must be reached over HTTPS (the key is in the address). Another host is allowed only when
+the union office says it is their own relay (``relay``): a plant network often reaches the
+internet only through an intranet proxy, so refusing other hosts would make robots unusable
+there, while accepting them silently would let a typo'd host receive the key. Over a relay,
+plain HTTP is accepted (an intranet hop), and the path must still end with the platform's.
+A plain signed webhook may be any http(s) address.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import time, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, override
+
+from gongkai.accounts.models import User
+from gongkai.audit.services import record_event
+from gongkai.core.errors import ServiceError
+from gongkai.core.queue import after_commit
+from gongkai.core.text import clean_text
+from gongkai.notify import outbox, tasks
+from gongkai.notify.models import Delivery, Notification, Preference, Robot, TaskFailure
+from gongkai.notify.selectors import address_hint, scrub
+from gongkai.notify.services import notify
+from gongkai.org.models import OrgUnit
+from gongkai.policy.rules import Action, can, holders
+
+logger = logging.getLogger(__name__)
+
+Channel = Delivery.Channel
+
+ROBOT_PLATFORMS = tuple(c for c in Channel.values if c != Channel.EMAIL)
+MAX_ADDRESS = 1000
+MAX_SECRET = 500
+ENV_REFERENCE = re.compile(r"env:[A-Za-z_][A-Za-z0-9_]{0,99}")
+# The documented host(s) and path of each platform's robot, and the query parameter that
+# carries its key (None: the key is the last part of the path).
+OFFICIAL_HOSTS: dict[str, frozenset[str]] = {
+    Channel.WECOM: frozenset({"qyapi.weixin.qq.com"}),
+    Channel.DINGTALK: frozenset({"oapi.dingtalk.com"}),
+    Channel.FEISHU: frozenset({"open.feishu.cn", "open.larksuite.com"}),
+}
+PATHS: dict[str, re.Pattern[str]] = {
+    Channel.WECOM: re.compile(r"/cgi-bin/webhook/send"),
+    Channel.DINGTALK: re.compile(r"/robot/send"),
+    Channel.FEISHU: re.compile(r"/open-apis/bot/v2/hook/[A-Za-z0-9_-]+"),
+}
+RELAY_PATHS: dict[str, re.Pattern[str]] = {
+    platform: re.compile(r"(?:/[^?#]*)?" + shape.pattern) for platform, shape in PATHS.items()
+}
+KEY_PARAMETER: dict[str, str] = {Channel.WECOM: "key", Channel.DINGTALK: "access_token"}
+EXAMPLES: dict[str, str] = {
+    Channel.WECOM: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…",
+    Channel.DINGTALK: "https://oapi.dingtalk.com/robot/send?access_token=…",
+    Channel.FEISHU: "https://open.feishu.cn/open-apis/bot/v2/hook/…",
+}
+PLATFORM_NAMES: dict[str, Any] = {
+    Channel.WECOM: gettext_lazy("WeCom"),
+    Channel.DINGTALK: gettext_lazy("DingTalk"),
+    Channel.FEISHU: gettext_lazy("Feishu"),
+}
+UNSIGNED = frozenset({Channel.WECOM})  # WeCom group robots take no signing secret
+TEST_LIMIT = 3  # test messages per robot ...
+TEST_WINDOW = timedelta(minutes=10)  # ... in this time
+TEST_BATCH = "test-"
+FAILURE_NOTICE_EVERY = timedelta(hours=1)  # one notice per task name, at most, in this time
+# The tasks that carry notices themselves: a failure of one is told in-app only, so that
+# telling it cannot start another failing one.
+NOTICE_TASKS = frozenset(
+    {"gongkai.notify.tasks.fan_out_personal", "gongkai.notify.tasks.send_emails"}
+)
+# What the audit log says of a signing secret (never the secret itself).
+SIGNING_SET = "set"
+SIGNING_NOT_SET = "not set"
+SIGNING_CHANGED = "replaced"
+SIGNING_REMOVED = "removed"
+
+
+# --- Preferences ----------------------------------------------------------------------------
+
+
+def _time_text(value: time | None) -> str | None:
+    return value.strftime("%H:%M") if value is not None else None
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def check_quiet_hours(quiet_from: time | None, quiet_until: time | None) -> None:
+    if (quiet_from is None) != (quiet_until is None):
+        field = "quiet_until" if quiet_until is None else "quiet_from"
+        raise ServiceError(
+            _("Give both the start and the end of your quiet hours, or neither."), field=field
+        )
+    if quiet_from is not None and quiet_from == quiet_until:
+        raise ServiceError(
+            _(
+                "Quiet hours cannot start and end at the same time. To stop e-mails "
+                "altogether, turn e-mail off."
+            ),
+            field="quiet_until",
+        )
+
+
+@transaction.atomic
+def preference_save(
+    *,
+    actor: User,
+    email: bool,
+    timing: str,
+    board_news: bool,
+    quiet_from: time | None,
+    quiet_until: time | None,
+) -> Preference:
+    """Set ``actor``'s own notice preference. Quiet hours: both or neither, and not empty;
+    they may run over midnight (22:00 → 07:00)."""
+    if timing not in Preference.Timing.values:
+        raise ServiceError(_("Choose at once or one daily digest."), field="timing")
+    check_quiet_hours(quiet_from, quiet_until)
+    if quiet_from is not None:
+        quiet_from = quiet_from.replace(second=0, microsecond=0, tzinfo=None)
+    if quiet_until is not None:
+        quiet_until = quiet_until.replace(second=0, microsecond=0, tzinfo=None)
+    pref, _created = Preference.objects.select_for_update().get_or_create(user=actor)
+    old = {
+        "email": _yes(pref.email),
+        "timing": pref.timing,
+        "board_news": _yes(pref.board_news),
+        "quiet_from": _time_text(pref.quiet_from),
+        "quiet_until": _time_text(pref.quiet_until),
+    }
+    new = {
+        "email": _yes(email),
+        "timing": timing,
+        "board_news": _yes(board_news),
+        "quiet_from": _time_text(quiet_from),
+        "quiet_until": _time_text(quiet_until),
+    }
+    pref.email, pref.timing, pref.board_news = email, timing, board_news
+    pref.quiet_from, pref.quiet_until = quiet_from, quiet_until
+    pref.save()
+    before = {k: v for k, v in old.items() if v != new[k]}
+    if before:
+        record_event(
+            actor=actor,
+            action="notify.preference_changed",
+            target=pref,
+            unit=actor.unit,
+            target_label=str(actor),
+            before=before,
+            after={k: new[k] for k in before},
+        )
+    return pref
+
+
+# --- Robots ---------------------------------------------------------------------------------
+
+
+def _refuse_control(value: str, *, field: str) -> None:
+    if any(ord(c) < 32 or ord(c) == 127 or c.isspace() for c in value):
+        raise ServiceError(
+            _("The address must not contain spaces, line breaks or control characters."),
+            field=field,
+        )
+
+
+def check_address(platform: str, value: str, *, relay: bool = False) -> str:
+    """``value`` as it will be stored (stripped); a ServiceError on ``address`` when it is
+    not an address of ``platform`` (see the module's note)."""
+    value = (value or "").strip()
+    if not value:
+        raise ServiceError(_("Enter the robot's address."), field="address")
+    if len(value) > MAX_ADDRESS:
+        raise ServiceError(
+            _("The address is too long (at most %(limit)s characters).") % {"limit": MAX_ADDRESS},
+            field="address",
+        )
+    _refuse_control(value, field="address")
+    if value.startswith("env:"):
+        if not ENV_REFERENCE.fullmatch(value):
+            raise ServiceError(
+                _(
+                    "An environment reference is env: followed by the variable's name "
+                    "(letters, digits and underscores), for example env:WECOM_UNION_URL."
+                ),
+                field="address",
+            )
+        return value
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    try:
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        host = ""
+    if scheme not in ("http", "https") or not host:
+        raise ServiceError(
+            _("Enter a web address starting with https:// (or http:// inside your network)."),
+            field="address",
+        )
+    if platform not in PATHS:
+        return value  # a signed webhook: any http(s) address
+    name = PLATFORM_NAMES[platform]
+    official = host in OFFICIAL_HOSTS[platform]
+    # The platform's own host: exactly its path. A relay may put that path under a prefix
+    # of its own, so the path must end with it.
+    shape = PATHS[platform] if official else RELAY_PATHS[platform]
+    shape_ok = shape.fullmatch(parts.path) is not None
+    key = KEY_PARAMETER.get(platform)
+    if key is not None and not parse_qs(parts.query).get(key, [""])[0].strip():
+        shape_ok = False
+    if not shape_ok:
+        raise ServiceError(
+            _(
+                "This is not the address of a %(platform)s robot. Copy the whole address "
+                "from the robot's settings; it looks like %(example)s"
+            )
+            % {"platform": name, "example": EXAMPLES[platform]},
+            field="address",
+        )
+    if official and scheme != "https":
+        raise ServiceError(
+            _("%(platform)s is reached over HTTPS: the address must start with https://.")
+            % {"platform": name},
+            field="address",
+        )
+    if not official and not relay:
+        raise ServiceError(
+            _(
+                "%(host)s is not %(platform)s's own address (%(official)s). If it is your own "
+                "relay to %(platform)s (an intranet proxy), tick “This is our relay” and save "
+                "again."
+            )
+            % {
+                "host": host,
+                "platform": name,
+                "official": ", ".join(sorted(OFFICIAL_HOSTS[platform])),
+            },
+            field="address",
+        )
+    return value
+
+
+def check_secret(platform: str, value: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if platform in UNSIGNED:
+        raise ServiceError(
+            _("WeCom group robots are not signed: leave the signing secret empty."),
+            field="secret",
+        )
+    if len(value) > MAX_SECRET:
+        raise ServiceError(
+            _("The signing secret is too long (at most %(limit)s characters).")
+            % {"limit": MAX_SECRET},
+            field="secret",
+        )
+    if any(ord(c) < 32 or ord(c) == 127 or c.isspace() for c in value):
+        raise ServiceError(
+            _("The signing secret must not contain spaces or control characters."),
+            field="secret",
+        )
+    if value.startswith("env:") and not ENV_REFERENCE.fullmatch(value):
+        raise ServiceError(
+            _(
+                "An environment reference is env: followed by the variable's name "
+                "(letters, digits and underscores), for example env:DINGTALK_SECRET."
+            ),
+            field="secret",
+        )
+    return value
+
+
+def _check_platform(platform: str) -> None:
+    if platform not in ROBOT_PLATFORMS:
+        raise ServiceError(_("Choose the robot's platform."), field="platform")
+
+
+def _check_name(name: str) -> str:
+    return clean_text(
+        name,
+        field="name",
+        limit=100,
+        empty=_("Give the robot a name (for example, the group chat it posts to)."),
+        too_long=_("The name is too long (at most 100 characters)."),
+    )
+
+
+def _require_manage(actor: User, unit: OrgUnit) -> None:
+    if not can(actor, Action.NOTICE_MANAGE, unit):
+        raise ServiceError(_("You may not manage the chat robots of this unit."), field="unit")
+
+
+def _secret_state(robot: Robot) -> str:
+    return SIGNING_SET if bytes(robot.sealed_secret or b"") else SIGNING_NOT_SET
+
+
+def _locked(robot: Robot) -> Robot:
+    current = Robot.objects.select_for_update().select_related("unit").filter(pk=robot.pk).first()
+    if current is None:
+        raise ServiceError(_("This robot was deleted in the meantime."))
+    return current
+
+
+@transaction.atomic
+def robot_create(
+    *,
+    actor: User,
+    unit: OrgUnit,
+    name: str,
+    platform: str,
+    address: str,
+    secret: str = "",
+    relay: bool = False,
+) -> Robot:
+    """A new robot of ``unit``, enabled: the unit's notices go to its group chat."""
+    _require_manage(actor, unit)
+    if not unit.is_active:
+        raise ServiceError(_("This unit is no longer active."), field="unit")
+    name = _check_name(name)
+    _check_platform(platform)
+    address = check_address(platform, address, relay=relay)
+    secret = check_secret(platform, secret)
+    robot = Robot.objects.create(
+        unit=unit,
+        name=name,
+        platform=platform,
+        sealed_url=outbox.seal_secret(unit.pk, "sealed_url", address),
+        sealed_secret=outbox.seal_secret(unit.pk, "sealed_secret", secret),
+        url_hint=address_hint(address),
+        enabled=True,
+        created_by=actor,
+    )
+    record_event(
+        actor=actor,
+        action="notify.robot_added",
+        target=robot,
+        unit=unit,
+        after={
+            "unit": unit.name,
+            "name": name,
+            "platform": platform,
+            "address": robot.url_hint,
+            "secret": _secret_state(robot),
+        },
+    )
+    return robot
+
+
+@transaction.atomic
+def robot_update(
+    *,
+    actor: User,
+    robot: Robot,
+    name: str,
+    platform: str,
+    address: str = "",
+    secret: str = "",
+    clear_secret: bool = False,
+    relay: bool = False,
+) -> Robot:
+    """Change a robot. An empty ``address`` or ``secret`` keeps the stored one (which is
+    never shown); a new platform needs its address entered again."""
+    robot = _locked(robot)
+    _require_manage(actor, robot.unit)
+    name = _check_name(name)
+    _check_platform(platform)
+    if platform != robot.platform and not (address or "").strip():
+        raise ServiceError(
+            _("Enter the address again: a robot of another platform has another address."),
+            field="address",
+        )
+    if clear_secret and (secret or "").strip():
+        raise ServiceError(
+            _("Either enter a new signing secret or remove it, not both."), field="secret"
+        )
+    old = {
+        "name": robot.name,
+        "platform": robot.platform,
+        "address": robot.url_hint,
+        "secret": _secret_state(robot),
+    }
+    new_address = (address or "").strip()
+    if new_address:
+        new_address = check_address(platform, new_address, relay=relay)
+        robot.sealed_url = outbox.seal_secret(robot.unit_id, "sealed_url", new_address)
+        robot.url_hint = address_hint(new_address)
+    new_secret = check_secret(platform, secret)
+    secret_change = ""
+    if new_secret:
+        robot.sealed_secret = outbox.seal_secret(robot.unit_id, "sealed_secret", new_secret)
+        secret_change = SIGNING_CHANGED if old["secret"] == SIGNING_SET else SIGNING_SET
+    elif (clear_secret or platform in UNSIGNED) and old["secret"] == SIGNING_SET:
+        robot.sealed_secret = b""
+        secret_change = SIGNING_REMOVED
+    robot.name, robot.platform = name, platform
+    robot.save()
+    new = {
+        "name": name,
+        "platform": platform,
+        "address": robot.url_hint,
+        "secret": secret_change or old["secret"],
+    }
+    before = {k: v for k, v in old.items() if v != new[k]}
+    after = {k: new[k] for k in before}
+    if new_address and "address" not in before:
+        before["address"], after["address"] = old["address"], SIGNING_CHANGED
+    if before:
+        record_event(
+            actor=actor,
+            action="notify.robot_changed",
+            target=robot,
+            unit=robot.unit,
+            before=before,
+            after=after,
+        )
+    return robot
+
+
+@transaction.atomic
+def robot_set_enabled(*, actor: User, robot: Robot, enabled: bool) -> Robot:
+    """Turn a robot on or off: a disabled robot receives no notices (a test message still
+    reaches it, to check it before turning it on)."""
+    robot = _locked(robot)
+    _require_manage(actor, robot.unit)
+    if robot.enabled == enabled:
+        return robot
+    robot.enabled = enabled
+    robot.save(update_fields=["enabled"])
+    record_event(
+        actor=actor,
+        action="notify.robot_enabled" if enabled else "notify.robot_disabled",
+        target=robot,
+        unit=robot.unit,
+    )
+    return robot
+
+
+@transaction.atomic
+def robot_delete(*, actor: User, robot: Robot) -> int:
+    """Delete a robot, and with it its lines of the delivery log (the model's cascade); the
+    audit event keeps its name, platform, host and how many deliveries went. Returns that
+    number."""
+    robot = _locked(robot)
+    _require_manage(actor, robot.unit)
+    sent = robot.deliveries.count()
+    record_event(
+        actor=actor,
+        action="notify.robot_deleted",
+        target=robot,
+        unit=robot.unit,
+        before={
+            "unit": robot.unit.name,
+            "name": robot.name,
+            "platform": robot.platform,
+            "address": robot.url_hint,
+            "secret": _secret_state(robot),
+            "deliveries": sent,
+        },
+    )
+    robot.delete()
+    return sent
+
+
+@transaction.atomic
+def robot_test(*, actor: User, robot: Robot) -> Delivery:
+    """Send a test message to this robot only: one delivery, sent by the queue once the
+    transaction commits. At most :data:`TEST_LIMIT` in :data:`TEST_WINDOW` per robot, so
+    that a group chat is not flooded."""
+    robot = _locked(robot)
+    _require_manage(actor, robot.unit)
+    now = timezone.now()
+    recent = Delivery.objects.filter(
+        robot=robot, batch__startswith=TEST_BATCH, created_at__gte=now - TEST_WINDOW
+    ).count()
+    if recent >= TEST_LIMIT:
+        raise ServiceError(
+            _(
+                "%(count)s test messages were sent to this robot in the last %(minutes)s "
+                "minutes. Look at the delivery log, then try again later."
+            )
+            % {"count": recent, "minutes": int(TEST_WINDOW.total_seconds() // 60)}
+        )
+    with override(settings.LANGUAGE_CODE):
+        subject = _("gongkai: test message")
+        body = _(
+            "This is a test message from gongkai to the robot “%(robot)s” of %(unit)s, sent "
+            "by %(person)s. If you read it here, notices of %(unit)s will arrive in this chat."
+        ) % {"robot": robot.name, "unit": robot.unit.name, "person": actor.name}
+    delivery = Delivery.objects.create(
+        channel=robot.platform,
+        robot=robot,
+        batch=f"{TEST_BATCH}{uuid.uuid4().hex[: 32 - len(TEST_BATCH)]}",
+        subject=subject,
+        body=f"{body}\n\n{outbox.site_link('')}",
+        url="",
+    )
+    record_event(
+        actor=actor,
+        action="notify.robot_tested",
+        target=robot,
+        unit=robot.unit,
+        after={"delivery": delivery.pk},
+    )
+    after_commit(tasks.send_robot, delivery.pk)
+    return delivery
+
+
+# --- Failed background tasks ----------------------------------------------------------------
+
+
+def task_name(task: Any) -> str:
+    """A Huey task's full name: its module and function (``gongkai.notify.tasks.send_robot``)."""
+    name = getattr(task, "name", "") or type(task).__name__
+    module = getattr(type(task), "__module__", "") or ""
+    return (f"{module}.{name}" if module and not module.startswith("huey") else name)[:100]
+
+
+def error_text(exc: BaseException | None) -> str:
+    if exc is None:
+        return _("timed out")
+    text = f"{type(exc).__name__}: {exc}".replace("\x00", "")
+    return scrub(text)[:500]
+
+
+def record_task_failure(*, task: str, task_id: str, error: str, final: bool) -> TaskFailure:
+    """Record one failed attempt of a background task; when it was the last one, tell the
+    union office (see :func:`tell_union_office`)."""
+    with transaction.atomic():
+        failure = TaskFailure.objects.create(
+            task=task[:100], task_id=task_id[:64], error=error[:500], final=final
+        )
+    if final:
+        tell_union_office(failure)
+    return failure
+
+
+def tell_union_office(failure: TaskFailure) -> int:
+    """Tell the union office of every top-level unit (``NOTICE_MANAGE`` there) that a task
+    failed for good, at most once an hour per task: the failures page lists every one.
+    A task that carries notices is told in-app only. Returns how many were told."""
+    earlier = (
+        TaskFailure.objects.filter(
+            task=failure.task, final=True, at__gte=failure.at - FAILURE_NOTICE_EVERY
+        )
+        .exclude(pk=failure.pk)
+        .exists()
+    )
+    if earlier:
+        return 0
+    people: dict[int, User] = {}
+    for top in OrgUnit.objects.filter(depth=1, is_active=True):
+        people.update({u.pk: u for u in holders(Action.NOTICE_MANAGE, top)})
+    if not people:
+        return 0
+    with override(settings.LANGUAGE_CODE):
+        message = _(
+            "A background task failed and will not be retried: %(task)s (%(error)s). See the "
+            "failed tasks."
+        ) % {"task": failure.task.rsplit(".", 1)[-1], "error": failure.error[:120]}
+    url = reverse("notifications:failures")
+    with transaction.atomic():
+        if failure.task in NOTICE_TASKS:
+            Notification.objects.bulk_create(
+                [Notification(user=u, message=message[:300], url=url) for u in people.values()]
+            )
+        else:
+            notify(users=people.values(), message=message, url=url)
+    return len(people)
+
+
+def on_task_error(signal: str, task: Any, exc: BaseException | None = None, *args: Any) -> None:
+    """Huey's SIGNAL_ERROR (and SIGNAL_TIMEOUT) receiver: record the failed attempt. It never
+    raises: a failure to record is logged, and the worker goes on."""
+    try:
+        record_task_failure(
+            task=task_name(task),
+            task_id=str(getattr(task, "id", "") or ""),
+            error=error_text(exc),
+            final=not getattr(task, "retries", 0),
+        )
+    except Exception:  # the hook must never break the worker
+        logger.exception("Could not record the failure of task %r", task)
