@@ -615,3 +615,21 @@ def test_one_notice_reaches_a_person_or_robot_once_even_if_written_twice(people)
     Delivery.objects.bulk_create(rows())
     Delivery.objects.bulk_create(rows(), ignore_conflicts=True)  # the second fan-out
     assert Delivery.objects.filter(batch="twice").count() == 2
+
+
+def test_history_loaded_in_app_only_is_never_sent(
+    people, smtp_receiver, django_capture_on_commit_callbacks
+):
+    """The demo's past year (seed_demo) writes its notices in the site only."""
+    from gongkai.notify.services import in_app_only
+
+    robot = make_robot(people.boiler_team, "wecom", "http://127.0.0.1:9/")
+    with django_capture_on_commit_callbacks(execute=True), in_app_only():
+        notify(users=[people["employee"]], message="去年的意见已答复", url="/voice/1/")
+        announce(unit=robot.unit, message="去年的公开", url="/disclosures/1/")
+    assert Notification.objects.filter(message="去年的意见已答复").count() == 1
+    assert smtp_receiver.messages == [] and not Delivery.objects.exists()
+    # Outside the block, notices leave the site again.
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(users=[people["employee"]], message="今天的通知", url="/voice/2/")
+    assert recipients(smtp_receiver) == ["employee@example.com"]

@@ -260,6 +260,9 @@ HUEY = {
         "worker_type": "thread",
         "periodic": True,
         "check_worker_health": True,
+        # With the SQLite storage the worker polls: never wait more than a second between
+        # polls (Huey's default backs off to 10 s when idle).
+        "max_delay": 1.0,
         # A worker killed while holding a task lock would leave it held for good; every
         # locked task is also safe to run twice at once, so a starting worker clears them.
         "flush_locks": True,

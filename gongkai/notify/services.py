@@ -8,13 +8,29 @@ news. Neither sends anything inside the request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from gongkai.accounts.models import User
 from gongkai.core.queue import after_commit
 from gongkai.notify import outbox, tasks
 from gongkai.notify.models import Notification
 from gongkai.org.models import OrgUnit
+
+# False inside :func:`in_app_only`: notices stay in the site, nothing is queued.
+_OUTBOUND: ContextVar[bool] = ContextVar("gongkai_notify_outbound", default=True)
+
+
+@contextmanager
+def in_app_only() -> Iterator[None]:
+    """Notices written inside stay in the site: no e-mail, no robot post is queued. For
+    loading history (the demo's past year), whose events nobody should be told of today."""
+    token = _OUTBOUND.set(False)
+    try:
+        yield
+    finally:
+        _OUTBOUND.reset(token)
 
 
 def notify(
@@ -26,7 +42,7 @@ def notify(
     notes = Notification.objects.bulk_create(
         [Notification(user=u, message=message[:300], url=url) for u in people.values()]
     )
-    if people:
+    if people and _OUTBOUND.get():
         # A private message's text never leaves the site, so it is not put in the queue
         # either (the e-mail says only that there is a new item).
         outbound = "" if private else message
@@ -39,4 +55,6 @@ def notify(
 def announce(*, unit: OrgUnit, message: str, url: str = "", news: bool = True) -> None:
     """Tell ``unit``'s group chats (its robots) and, when ``news``, the readers of its board
     who asked for new items by e-mail. Only for what every reader of the board may see."""
+    if not _OUTBOUND.get():
+        return
     after_commit(tasks.fan_out_unit, unit.pk, message, url, outbox.new_batch(), news)

@@ -19,6 +19,7 @@ from gongkai.demo import (
 from gongkai.demo.disclosure import seed_disclosures
 from gongkai.demo.org import demo_exists, seed_org
 from gongkai.notify import reminders
+from gongkai.notify.services import in_app_only
 
 # The later parts, in the order their demo data builds on each other.
 PARTS = (
@@ -51,7 +52,9 @@ class Command(BaseCommand):
             raise CommandError(
                 "The database already holds data; seed_demo only fills an empty one."
             )
-        with transaction.atomic():
+        # The demo's past year is history: its notices stay in the site (in-app), nobody is
+        # e-mailed or posted to about it today.
+        with transaction.atomic(), in_app_only():
             counts = seed_org()
             self.stdout.write(
                 "Demo company loaded: {units} units, {employees} employees, {roles} roles.".format(
@@ -68,8 +71,8 @@ class Command(BaseCommand):
                 if seeded:
                     summary = ", ".join(f"{value} {key}" for key, value in seeded.items())
                     self.stdout.write(f"{part}: {summary}.")
-            # What the worker's hourly scan would send today, so the demo logins find their
-            # reminders and escalations at once.
-            sent = reminders.scan(timezone.localdate())
-            self.stdout.write(f"Reminders and escalations of today: {sent} notices.")
+        # What the worker's hourly scan would send today, so that the demo logins find their
+        # reminders and escalations at once (and the e-mails and robot posts follow).
+        sent = reminders.scan(timezone.localdate())
+        self.stdout.write(f"Reminders and escalations of today: {sent} notices.")
         self.stdout.write(self.style.SUCCESS("Demo company ready."))
