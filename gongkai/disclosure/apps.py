@@ -8,7 +8,8 @@ class DisclosureConfig(AppConfig):
 
     def ready(self) -> None:
         # Not at the top: these modules use the models, which are loaded only now.
-        from gongkai.disclosure import ledger_records, search_source
+        from gongkai.disclosure import deadlines, ledger_records, search_source
 
         ledger_records.register()  # what the publication ledger hashes and verifies
         search_source.register()  # what the search index holds and who finds it
+        deadlines.register()  # the catalog's obligations, for the reminder engine

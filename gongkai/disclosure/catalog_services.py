@@ -16,7 +16,7 @@ from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
 from gongkai.core.periods import KIND_BY_FREQUENCY, Frequency, Period
 from gongkai.disclosure.catalog import entry_rules, rule_in_force
-from gongkai.disclosure.models import CatalogEntry, CatalogRule, Scope
+from gongkai.disclosure.models import REMIND_DAYS_MAX, CatalogEntry, CatalogRule, Scope
 from gongkai.org.models import UnitKind
 
 
@@ -149,3 +149,32 @@ def next_period_start(today: date, frequencies: list[str]) -> date:
         if f != Frequency.PER_EVENT
     ]
     return max(starts) if starts else today + timedelta(days=1)
+
+
+@transaction.atomic
+def catalog_entry_reminder_set(
+    *, actor: User, entry: CatalogEntry, days_before: int | None
+) -> CatalogEntry:
+    """Set how many working days before an obligation's deadline its first reminder goes
+    (None: the reminder engine's default). Audited; not versioned like the rules, since it
+    changes no obligation, only when people are told of it."""
+    if days_before is not None and not 0 <= days_before <= REMIND_DAYS_MAX:
+        raise ServiceError(
+            _("A reminder goes 0 to %(max)s working days before the deadline.")
+            % {"max": REMIND_DAYS_MAX},
+            field="remind_days_before",
+        )
+    locked = CatalogEntry.objects.select_for_update().get(pk=entry.pk)
+    before = locked.remind_days_before
+    if before == days_before:
+        return locked
+    locked.remind_days_before = days_before
+    locked.save(update_fields=["remind_days_before", "updated_at"])
+    record_event(
+        actor=actor,
+        action="catalog.reminder_set",
+        target=locked,
+        before={"remind_days_before": before},
+        after={"remind_days_before": days_before},
+    )
+    return locked

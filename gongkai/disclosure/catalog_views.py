@@ -16,8 +16,12 @@ from gongkai.accounts.requests import signed_in_user
 from gongkai.core.errors import ServiceError
 from gongkai.core.periods import Frequency
 from gongkai.disclosure.catalog import in_effect, replaced, rule_in_force, rules_by_entry
-from gongkai.disclosure.catalog_services import catalog_rule_add, next_period_start
-from gongkai.disclosure.models import CatalogEntry, CatalogRule, Category, Scope
+from gongkai.disclosure.catalog_services import (
+    catalog_entry_reminder_set,
+    catalog_rule_add,
+    next_period_start,
+)
+from gongkai.disclosure.models import REMIND_DAYS_MAX, CatalogEntry, CatalogRule, Category, Scope
 from gongkai.org.models import UnitKind
 from gongkai.policy.rules import Action, can, require
 
@@ -48,6 +52,19 @@ class CatalogRuleForm(forms.Form):
             "Only when the date falls in a period that has already begun; earlier periods "
             "never change."
         ),
+    )
+
+
+class CatalogEntryReminderForm(forms.Form):
+    """When the first reminder of the entry's obligations goes (``form=reminder`` in the
+    POST tells it from the rule form on the same page)."""
+
+    remind_days_before = forms.IntegerField(
+        label=gettext_lazy("Remind this many working days before the deadline"),
+        required=False,
+        min_value=0,
+        max_value=REMIND_DAYS_MAX,
+        help_text=gettext_lazy("Empty: the default."),
     )
 
 
@@ -87,6 +104,8 @@ def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
     rules = list(entry.rules.select_related("created_by").order_by("-effective_from"))
     current = rule_in_force(in_effect(rules), today)
     form = None
+    reminder = None
+    reminding = request.method == "POST" and request.POST.get("form") == "reminder"
     if may_manage:
         frequencies = [current.frequency] if current is not None else []
         initial: dict[str, object] = {"effective_from": next_period_start(today, frequencies)}
@@ -102,11 +121,28 @@ def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
                     "requires_result",
                 )
             }
-        form = CatalogRuleForm(request.POST or None, initial=initial)
+        form = CatalogRuleForm(None if reminding else (request.POST or None), initial=initial)
+        reminder = CatalogEntryReminderForm(
+            request.POST if reminding else None,
+            initial={"remind_days_before": entry.remind_days_before},
+        )
     if request.method == "POST":
         require(request.user, Action.CATALOG_MANAGE)
-        assert form is not None  # noqa: S101
-        if form.is_valid():
+        assert form is not None and reminder is not None  # noqa: S101
+        if reminding:
+            if reminder.is_valid():
+                try:
+                    catalog_entry_reminder_set(
+                        actor=signed_in_user(request),
+                        entry=entry,
+                        days_before=reminder.cleaned_data["remind_days_before"],
+                    )
+                except ServiceError as error:
+                    error.add_to_form(reminder)
+                else:
+                    messages.success(request, _("The reminder is set."))
+                    return redirect("catalog:entry", code=entry.code)
+        elif form.is_valid():
             try:
                 catalog_rule_add(actor=signed_in_user(request), entry=entry, **form.cleaned_data)
             except ServiceError as error:
@@ -131,6 +167,7 @@ def entry_detail(request: HttpRequest, code: str) -> HttpResponse:
             "replaced": replaced(rules),
             "today": today,
             "form": form,
+            "reminder": reminder,
         },
         status=status,
     )

@@ -20,6 +20,7 @@ register_labels(
         "disclosure.attested": _("Nothing to report attested"),
         "disclosure.rated": _("Disclosure rated"),
         "catalog.rule_added": _("Catalog rule changed"),
+        "catalog.reminder_set": _("Catalog entry reminder changed"),
         "regulation.published": _("Regulation version published"),
     },
     fields={

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any, NoReturn
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,9 @@ class Category(models.Model):
         return self.name
 
 
+REMIND_DAYS_MAX = 30  # working days: a reminder about six weeks ahead at most
+
+
 class CatalogEntry(TimeStampedModel):
     """One obligation of the catalog (公开目录). Its rules are versioned: see CatalogRule."""
 
@@ -51,11 +55,26 @@ class CatalogEntry(TimeStampedModel):
     description = models.TextField(_("description"), blank=True)
     order = models.IntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # Read by the reminder engine through the obligations' deadline source (deadlines.py).
+    remind_days_before = models.PositiveSmallIntegerField(
+        _("reminder, working days before the deadline"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(REMIND_DAYS_MAX)],
+        help_text=_("Remind this many working days before the deadline (empty: the default)."),
+    )
 
     class Meta:
         verbose_name = _("catalog entry")
         verbose_name_plural = _("catalog entries")
         ordering = ["category__order", "order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(remind_days_before__lte=REMIND_DAYS_MAX)
+                | models.Q(remind_days_before__isnull=True),
+                name="catalogentry_remind_days_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
