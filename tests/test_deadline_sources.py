@@ -1,6 +1,6 @@
 """The parts' deadline sources (gongkai.core.deadlines) that the reminder engine asks once a
 day: suggestions, publicity windows and objections' findings, motions, rectifications and
-surveys. For each: an open deadline comes with its due day, the people who must act and the
+surveys (votes and the catalog's obligations have their own test files). For each: an open deadline comes with its due day, the people who must act and the
 page where they act; one that was met, or falls outside the dates asked, does not; anonymous
 objections stay private; the number of queries does not grow with the data."""
 
@@ -91,8 +91,9 @@ def test_every_kind_is_registered_with_a_name():
         source = deadlines.source(kind)
         assert source.kind == kind
         assert source.label().strip()
-    # Votes have no planned closing date (only the moment they were closed): no source.
-    assert "vote" not in {s.kind for s in deadlines.sources()}
+    # Votes are tested in tests/test_vote_deadlines.py; the catalog's obligations in
+    # tests/test_obligation_deadlines.py.
+    assert {"vote", "obligation"} <= {s.kind for s in deadlines.sources()}
 
 
 # --- Suggestions -----------------------------------------------------------------------------

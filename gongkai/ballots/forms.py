@@ -17,6 +17,26 @@ from gongkai.org.models import OrgUnit
 MAX_LIST = 20_000
 
 
+def closes_on_field() -> forms.DateField:
+    """The planned closing date: optional; whether it is in the past is the service's to say
+    (one message for the form and every other client)."""
+    return forms.DateField(
+        label=_("Planned closing date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "The last day to vote, shown to the voters; those who have not voted are reminded "
+            "before it. The vote still closes only when you close it."
+        ),
+    )
+
+
+class ClosingDateForm(forms.Form):
+    """The planned closing date alone: what may still change once a vote is open."""
+
+    closes_on = closes_on_field()
+
+
 class PollForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(
@@ -28,12 +48,15 @@ class PollForm(forms.Form):
         required=False,
         help_text=_("The representatives present at this session vote."),
     )
+    closes_on = closes_on_field()
 
     def __init__(self, *args: Any, company: OrgUnit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["session"].queryset = Session.objects.filter(  # type: ignore[attr-defined]
             term__company=company
         )
+        # After every kind's own fields: the last thing set up, as it is the last day.
+        self.fields["closes_on"] = self.fields.pop("closes_on")
 
     def service_kwargs(self) -> dict[str, Any]:
         """The cleaned data as the service takes it: these fields of every poll; each kind
@@ -43,6 +66,7 @@ class PollForm(forms.Form):
             "title": data["title"],
             "description": data["description"],
             "session": data["session"],
+            "closes_on": data["closes_on"],
         }
 
     @staticmethod
@@ -53,6 +77,7 @@ class PollForm(forms.Form):
             "title": poll.title,
             "description": poll.description,
             "session": poll.session_id,
+            "closes_on": poll.closes_on,
         }
 
 

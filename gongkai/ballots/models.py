@@ -121,6 +121,9 @@ class Poll(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
+    # The last day to vote, as announced: the reminders ask the electors who have not voted
+    # to vote by then. The vote still closes only when the union office closes it.
+    closes_on = models.DateField(_("planned closing date"), null=True, blank=True)
     # Snapshot at opening.
     opened_at = models.DateTimeField(null=True, blank=True)
     electorate_size = models.PositiveIntegerField(default=0)

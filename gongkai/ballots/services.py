@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
@@ -91,6 +91,20 @@ def require_manager(actor: User, company: OrgUnit) -> None:
         raise ServiceError(_("You may not manage votes of this company."))
 
 
+def clean_closes_on(closes_on: date | None) -> date | None:
+    """The planned closing date (the last day to vote), if any: not before today."""
+    if closes_on is not None and closes_on < timezone.localdate():
+        raise ServiceError(
+            _(
+                "The planned closing date %(date)s has passed: choose today or a later day, "
+                "or leave it empty."
+            )
+            % {"date": closes_on.isoformat()},
+            field="closes_on",
+        )
+    return closes_on
+
+
 def clean_settings(
     *,
     kind: str,
@@ -103,6 +117,7 @@ def clean_settings(
     excellent_quota_percent: int | None,
     min_ballots: int,
     incompetent_threshold_percent: int,
+    closes_on: date | None = None,
 ) -> dict[str, Any]:
     title = clean_text(
         title,
@@ -147,6 +162,7 @@ def clean_settings(
         "excellent_quota_percent": excellent_quota_percent,
         "min_ballots": min_ballots,
         "incompetent_threshold_percent": incompetent_threshold_percent,
+        "closes_on": clean_closes_on(closes_on),
     }
 
 
@@ -232,6 +248,7 @@ def poll_create(
     excellent_quota_percent: int | None = None,
     min_ballots: int = 1,
     incompetent_threshold_percent: int = 30,
+    closes_on: date | None = None,
     items: Sequence[str] = (),
     cadres: Sequence[CadreSpec] = (),
     groups: Sequence[GroupSpec] = (),
@@ -248,6 +265,7 @@ def poll_create(
         excellent_quota_percent=excellent_quota_percent,
         min_ballots=min_ballots,
         incompetent_threshold_percent=incompetent_threshold_percent,
+        closes_on=closes_on,
     )
     poll = Poll.objects.create(company=company, created_by=actor, **fields)
     set_items(poll, items=items, cadres=cadres, groups=groups)
@@ -256,7 +274,12 @@ def poll_create(
         action="ballots.created",
         target=poll,
         unit=company,
-        after={"title": poll.title, "kind": poll.kind, "items": poll.items.count()},
+        after={
+            "title": poll.title,
+            "kind": poll.kind,
+            "items": poll.items.count(),
+            "closes_on": iso(poll.closes_on),
+        },
     )
     return poll
 
@@ -274,6 +297,7 @@ def poll_update(
     excellent_quota_percent: int | None = None,
     min_ballots: int = 1,
     incompetent_threshold_percent: int = 30,
+    closes_on: date | None = None,
     items: Sequence[str] = (),
     cadres: Sequence[CadreSpec] = (),
     groups: Sequence[GroupSpec] = (),
@@ -293,17 +317,56 @@ def poll_update(
         excellent_quota_percent=excellent_quota_percent,
         min_ballots=min_ballots,
         incompetent_threshold_percent=incompetent_threshold_percent,
+        closes_on=closes_on,
     )
+    before = {"closes_on": iso(locked.closes_on)}
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.save()
     set_items(locked, items=items, cadres=cadres, groups=groups)
+    after: dict[str, Any] = {"title": locked.title, "items": locked.items.count()}
+    if before["closes_on"] != iso(locked.closes_on):
+        after["closes_on"] = iso(locked.closes_on)
     record_event(
         actor=actor,
         action="ballots.edited",
         target=locked,
         unit=locked.company,
-        after={"title": locked.title, "items": locked.items.count()},
+        before=before if "closes_on" in after else None,
+        after=after,
+    )
+    return locked
+
+
+def iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+@transaction.atomic
+def poll_closing_date_set(*, actor: User, poll: Poll, closes_on: date | None) -> Poll:
+    """Set, move or clear the planned closing date (the last day to vote) of a vote not yet
+    closed; audited as an edit. Reminders follow the new date (the engine reads it each
+    day). It closes nothing: only :func:`poll_close` does."""
+    locked = Poll.objects.select_for_update().get(pk=poll.pk)
+    require_manager(actor, locked.company)
+    if locked.status not in (PollStatus.DRAFT, PollStatus.OPEN):
+        raise ServiceError(
+            _("The planned closing date can be changed only until the vote is closed."),
+            field="closes_on",
+        )
+    closes_on = clean_closes_on(closes_on)
+    if closes_on == locked.closes_on:
+        return locked
+    before = {"closes_on": iso(locked.closes_on)}
+    Poll.objects.filter(pk=locked.pk).update(closes_on=closes_on, updated_at=timezone.now())
+    locked.refresh_from_db()
+    record_event(
+        actor=actor,
+        action="ballots.edited",
+        target=locked,
+        unit=locked.company,
+        before=before,
+        after={"closes_on": iso(locked.closes_on)},
     )
     return locked
 

@@ -10,6 +10,8 @@ voter (gongkai.ballots.boxes: a sealed box until the close, then a table of code
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -20,14 +22,24 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from gongkai.accounts.requests import signed_in_user
 from gongkai.ballots import permissions as policy
-from gongkai.ballots.forms import FORMS
-from gongkai.ballots.models import Choice, Grade, Item, Poll, PollKind, PollStatus
+from gongkai.ballots.forms import FORMS, ClosingDateForm
+from gongkai.ballots.models import (
+    Choice,
+    Elector,
+    Grade,
+    Item,
+    Participation,
+    Poll,
+    PollKind,
+    PollStatus,
+)
 from gongkai.ballots.selectors import (
     has_voted,
     outside_electorate,
@@ -40,6 +52,7 @@ from gongkai.ballots.services import (
     ballot_cast,
     clean_ballot,
     poll_close,
+    poll_closing_date_set,
     poll_create,
     poll_finish,
     poll_open,
@@ -81,13 +94,62 @@ def scale_for(poll: Poll) -> list[tuple[str, Any]]:
     return list(Choice.choices if poll.kind == PollKind.RESOLUTION else Grade.choices)
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A vote in the list, with what its planned closing date asks of the reader: ``vote_by``
+    for an elector who has not voted yet, ``close_it`` for the union office once the date
+    has passed and the vote is still open."""
+
+    poll: Poll
+    vote_by: date | None = None
+    close_it: date | None = None
+    past: bool = False  # the planned closing date has passed (the vote is still open)
+
+
+def listed(user: Any, polls: list[Poll], manage_roots: list[str]) -> list[Listed]:
+    """The page's votes with their closing-date notes: two queries for the page."""
+    due = [p.pk for p in polls if p.status == PollStatus.OPEN and p.closes_on is not None]
+    mine = set(
+        Elector.objects.filter(poll_id__in=due, user_id=user.pk).values_list("poll_id", flat=True)
+    )
+    voted = set(
+        Participation.objects.filter(poll_id__in=mine, user_id=user.pk).values_list(
+            "poll_id", flat=True
+        )
+    )
+    today = timezone.localdate()
+    rows = []
+    for poll in polls:
+        if poll.pk not in due or poll.closes_on is None:
+            rows.append(Listed(poll))
+            continue
+        managed = any(poll.company.path.startswith(root) for root in manage_roots)
+        rows.append(
+            Listed(
+                poll,
+                vote_by=poll.closes_on if poll.pk in mine - voted else None,
+                close_it=poll.closes_on if managed and poll.closes_on < today else None,
+                past=poll.closes_on < today,
+            )
+        )
+    return rows
+
+
 @login_required
 def poll_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(polls_for(request.user).order_by("-created_at", "-pk"), PER_PAGE).get_page(
         request.GET.get("page")
     )
-    may_create = bool(visible_scope_paths(request.user, Action.VOTE_MANAGE))
-    return render(request, "ballots/list.html", {"page": page, "may_create": may_create})
+    manage_roots = list(visible_scope_paths(request.user, Action.VOTE_MANAGE))
+    return render(
+        request,
+        "ballots/list.html",
+        {
+            "page": page,
+            "rows": listed(request.user, list(page.object_list), manage_roots),
+            "may_create": bool(manage_roots),
+        },
+    )
 
 
 @login_required
@@ -118,6 +180,8 @@ def poll_new(request: HttpRequest, kind: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def poll_edit(request: HttpRequest, pk: int) -> HttpResponse:
     poll = managed_poll(request, pk)
+    if poll.status == PollStatus.OPEN:
+        return closing_date_edit(request, poll)
     if poll.status != PollStatus.DRAFT:
         messages.error(request, _("Only a vote that has not been opened can be edited."))
         return redirect("ballots:detail", pk=poll.pk)
@@ -142,12 +206,34 @@ def poll_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def closing_date_edit(request: HttpRequest, poll: Poll) -> HttpResponse:
+    """An open vote: only its planned closing date may still change."""
+    form = ClosingDateForm(request.POST or None, initial={"closes_on": poll.closes_on})
+    if request.method == "POST" and form.is_valid():
+        try:
+            poll_closing_date_set(
+                actor=signed_in_user(request), poll=poll, closes_on=form.cleaned_data["closes_on"]
+            )
+        except ServiceError as error:
+            error.add_to_form(form)
+        else:
+            messages.success(request, _("The planned closing date was saved."))
+            return redirect("ballots:detail", pk=poll.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "ballots/closing_date.html", {"form": form, "poll": poll}, status=status)
+
+
 @login_required
 @never_cache
 def poll_detail(request: HttpRequest, pk: int) -> HttpResponse:
     poll = poll_for(request, pk)
     user = request.user
     is_elector = policy.is_elector(user, poll)
+    planned_past = (
+        poll.status == PollStatus.OPEN
+        and poll.closes_on is not None
+        and poll.closes_on < timezone.localdate()
+    )
     context = {
         "poll": poll,
         "items": poll.items.select_related("cadre"),
@@ -159,6 +245,8 @@ def poll_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if is_elector or not policy.is_session_representative(user, poll)
         else outside_electorate(user, poll),
         "has_voted": has_voted(user, poll),
+        # Open, and its planned closing date has passed: the union office is asked to close it.
+        "planned_past": planned_past,
         "may_results": policy.may_see_results(user, poll),
         "may_recount": policy.may_recount(user, poll),
         "turnout": turnout(poll) if poll.status != PollStatus.DRAFT else None,
