@@ -206,7 +206,7 @@ def test_annual_report_and_its_pdf(
     headings = [h for h, _rows in response.context["sections"]]
     assert len(headings) >= 6
     with django_capture_on_commit_callbacks(execute=True):  # the PDF is made by a job
-        started = client.get(reverse("assessment:report_pdf", args=[2026]))
+        started = client.post(reverse("assessment:report_pdf", args=[2026]))
     assert started.status_code == 302 and started.url.startswith("/jobs/")
     assert client.get(started.url).status_code == 200
     pdf = client.get(started.url + "download/")

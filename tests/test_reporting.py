@@ -8,6 +8,7 @@ import logging
 import re
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
@@ -46,6 +47,7 @@ from gongkai.reporting.services import (
     report_submit,
     report_transition,
 )
+from gongkai.reporting.tasks import release_due
 from tests.conftest import PERSONAS, Org
 from tests.test_attachments import jpeg_with_gps_and_orientation
 
@@ -82,7 +84,7 @@ def form(**extra):
 
 
 def deliver() -> release.Released:
-    """What the release timer does at the end of the window (here: everything held now)."""
+    """What the release task does at the start of each window (here: everything held now)."""
     return release.deliver(everything=True)
 
 
@@ -1072,11 +1074,97 @@ def test_reports_wait_for_the_end_of_their_window(org: Org, login, client: Clien
     assert not Report.objects.exists()
     assert release.deliver(now=end).reports == 1
     assert Report.objects.count() == 1 and not HeldSubmission.objects.exists()
-    # The inspectors' inbox releases what is due when it is opened.
+    # Opening the inbox releases nothing, even when a report is due: the queue's task does,
+    # at the start of the next window.
     report_submit(company=org.company, subject="第二件", body=BODY)
-    HeldSubmission.objects.update(release_after=end - timedelta(hours=1))
+    due = HeldSubmission.objects.get().release_after
     login(org["discipline"])
-    assert "第二件" in client.get(reverse("reporting:inbox")).content.decode()
+    inbox = reverse("reporting:inbox")
+    with time_machine.travel(due + timedelta(seconds=30), tick=False):
+        assert "第二件" not in client.get(inbox).content.decode()
+        assert HeldSubmission.objects.count() == 1 and Report.objects.count() == 1
+        release.deliver()  # what the task runs (tests/test_periodic_tasks.py runs the task)
+        assert "第二件" in client.get(inbox).content.decode()
+
+
+INBOX = "2026-12-02 14:25 +0800"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "says"),
+    [
+        (3600, "Reports sent since 14:00 reach this inbox at about 15:00."),
+        (900, "Reports sent since 14:15 reach this inbox at about 14:30."),
+        (0, "Reports sent online reach this inbox within a minute or two."),
+    ],
+)
+def test_the_inbox_says_when_the_reports_sent_now_arrive(
+    org: Org, login, client: Client, settings, seconds: int, says: str
+):
+    settings.REPORTING_RELEASE_SECONDS = seconds
+    english(client)
+    login(org["discipline"])
+    with time_machine.travel(INBOX, tick=False):
+        page = client.get(reverse("reporting:inbox")).content.decode()
+    assert says in page
+    assert "are late" not in page and "failed" not in page
+
+
+@pytest.mark.django_db(transaction=True)  # the task checkpoints SQLite's log: no transaction
+def test_the_inbox_says_when_the_last_release_failed_and_releases_nothing_itself(
+    org: Org, login, client: Client, settings, monkeypatch
+):
+    from django.db import DatabaseError
+
+    from gongkai.notify.models import TaskFailure
+
+    settings.REPORTING_RELEASE_SECONDS = 3600
+    settings.HOLDING_RETRY_PAUSE_SECONDS = 0
+    with time_machine.travel("2026-12-02 13:40 +0800", tick=False):
+        report_submit(company=org.company, subject=SUBJECT, body=BODY)
+    english(client)
+    login(org["discipline"])
+    inbox = reverse("reporting:inbox")
+
+    def failing(**kwargs):
+        raise DatabaseError("disk I/O error")
+
+    monkeypatch.setattr(release, "release", failing)
+    with time_machine.travel("2026-12-02 14:00:20 +0800", tick=False):
+        release_due()  # the queue runs it, it fails, the queue records the failure
+    assert TaskFailure.objects.filter(task__contains="release_due").count() == 1
+    warning = (
+        "The last delivery of reports sent online to this inbox failed, at 14:00. They are "
+        "kept safe and delivered by the next run, at about 15:00"
+    )
+    with time_machine.travel("2026-12-02 14:35 +0800", tick=False):
+        page = client.get(inbox).content.decode()
+    assert warning in page and "are late" not in page
+    assert SUBJECT not in page and HeldSubmission.objects.count() == 1
+    assert "disk I/O" not in page  # the error is for the union office's failed-tasks page
+    # The next window's run delivers; the failure of the window before is no longer news.
+    monkeypatch.undo()
+    with time_machine.travel("2026-12-02 15:00:20 +0800", tick=False):
+        release_due()
+        page = client.get(inbox).content.decode()
+    assert SUBJECT in page and "failed" not in page and "are late" not in page
+    assert not HeldSubmission.objects.exists()
+
+
+def test_the_inbox_says_when_reports_are_late(org: Org, login, client: Client, settings):
+    """The release task did not run (a stopped worker): nothing failed, yet a box is due."""
+    settings.REPORTING_RELEASE_SECONDS = 3600
+    with time_machine.travel("2026-12-02 13:40 +0800", tick=False):
+        report_submit(company=org.company, subject=SUBJECT, body=BODY)
+    english(client)
+    login(org["discipline"])
+    inbox = reverse("reporting:inbox")
+    with time_machine.travel("2026-12-02 14:05 +0800", tick=False):  # the run may be under way
+        assert "are late" not in client.get(inbox).content.decode()
+    with time_machine.travel("2026-12-02 14:15 +0800", tick=False):
+        page = client.get(inbox).content.decode()
+    assert "Some reports sent online are late" in page and "at about 15:00" in page
+    assert SUBJECT not in page and HeldSubmission.objects.count() == 1
 
 
 def test_a_windows_reports_are_written_in_a_random_order(org: Org):
@@ -1261,13 +1349,16 @@ def test_a_failed_release_is_logged_shown_and_retried_and_links_nothing_meanwhil
         for record in caplog.records:
             assert "第一件" not in record.getMessage() and BODY not in record.getMessage()
         assert assert_held_only(["第一件"]) == senders  # meanwhile: still a box only
-        # The inspectors see that delivery failed (the inbox tries, fails, says so).
+        # The release task fails the same way: the queue records the failure, and the
+        # inspectors' inbox shows it from that record (the page itself releases nothing).
         inspector = english(Client())
         inspector.force_login(org["discipline"])
         with time_machine.travel(due, tick=True):
+            release_due()
             inbox = inspector.get(reverse("reporting:inbox")).content.decode()
-        assert "could not be delivered to this inbox just now" in inbox
+        assert "The last delivery of reports sent online to this inbox failed" in inbox
         assert not Report.objects.exists()
+        assert assert_held_only(["第一件"]) == senders
     finally:
         blocker.close()
     assert "Released 1 reports" in call_command_at(due)

@@ -285,18 +285,12 @@ def start_for(
     back_url: str,
     reuse_within: timedelta | None = REUSE_WITHIN,
 ) -> HttpResponse:
-    """The answer of a view that asks for a document: start the job (or find the same one
-    asked for a moment ago) and go to its page. The view has checked the permission.
-
-    A POST is CSRF-checked by the middleware. A GET (the links on the pages) starts it only
-    when the browser says it comes from this site or was typed (``Sec-Fetch-Site``
-    same-origin or none; browsers that send no such header are let through): a page of
-    another site cannot make someone's browser start documents; it gets a button to press
-    instead."""
-    site = request.headers.get("Sec-Fetch-Site", "none")
-    if request.method == "HEAD" or (
-        request.method != "POST" and site not in ("same-origin", "none")
-    ):
+    """The answer of a view that asks for a document: on POST (CSRF-checked by the
+    middleware), start the job (or find the same one asked for a moment ago) and go to its
+    page; on GET, a page with the button that asks for it. A GET never starts anything:
+    reading a URL changes no state, and another site cannot make someone's browser start
+    documents. The view has checked the permission."""
+    if request.method != "POST":
         return render(request, "core/job_start.html", {"back_url": back_url})
     try:
         job = start(kind=kind, owner=request.user, params=params, reuse_within=reuse_within)

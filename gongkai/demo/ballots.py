@@ -3,7 +3,10 @@
 * last year's democratic evaluation of 10 cadres at last year's session: ballots cast by the
   representatives present, closed (sealed, counted) and published;
 * a closed and published resolution of that session;
-* an OPEN resolution in the current open session, in which the ``rep`` login can vote;
+* an OPEN resolution in the current open session, in which the ``rep`` login can vote,
+  planned to close three working days after the day the reminders go
+  (``ReminderDays.scan_on``), so that the electors who have not voted, ``rep`` among them,
+  are reminded that day;
   one more representative checks in after it opened (the union office's sign-in sheet shows
   the late time; that representative's vote page explains why they cannot vote in it);
 * every ballot cast has its receipt code: the closed votes' pages list the codes of their
@@ -21,6 +24,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from gongkai.accounts.models import User
+from gongkai.ballots.deadlines import KIND as VOTE
 from gongkai.ballots.models import Grade, Poll, PollKind
 from gongkai.ballots.services import (
     CadreSpec,
@@ -34,7 +38,7 @@ from gongkai.congress.models import Attendance, Representative, Session, Session
 from gongkai.congress.selectors import current_term, present_user_ids, session_quorum
 from gongkai.congress.services import attendance_check_in
 from gongkai.core.errors import ServiceError
-from gongkai.demo.calendar import at_day
+from gongkai.demo.calendar import at_day, reminder_days
 from gongkai.org.models import OrgUnit, Role, RoleAssignment
 
 COMPANY_CODE = "rd"
@@ -189,6 +193,8 @@ def seed() -> dict[str, int]:
         title=f"关于{timezone.localdate().year}年工资调整方案的表决",
         session=current,
         items=["工资调整方案", "职工疗休养安排"],
+        # Its electors who have not voted are reminded on the day the reminders go.
+        closes_on=reminder_days().reminded(VOTE),
     )
     poll_open(actor=union, poll=live)
     others = [uid for uid in ensure_quorum(current, rng, include=[]) if uid != rep.pk]

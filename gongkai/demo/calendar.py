@@ -13,7 +13,12 @@ The story, for a demo loaded on ``today``:
   boards); the teams outside the boiler department joined the system about a quarter ago
   (``teams_joined``) and answer only from then on;
 - **today**: the open congress session held today, an open vote, an open survey, an open
-  publicity window, suggestions and motions waiting for someone.
+  publicity window, suggestions and motions waiting for someone;
+- **the reminders of the day** (:class:`ReminderDays`): on the day the demo is loaded, or on
+  the next working day when it is loaded on a rest day (the reminder engine sends nothing on
+  rest days), the team lead is reminded of something due in three working days, the boiler
+  department's head and the union office are told of what is overdue by one and by three
+  working days, and the representatives of the open vote that it closes.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from gongkai.core.periods import Period, PeriodKind
+from gongkai.core.workdays import WorkingCalendar, calendar_for
 
 # Days after a half-year ends by which its inspection round has run its course: inspected
 # on day 12, findings due on day 40, reports on days 45-50, one sent back on day 48.
@@ -79,3 +86,50 @@ def at_day(day: date, hour: int = 10) -> datetime:
     demo dates "today at 16:00" happens now when the demo is loaded at 00:30."""
     moment = datetime.combine(day, time(hour, 0), tzinfo=timezone.get_current_timezone())
     return min(moment, timezone.now())
+
+
+@dataclass(frozen=True)
+class ReminderDays:
+    """The dates of the demo's deadlines, on working days, so that the reminder engine
+    (``gongkai.notify.reminders``) acts on them on :attr:`scan_on` whatever the day the demo
+    is loaded: its stages are counted in working days of the calendar (weekends, holidays
+    and their 调休), with the engine's settings (how many working days before a deadline it
+    reminds, after how many it escalates)."""
+
+    today: date
+    calendar: WorkingCalendar
+
+    @property
+    def scan_on(self) -> date:
+        """The day the demo's reminders go: today, or the next working day when the demo is
+        loaded on a rest day (nothing is sent on rest days)."""
+        return self.calendar.on_or_after(self.today)
+
+    def lead(self, kind: str) -> int:
+        """The working days before a deadline of ``kind`` that its first reminder goes."""
+        by_kind: dict[str, int] = settings.REMINDER_DAYS_BEFORE_BY_KIND
+        return by_kind.get(kind, settings.REMINDER_DAYS_BEFORE)
+
+    def reminded(self, kind: str, *, later: int = 0) -> date:
+        """A due date whose first reminder goes on :attr:`scan_on` (``later``: that many
+        working days after it): the lead of ``kind`` in working days after that day."""
+        return self.calendar.add_working_days(self.scan_on, self.lead(kind) + later)
+
+    @property
+    def head_overdue(self) -> date:
+        """A due date escalated to the unit's head on :attr:`scan_on` (one working day
+        overdue with the default settings)."""
+        return self.calendar.subtract_working_days(self.scan_on, settings.REMINDER_ESCALATE_HEAD)
+
+    @property
+    def union_overdue(self) -> date:
+        """A due date escalated to the union office on :attr:`scan_on` (three working days
+        overdue with the default settings)."""
+        return self.calendar.subtract_working_days(self.scan_on, settings.REMINDER_ESCALATE_UNION)
+
+
+def reminder_days(today: date | None = None) -> ReminderDays:
+    """The demo's reminder dates for a demo loaded on ``today`` (one query: the calendar of
+    the years around it)."""
+    today = today or timezone.localdate()
+    return ReminderDays(today, calendar_for(range(today.year - 1, today.year + 2)))

@@ -7,7 +7,9 @@ meeting; patrols; an employee director's report and meetings with published deci
 the current session, OPEN and held today, with attendance above the quorum including ``rep``
 (the sign-in sheet shows check-in times between 08:00 and 08:50 and three leaves of absence,
 请假, with their reasons) — ballots opens its demo votes in it (see :func:`demo_open_session`)
-and checks one more representative in after its vote opened. Deterministic.
+and checks one more representative in after its vote opened. The boiler department's overdue
+motion fell due one working day before the day the reminders go
+(``ReminderDays.scan_on``), so that "depthead" is told of it then. Deterministic.
 
 Past motions are entered as history (rows with their dates), not replayed through the
 services, whose checks are about "now" (the collection period, due dates in the future).
@@ -39,7 +41,7 @@ from gongkai.congress.models import (
     Term,
 )
 from gongkai.core.satisfaction import Satisfaction
-from gongkai.demo.calendar import at_day
+from gongkai.demo.calendar import at_day, reminder_days
 from gongkai.demo.disclosure import approve_through
 from gongkai.disclosure.models import CatalogEntry, Disclosure
 from gongkai.disclosure.services import Transition, disclosure_transition
@@ -334,6 +336,7 @@ def _motions(session: Session, rng: random.Random, today: date) -> int:
     }
     union = _login("union")
     held = session.held_on
+    days = reminder_days(today)
     number = 0
     registered: Motion | None = None
     for i, story in enumerate(STORIES):
@@ -378,12 +381,14 @@ def _motions(session: Session, rng: random.Random, today: date) -> int:
             lead = units[story.lead]
             assigned = held + timedelta(days=7)
             overdue = story.status == M.ASSIGNED and story.proposer == ""
-            due = (today - timedelta(days=20)) if overdue else assigned + timedelta(days=60)
+            # The overdue one fell due one working day before the reminders go: escalated to
+            # the lead unit's head that day (and chased by the union office today).
+            due = days.head_overdue if overdue else assigned + timedelta(days=60)
             if story.status == M.ASSIGNED and not overdue:
                 due = today + timedelta(days=15)
             changes |= {"lead_unit": lead, "assigned_at": at_day(assigned), "due_on": due}
             if overdue:
-                changes |= {"chase_count": 1, "last_chased_at": at_day(today - timedelta(days=5))}
+                changes |= {"chase_count": 1, "last_chased_at": at_day(today, 9)}
             if story.status in (M.ANSWERED, M.CLOSED, M.SENT_BACK):
                 answered = at_day(assigned + timedelta(days=rng.randint(20, 70)))
                 changes |= {

@@ -2,7 +2,9 @@
 the start of the earlier inspection round if that is earlier; see
 ``gongkai.demo.calendar``) to today, so that last year is complete on whatever day the
 demo is loaded: every level, some late, some overdue (simply missing), one corrected, one
-withdrawn, a few public, and the rules library.
+withdrawn, a few public, and the rules library. When one of the boiler team's items falls
+due three working days after the day the reminders go (``ReminderDays.scan_on``), it is
+left as the team lead's draft, so that he is reminded of it.
 
 Deterministic; past publication dates are entered with the services' ``at`` (the way records
 from the paper boards would be entered), so the ledger and the audit log stay consistent.
@@ -29,11 +31,12 @@ from gongkai.core.periods import (
     periods_between,
 )
 from gongkai.core.workdays import calendar_spanning
-from gongkai.demo.calendar import at_day, demo_calendar
+from gongkai.demo.calendar import at_day, demo_calendar, reminder_days
 from gongkai.demo.org import BOILER_TEAM
 from gongkai.disclosure.approvals import pending
 from gongkai.disclosure.catalog import entries_for_unit
 from gongkai.disclosure.compliance import Tally, unit_tallies
+from gongkai.disclosure.deadlines import KIND as OBLIGATION
 from gongkai.disclosure.engagement import rating_submit, receipt_record
 from gongkai.disclosure.models import CatalogEntry, Disclosure
 from gongkai.disclosure.regulations import regulation_create
@@ -45,6 +48,8 @@ from gongkai.disclosure.services import (
     disclosure_transition,
     disclosure_update,
 )
+from gongkai.notify import reminders
+from gongkai.notify.models import Reminder
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
 
 PAYEES = ["市热力公司", "华电物资公司", "城东宾馆", "机电维修中心", "劳保用品商店", "出租车公司"]
@@ -183,6 +188,36 @@ def publish(
     return walk_to_published(d, author=author, head=head_for(unit, author), day=when)
 
 
+def draft(*, unit: OrgUnit, entry: CatalogEntry, period: Period, rng: random.Random) -> Disclosure:
+    """The team lead's draft of the item, not yet sent for approval (the same content, and
+    the same draws of ``rng``, as :func:`publish`)."""
+    title, procedure, result, table = content(rng, entry, unit, period)
+    return disclosure_create(
+        actor=login("teamlead"),
+        unit=unit,
+        entry=entry,
+        title=title,
+        procedure=procedure,
+        result=result,
+        period=period.key,
+        table=table,
+    )
+
+
+def team_reminded(team: OrgUnit, person: User, day: date) -> bool:
+    """Whether the reminder engine reminds ``person``, on ``day``, of an obligation of
+    ``team`` before its deadline (its "before" stage: three working days ahead with the
+    default settings)."""
+    return any(
+        planned.deadline.kind == OBLIGATION
+        and planned.deadline.unit_id == team.pk
+        and planned.stage == Reminder.Stage.BEFORE
+        and person.pk in planned.people
+        for batch in reminders.plan(day)
+        for planned in batch
+    )
+
+
 ACTING_FOR = "本级负责人即起草人，由上一级负责人代为审核。"
 
 
@@ -313,6 +348,10 @@ def seed_disclosures(*, today: date | None = None) -> dict[str, int]:
     published = late = attested = 0
     workdays = calendar_spanning(start, date(today.year + 1, 12, 31))
     joined = demo_calendar(today).teams_joined
+    # One obligation of the boiler team is still a draft when the reminder engine reminds
+    # its officer of it, three working days before it is due (when one falls due then).
+    reminded = reminder_days(today).reminded(OBLIGATION)
+    drafted = False
     for unit in [*units, *recent_teams]:
         first = start if unit in units else joined
         obligations = [
@@ -351,6 +390,9 @@ def seed_disclosures(*, today: date | None = None) -> dict[str, int]:
                 continue
             lateness = rng.randint(1, 20) if missed else -rng.randint(0, 8)
             when = min(due + timedelta(days=lateness), today)
+            if not drafted and unit.code == BOILER_TEAM and due == reminded:
+                drafted = bool(draft(unit=unit, entry=entry, period=period, rng=rng))
+                continue
             publish(unit=unit, entry=entry, period=period, event=None, when=when, rng=rng)
             published += 1
             late += when > due

@@ -99,6 +99,13 @@ DEMO_LOGINS = [
 ]
 
 
+def demo_email(login: str) -> str:
+    """A demo login's e-mail address (example.com: reserved, never delivered), so that the
+    notices and reminders sent to the demo logins show as e-mails (on ``make run``, the
+    console backend prints them)."""
+    return f"{login}@example.com"
+
+
 def demo_exists() -> bool:
     return OrgUnit.objects.exists()
 
@@ -153,6 +160,7 @@ def seed_org(*, employees_per_team: int = 7) -> dict[str, int]:
             unit=units[d.unit_code],
             position=d.position,
             password=password,
+            email=demo_email(d.login),
         )
         for d in DEMO_LOGINS
     ]

@@ -7,7 +7,9 @@
   real ``survey_seal`` (shuffle into the final table, box emptied). Its results are
   published: every employee (the "employee" login too) reads its figures.
 * This year's survey, open now: the "employee" login can answer it; about a third of the
-  company has already answered through the real ``survey_answer`` service.
+  company has already answered through the real ``survey_answer`` service. It closes a few
+  working days after the day the demo's reminders go, so those who have not answered are
+  reminded two working days later (``reminders --dry-run --date`` shows it).
 
 Deterministic content (a fixed random seed); only the sealed rows' order is random, by design.
 """
@@ -23,8 +25,10 @@ from django.utils import timezone
 from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.satisfaction import Satisfaction
+from gongkai.demo.calendar import reminder_days
 from gongkai.org.models import OrgUnit
 from gongkai.surveys import services
+from gongkai.surveys.deadlines import KIND as SURVEY
 from gongkai.surveys.models import (
     BoxedAnswer,
     Participation,
@@ -34,6 +38,9 @@ from gongkai.surveys.models import (
 )
 
 COMPANY_CODE = "rd"
+# This year's survey closes this many working days after the first reminder of it could go
+# on the day the demo's reminders go (ReminderDays.scan_on).
+CLOSES_LATER = 2
 QUESTIONS = [
     (QuestionKind.RATING, "公开内容是否全面，应公开的事项是否都已公开"),
     (QuestionKind.RATING, "公开是否及时，是否在规定时限内公开"),
@@ -159,13 +166,15 @@ def seed() -> dict[str, int]:
     BoxedAnswer.objects.bulk_create(boxed, batch_size=1000)
     services.survey_seal(actor=union, survey=past)
 
-    # This year's survey: open now, answered by about a third through the real service.
+    # This year's survey: open now, answered by about a third through the real service. It
+    # closes a few working days after the day the reminders go: those who have not answered
+    # are reminded two working days after that day.
     current = _build(
         union,
         company,
         f"{today.year}年度厂务公开工作满意度测评",
         max(today - timedelta(days=3), date(today.year, 1, 1)),  # this year's, even on 1 January
-        today + timedelta(days=14),
+        reminder_days(today).reminded(SURVEY, later=CLOSES_LATER),
     )
     services.survey_open(actor=union, survey=current)
     answered = 0

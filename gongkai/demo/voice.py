@@ -4,6 +4,11 @@ Suggestions in every state across several units, some with the name hidden. The 
 login has an answered one to rate; the "depthead" login has some to accept, assign and
 answer; the union office has a reopened one to review. Past steps are entered with the
 services' ``at`` so that the timeline, the audit log and the dates agree. Deterministic.
+
+The reminder engine has work on the day the reminders go (``ReminderDays.scan_on``): the
+overdue suggestion fell due three working days before, so it is escalated to the union
+office that day; and when no item of the boiler team's catalog falls due three working days
+after it, the team has a suggestion to answer by then, so that "teamlead" is reminded.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from django.utils import timezone
 
 from gongkai.accounts.models import User
 from gongkai.core.satisfaction import Satisfaction
-from gongkai.demo.calendar import at_day
-from gongkai.demo.disclosure import DEFAULT_MISSES, MISSES
+from gongkai.demo.calendar import ReminderDays, at_day, reminder_days
+from gongkai.demo.disclosure import DEFAULT_MISSES, MISSES, team_reminded
+from gongkai.demo.org import BOILER_TEAM, DEMO_LOGINS
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
 from gongkai.voice import services
+from gongkai.voice.deadlines import KIND as SUGGESTION
 from gongkai.voice.models import Suggestion, SuggestionCategory, SuggestionStatus
 
 C = SuggestionCategory
@@ -192,6 +199,19 @@ SCENARIOS = [
 ]
 
 
+# The team's suggestion to answer in three working days, when its catalog has nothing due
+# then (see seed_due_soon).
+DUE_SOON = Scenario(
+    "",
+    BOILER_TEAM,
+    C.PRODUCTION_SAFETY,
+    "夜间巡检手电筒亮度不足",
+    "班组巡检用手电筒使用多年，亮度不足，夜间看不清就地表计，建议更换为防爆强光手电。",
+    S.ASSIGNED,
+    2,
+)
+
+
 def _at(today: date, days_ago: float, hour: int = 9) -> datetime:
     return at_day(today - timedelta(days=int(days_ago)), hour)
 
@@ -271,11 +291,45 @@ def seed_last_year(rng: random.Random, today: date, union: User) -> int:
     return count
 
 
+def seed_due_soon(rng: random.Random, today: date, days: ReminderDays) -> Suggestion | None:
+    """Unless an item of the boiler team's catalog is due three working days after the day
+    the reminders go (and its officer "teamlead" is reminded of it then), a suggestion
+    assigned to the team to answer by that day, so that he is reminded of it."""
+    team = OrgUnit.objects.get(code=BOILER_TEAM)
+    teamlead = User.objects.get(employee_no="teamlead")
+    if team_reminded(team, teamlead, days.scan_on):
+        return None
+    sc = DUE_SOON
+    members = list(
+        User.objects.filter(unit=team, is_active=True)
+        .exclude(role_assignments__isnull=False)
+        .exclude(employee_no__in=[d.login for d in DEMO_LOGINS])
+        .order_by("employee_no")
+    )
+    s = services.suggestion_submit(
+        actor=rng.choice(members),
+        unit=team,
+        category=sc.category,
+        title=sc.title,
+        body=sc.body,
+        at=_at(today, sc.days_ago, 20),
+    )
+    services.suggestion_accept(actor=teamlead, suggestion=s, at=_at(today, sc.days_ago - 1, 8))
+    return services.suggestion_assign(
+        actor=teamlead,
+        suggestion=s,
+        responsible_unit=team,
+        due_on=days.reminded(SUGGESTION),
+        at=_at(today, sc.days_ago - 1, 9),
+    )
+
+
 def seed(*, today: date | None = None) -> dict[str, int]:
     """Load the demo records; return counts for the command's summary line."""
     rng = random.Random(20261124)  # noqa: S311 - demo data
     today = today or timezone.localdate()
     union = User.objects.get(employee_no="union")
+    days = reminder_days(today)
     made: list[Suggestion] = []
     for n, sc in enumerate(SCENARIOS):
         unit = OrgUnit.objects.get(code=sc.unit)
@@ -318,11 +372,16 @@ def seed(*, today: date | None = None) -> dict[str, int]:
         if sc.end == S.ACCEPTED or answerer is None:
             continue
         window = 10
+        due_on = today - timedelta(days=start - 2 - window)
+        if sc.end == "overdue":
+            # Overdue by three working days when the reminders go: escalated to the union
+            # office that day.
+            due_on = days.union_overdue
         services.suggestion_assign(
             actor=handler,
             suggestion=s,
             responsible_unit=responsible,
-            due_on=today - timedelta(days=start - 2 - window),
+            due_on=due_on,
             at=_at(today, start - 2),
         )
         if sc.end in (S.ASSIGNED, "overdue"):
@@ -380,6 +439,7 @@ def seed(*, today: date | None = None) -> dict[str, int]:
                 at=_at(today, max(review_day - 6, 0), 11),
             )
     history = seed_last_year(rng, today, union)
+    seed_due_soon(rng, today, days)
     states = Suggestion.objects.values_list("status", flat=True)
     return {
         "suggestions": len(made),

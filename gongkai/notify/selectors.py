@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -120,6 +121,13 @@ def may_see_failures(user: Any) -> bool:
 
 def failures() -> QuerySet[TaskFailure]:
     return TaskFailure.objects.order_by("-at", "-pk")
+
+
+def task_failures(task: str, *, since: datetime) -> QuerySet[TaskFailure]:
+    """The recorded failures, since ``since``, of the background tasks whose name contains
+    ``task`` (``"release_due"``), newest first: for a part to tell its own readers that its
+    task failed. Only the time and the task are for them; the error is the union office's."""
+    return TaskFailure.objects.filter(task__contains=task, at__gte=since).order_by("-at", "-pk")
 
 
 # --- What is shown of a robot and of an error ------------------------------------------------

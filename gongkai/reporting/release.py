@@ -13,8 +13,9 @@ Now a report is unlinkable from the moment it is written:
 1. **Hold** (the reporter's transaction): one ``HeldSubmission`` row — a sealed box
    (gongkai.core.secretbox) of the content, padded to one of a few lengths, with the end of
    the current release window. Nothing readable; nothing else written.
-2. **Release** (:func:`release`, a transaction of its own, at the end of each window: from
-   ``manage.py reporting_release`` run by a timer, and when an inspector opens the inbox):
+2. **Release** (:func:`release`, a transaction of its own, at the end of each window: by
+   the queue's periodic task ``gongkai.reporting.tasks.release_due``, or at once by
+   ``manage.py reporting_release``; never by a page, so opening the inbox writes nothing):
    open every box that is due, write the reports **in a random order** (then the additions,
    in the order sent), remember the spent form tokens, and empty the holding table with
    TRUNCATE (gongkai.core.holding), writing back the boxes not yet due. Every report,
@@ -22,7 +23,8 @@ Now a report is unlinkable from the moment it is written:
    and equal to no reporter's; no version of a box survives the release.
 3. **Verify and retry** (:func:`deliver`): the holding table's files must have been replaced
    and nothing due left; every failure is logged (never with content) and retried; a release
-   that still fails is reported (the command exits 1, the inbox shows it).
+   that still fails is reported (the task fails, so the queue records it and the union
+   office is told, and the inbox shows it from that record; the command exits 1).
 
 Trade-off: reports reach the inspectors at the end of the window (``REPORTING_RELEASE_SECONDS``,
 an hour by default) rather than at once. The shorter the window, the more precisely the

@@ -13,6 +13,7 @@ Every page sends ``Cache-Control: no-store`` and ``Referrer-Policy: no-referrer`
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 from uuid import UUID
@@ -35,6 +36,7 @@ from gongkai.accounts.requests import signed_in_user
 from gongkai.core.errors import ServiceError
 from gongkai.core.files import download_response
 from gongkai.core.uploads import declared_body_too_large
+from gongkai.notify import selectors as notify_selectors
 from gongkai.org.models import OrgUnit
 from gongkai.policy.rules import Action, require
 from gongkai.reporting import release, throttle, tokens
@@ -52,7 +54,13 @@ from gongkai.reporting.forms import (
     TransitionForm,
     top_companies,
 )
-from gongkai.reporting.models import Evidence, Report, ReportingChannel, ReportStatus
+from gongkai.reporting.models import (
+    Evidence,
+    HeldSubmission,
+    Report,
+    ReportingChannel,
+    ReportStatus,
+)
 from gongkai.reporting.permissions import handled_companies, readable_reports_q
 from gongkai.reporting.services import (
     EVIDENCE_MAX_BYTES,
@@ -67,6 +75,7 @@ from gongkai.reporting.services import (
     report_submit,
     report_transition,
 )
+from gongkai.reporting.tasks import CHECK_SECONDS
 
 PER_PAGE = 25
 BODY_LIMIT = FILES_PER_SUBMISSION * EVIDENCE_MAX_BYTES
@@ -342,24 +351,39 @@ def _report_or_404(request: HttpRequest, pk: UUID) -> Report:
     return report
 
 
-def _deliver_due() -> bool:
-    """Release the reports whose window has ended (the timer's job, done here too so that
-    inspectors never wait for it); False when that failed (logged; retried next time)."""
-    if not release.due_count():
-        return True
-    try:
-        release.deliver(attempts=1)
-    except release.ReleaseFailed:
-        return False
-    return True
+# The release task (gongkai.reporting.tasks.release_due) starts within a minute of a window's
+# start and retries for a while; a box due longer ago than this means it did not run.
+RELEASE_LATE_AFTER = timedelta(minutes=10)
+
+
+def _release_news(now: datetime) -> dict[str, Any]:
+    """What the inbox says of the release, read only (the queue releases, never a page):
+    when the reports sent in the current window arrive, whether the last run of the release
+    task failed (its failure record, since the current window began) and whether boxes are
+    overdue (the task did not run: a stopped worker). Nothing here counts or dates a held
+    report: "overdue" turns on at the end of a window plus the grace, as the release itself
+    would have shown that window's reports."""
+    seconds = release.window_seconds()
+    ends = release.window_end(now)
+    starts = ends - timedelta(seconds=max(seconds, CHECK_SECONDS))
+    failed = notify_selectors.task_failures("release_due", since=starts).first()
+    return {
+        "window_minutes": seconds // 60,
+        "window_started": timezone.localtime(starts),
+        "arrives_at": timezone.localtime(ends),
+        "release_failed_at": timezone.localtime(failed.at) if failed else None,
+        "release_late": failed is None
+        and HeldSubmission.objects.filter(release_after__lte=now - RELEASE_LATE_AFTER).exists(),
+    }
 
 
 @reporting_page
 @login_required
 @require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
+    """The reports of the inspector's companies. It writes nothing: the held reports are
+    released by the queue at the start of each window (gongkai.reporting.tasks)."""
     require(request.user, Action.REPORT_HANDLE)
-    delivered = _deliver_due()
     companies = list(handled_companies(request.user))
     filters = InboxFilterForm(request.GET)
     reports = _readable(request)
@@ -386,8 +410,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "companies": companies,
             "received_count": counts[ReportStatus.RECEIVED],
             "review_count": counts[ReportStatus.UNDER_REVIEW],
-            "delivery_failed": not delivered,
-            "window_minutes": max(release.window_seconds() // 60, 0),
+            **_release_news(timezone.now()),
         },
     )
 

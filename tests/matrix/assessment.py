@@ -75,7 +75,7 @@ ROWS: dict[str, list[Row]] = {
     ],
     # The PDF is made by a background job: the link goes to the job's page.
     "assessment:report_pdf": [
-        (lambda o: reverse("assessment:report_pdf", args=[2025]), everyone(302)),
+        (lambda o: reverse("assessment:report_pdf", args=[2025]), everyone(200)),
         (lambda o: reverse("assessment:report_pdf", args=[1999]), everyone(404)),
     ],
 }

@@ -185,12 +185,12 @@ ROWS: dict[str, list[Row]] = {
     "supervision:circular_supersede": [(url("circular_supersede", issued_circular), everyone(405))],
     # The document is made by a background job: the link goes to the job's page.
     "supervision:circular_pdf": [
-        (url("circular_pdf", issued_circular), everyone(302)),
-        (url("circular_pdf", draft_circular), only({"supervisor": 302})),
+        (url("circular_pdf", issued_circular), everyone(200)),
+        (url("circular_pdf", draft_circular), only({"supervisor": 200})),
     ],
     "supervision:circular_docx": [
-        (url("circular_docx", issued_circular), everyone(302)),
-        (url("circular_docx", draft_circular), only({"supervisor": 302})),
+        (url("circular_docx", issued_circular), everyone(200)),
+        (url("circular_docx", draft_circular), only({"supervisor": 200})),
     ],
     "supervision:accountability_list": [(url("accountability_list"), everyone(200))],
     "supervision:accountability_create": [(url("accountability_create"), only(MANAGER))],
