@@ -37,7 +37,8 @@ run: install
 	@echo "  Demo logins (password: gongkai-demo):"
 	@echo "    union, leader, supervisor, discipline, depthead, teamlead, rep, employee"
 	@echo ""
-	$(PY) manage.py serve --bind $(HOST):$(PORT) --workers $(WORKERS) --access-log
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py serve --bind $(HOST):$(PORT) \
+		--workers $(WORKERS) --access-log
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

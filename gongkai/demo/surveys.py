@@ -38,8 +38,8 @@ from gongkai.surveys.models import (
 )
 
 COMPANY_CODE = "rd"
-# This year's survey closes this many working days after the first reminder of it could go
-# on the day the demo's reminders go (ReminderDays.scan_on).
+# This year's survey closes this many working days after a deadline reminded on the day the
+# demo's reminders go (ReminderDays.scan_on): its own reminder goes that much later.
 CLOSES_LATER = 2
 QUESTIONS = [
     (QuestionKind.RATING, "公开内容是否全面，应公开的事项是否都已公开"),

@@ -90,8 +90,9 @@ class Command(BaseCommand):
                 self.explain(batch)
                 sent += reminders.deliver(batch, today=today)
             self.stdout.write(
-                f"Reminders and escalations of today ({today}): {count}, "
-                f"in {sent} notices (and their e-mails, through the worker)."
+                f"Reminders and escalations sent today ({today}): {count}, as {sent} notices "
+                "in the site; the worker sends their e-mails (and posts to the units' chat "
+                "robots, where configured)."
             )
             later = days.calendar.add_working_days(today, 1)
         else:
@@ -101,8 +102,9 @@ class Command(BaseCommand):
                 self.explain(batch)
             self.stdout.write(
                 f"Today ({today}) is not a working day: no reminder is sent today. "
-                f"On the next working day, {day}, the worker sends these {count} reminders "
-                f"and escalations; list them with: manage.py reminders --dry-run --date {day}"
+                f"On the next working day, {day}, the worker sends the {count} reminders and "
+                f"escalations listed above; list them with: "
+                f"manage.py reminders --dry-run --date {day}"
             )
             later = days.calendar.add_working_days(day, 1)
         self.stdout.write(
