@@ -37,9 +37,7 @@ class FakeSource:
 
     def open_between(self, first: date, last: date, *, today: date) -> Iterator[list[Deadline]]:
         self.asked.append((first, last))
-        batch = [
-            d for d in self.items if first <= d.due <= last and d.key not in self.met
-        ]
+        batch = [d for d in self.items if first <= d.due <= last and d.key not in self.met]
         if batch:
             yield batch
 

@@ -82,9 +82,14 @@ def test_every_figure_says_what_it_measures():
     assert "Ratings (number)" in text
 
 
-def test_the_pdf_page_serves_it(org, client):
+def test_the_pdf_page_serves_it(org, client, django_capture_on_commit_callbacks):
     client.force_login(org["employee"])
-    response = client.get("/supervision/report/2025/report.pdf")
+    button = client.get("/supervision/report/2025/report.pdf")  # reading starts nothing
+    assert button.status_code == 200 and b"<form" in button.content
+    with django_capture_on_commit_callbacks(execute=True):  # the PDF is made by a job
+        started = client.post("/supervision/report/2025/report.pdf")
+    assert started.status_code == 302 and started.url.startswith("/jobs/")
+    response = client.get(started.url + "download/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = pages(response.content)[0].extract_text()
     assert "2025" in text and org.company.name in text

@@ -32,6 +32,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -131,36 +132,72 @@ def nearest_holders(unit_ids: set[int], role: str) -> dict[int, frozenset[int]]:
     return answer
 
 
-def wording(deadline: Deadline, stage: str, cal: WorkingCalendar, today: date) -> tuple[str, str]:
-    """The notice and the reason for the dry run, in the site's language."""
-    due = deadline.due.isoformat()
+# The notice without its title (a template and its other values) and the reason: the same
+# for every deadline of one stage, due date and lead on a given day.
+Wording = tuple[str, dict[str, Any], str]
+
+
+def wording_of(due_on: date, lead: int, stage: str, cal: WorkingCalendar, today: date) -> Wording:
+    due = due_on.isoformat()
     if stage == Stage.BEFORE:
-        n = cal.working_days_between(today, cal.on_or_before(deadline.due))
-        message = ngettext(
+        n = cal.working_days_between(today, cal.on_or_before(due_on))
+        template = ngettext(
             "Reminder: %(title)s is due on %(due)s, in %(n)d working day.",
             "Reminder: %(title)s is due on %(due)s, in %(n)d working days.",
             n,
-        ) % {"title": deadline.title, "due": due, "n": n}
-        reason = _("due on %(due)s, %(lead)d working days' notice") % {
-            "due": due,
-            "lead": lead_of(deadline),
-        }
+        )
+        values: dict[str, Any] = {"due": due, "n": n}
+        reason = _("due on %(due)s, %(lead)d working days' notice") % {"due": due, "lead": lead}
     elif stage == Stage.DAY:
-        message = _("Due today: %(title)s (due on %(due)s).") % {
-            "title": deadline.title,
-            "due": due,
-        }
+        template = _("Due today: %(title)s (due on %(due)s).")
+        values = {"due": due}
         reason = _("due on %(due)s: the last working day") % {"due": due}
     else:
-        n = cal.working_days_between(deadline.due, today)
+        n = cal.working_days_between(due_on, today)
         to = _("the unit's head") if stage == Stage.HEAD else _("the union office")
-        message = ngettext(
+        template = ngettext(
             "Overdue by %(n)d working day: %(title)s (due on %(due)s). Escalated to %(to)s.",
             "Overdue by %(n)d working days: %(title)s (due on %(due)s). Escalated to %(to)s.",
             n,
-        ) % {"title": deadline.title, "due": due, "n": n, "to": to}
+        )
+        values = {"due": due, "n": n, "to": to}
         reason = _("overdue since %(due)s, escalated to %(to)s") % {"due": due, "to": to}
-    return message, reason
+    return template, values, reason
+
+
+def wording(deadline: Deadline, stage: str, cal: WorkingCalendar, today: date) -> tuple[str, str]:
+    """The notice and the reason for the dry run, in the site's language."""
+    template, values, reason = wording_of(deadline.due, lead_of(deadline), stage, cal, today)
+    return template % (values | {"title": deadline.title}), reason
+
+
+class Judge:
+    """The stage and the wording of a scan day's deadlines, worked out once per due date and
+    lead: a scan may judge millions of deadlines (a big company's obligations), which share a
+    few dozen due dates, and each stage is a walk over the working-day calendar."""
+
+    def __init__(self, cal: WorkingCalendar, today: date) -> None:
+        self.cal, self.today = cal, today
+        self._stages: dict[tuple[str, int | None, date, bool], str | None] = {}
+        self._words: dict[tuple[str, int | None, date, str], Wording] = {}
+
+    def stage(self, deadline: Deadline) -> str | None:
+        """:func:`current_stage` of the deadline."""
+        key = (deadline.kind, deadline.lead, deadline.due, deadline.escalate)
+        if key not in self._stages:
+            self._stages[key] = current_stage(deadline, self.cal, self.today)
+        return self._stages[key]
+
+    def wording(self, deadline: Deadline, stage: str) -> tuple[str, str]:
+        """:func:`wording` of the deadline at ``stage``."""
+        key = (deadline.kind, deadline.lead, deadline.due, stage)
+        found = self._words.get(key)
+        if found is None:
+            found = self._words[key] = wording_of(
+                deadline.due, lead_of(deadline), stage, self.cal, self.today
+            )
+        template, values, reason = found
+        return template % (values | {"title": deadline.title}), reason
 
 
 def plan(today: date) -> Iterator[list[Planned]]:
@@ -170,18 +207,22 @@ def plan(today: date) -> Iterator[list[Planned]]:
     if not cal.is_working_day(today):
         return
     first, last = scan_window(cal, today)
+    judge = Judge(cal, today)
     with override(settings.LANGUAGE_CODE):
         for source in registry.sources():
             for batch in source.open_between(first, last, today=today):
-                planned = plan_batch(batch, cal, today)
+                planned = plan_batch(batch, cal, today, judge=judge)
                 if planned:
                     yield planned
 
 
-def plan_batch(batch: list[Deadline], cal: WorkingCalendar, today: date) -> list[Planned]:
+def plan_batch(
+    batch: list[Deadline], cal: WorkingCalendar, today: date, *, judge: Judge | None = None
+) -> list[Planned]:
+    judge = judge or Judge(cal, today)
     staged: list[tuple[Deadline, str]] = []
     for deadline in batch:
-        stage = current_stage(deadline, cal, today)
+        stage = judge.stage(deadline)
         if stage is not None:
             staged.append((deadline, stage))
     if not staged:
@@ -204,7 +245,7 @@ def plan_batch(batch: list[Deadline], cal: WorkingCalendar, today: date) -> list
             people = unions.get(deadline.unit_id, frozenset())
         else:
             people = deadline.people
-        message, reason = wording(deadline, stage, cal, today)
+        message, reason = judge.wording(deadline, stage)
         planned.append(
             Planned(
                 deadline=deadline,
