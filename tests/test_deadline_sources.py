@@ -1,8 +1,9 @@
-"""The parts' deadline sources (gongkai.core.deadlines) that the reminder engine asks once a
-day: suggestions, publicity windows and objections' findings, motions, rectifications and
-surveys (votes and the catalog's obligations have their own test files). For each: an open deadline comes with its due day, the people who must act and the
-page where they act; one that was met, or falls outside the dates asked, does not; anonymous
-objections stay private; the number of queries does not grow with the data."""
+"""The parts' deadline sources (gongkai.core.deadlines) that the reminder engine asks once a day:
+suggestions, publicity windows and objections' findings, motions, rectifications and surveys
+(votes and the catalog's obligations have their own test files). For each: an open deadline
+comes with its due day, the people who must act and the page where they act; one that was met,
+or falls outside the dates asked, does not; anonymous objections stay private; the number of
+queries does not grow with the data."""
 
 from __future__ import annotations
 
