@@ -29,6 +29,7 @@ messages: $(VENV)/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py ledger_key create --if-missing
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""
@@ -55,7 +56,8 @@ checks: install-dev
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=check-deploy-$$(printf '%064d' 0) \
 		ALLOWED_HOSTS=gongkai.example DATABASE_URL=postgres://gongkai@127.0.0.1:9/gongkai \
-		REDIS_URL=redis://127.0.0.1:9/0 $(PY) manage.py check --deploy --fail-level WARNING
+		REDIS_URL=redis://127.0.0.1:9/0 LEDGER_SIGNING_KEY="$$($(PY) -m gongkai.core.tlog.notes gongkai.example/ledger)" \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 pytest-sqlite: install-dev
 	@echo "== pytest on SQLite =="

@@ -62,6 +62,18 @@ def regulation(o: Org):
 
 
 # name → list of (url builder, expected status per persona)
+
+
+def signed_log(o: Org, name: str, **kwargs: str) -> str:
+    """The URL ``name`` of the publication log, with one published item in a signed
+    checkpoint."""
+    from gongkai.ledger import transparency
+
+    team_item(o)
+    transparency.checkpoint()
+    return reverse(name, kwargs=kwargs or None)
+
+
 MATRIX: dict[str, list[Row]] = {
     "home": [(lambda o: reverse("home"), everyone(200))],
     "core:healthz": [(lambda o: reverse("core:healthz"), everyone(200, anon=200))],
@@ -187,6 +199,23 @@ MATRIX: dict[str, list[Row]] = {
             only(DRAFTERS, others=404, anon=404),
         ),
         (lambda o: reverse("ledger:disclosure", args=[999_999]), everyone(404, anon=404)),
+    ],
+    # The transparency log is for anyone, signed in or not (gongkai.ledger.transparency).
+    "ledger:checkpoint": [
+        (lambda o: signed_log(o, "ledger:checkpoint"), everyone(200, anon=200)),
+    ],
+    "ledger:tile": [
+        (lambda o: signed_log(o, "ledger:tile", path="tile/0/000.p/1"), everyone(200, anon=200)),
+        (lambda o: signed_log(o, "ledger:tile", path="tile/0/001"), everyone(404, anon=404)),
+    ],
+    "ledger:proof_inclusion": [
+        (lambda o: signed_log(o, "ledger:proof_inclusion") + "?index=0", everyone(200, anon=200)),
+    ],
+    "ledger:proof_consistency": [
+        (
+            lambda o: signed_log(o, "ledger:proof_consistency") + "?old=0&size=1",
+            everyone(200, anon=200),
+        ),
     ],
     "attachments:download": [
         (

@@ -1,4 +1,4 @@
-"""gongkai.ledger.merkle: the Merkle tree of the transparency log, checked against the
+"""gongkai.core.tlog.merkle: the Merkle tree of the transparency log, checked against the
 definitions themselves.
 
 The reference below is RFC 6962 §2.1 (MTH), §2.1.1 (PATH) and §2.1.2 (PROOF / SUBPROOF)
@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import pytest
 
-from gongkai.ledger import merkle
-from gongkai.ledger.merkle import (
+from gongkai.core.tlog import merkle
+from gongkai.core.tlog.merkle import (
     EMPTY_ROOT,
     EntryBundle,
     MemoryTree,

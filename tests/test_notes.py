@@ -1,4 +1,4 @@
-"""Signed notes, checkpoints and witness cosignatures in the C2SP formats (gongkai.ledger.notes):
+"""Signed notes, checkpoints and witness cosignatures in the C2SP formats (gongkai.core.tlog.notes):
 what we sign must open in the Go note package and other transparency-log tools byte for byte,
 and what we open must refuse every forgery, alteration and malformed input."""
 
@@ -10,8 +10,8 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gongkai.ledger import notes
-from gongkai.ledger.notes import (
+from gongkai.core.tlog import notes
+from gongkai.core.tlog.notes import (
     CheckpointError,
     CosignatureError,
     InvalidSignatureError,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -314,6 +315,22 @@ REMINDER_ESCALATE_HEAD = int(os.environ.get("REMINDER_ESCALATE_HEAD", "1"))
 REMINDER_ESCALATE_UNION = int(os.environ.get("REMINDER_ESCALATE_UNION", "3"))
 # The daily scan runs at this hour (site time), on working days only.
 REMINDER_HOUR = int(os.environ.get("REMINDER_HOUR", "8"))
+
+# --- The transparency log (gongkai.ledger.transparency, gongkai.core.tlog) ------------------
+# The origin line of the publication log's checkpoints, also the name of the signing key: a
+# URL without its scheme naming this installation's log. Set it once and keep it: witnesses
+# and auditors know the log by it.
+LEDGER_ORIGIN = os.environ.get("LEDGER_ORIGIN") or (
+    f"{urlparse(SITE_URL).netloc or 'localhost'}/ledger"
+)
+# The checkpoint signing key (a signed-note Ed25519 key string), kept outside the database:
+# in the environment (LEDGER_SIGNING_KEY) or in a file (`manage.py ledger_key create`).
+LEDGER_SIGNING_KEY = os.environ.get("LEDGER_SIGNING_KEY", "")
+LEDGER_SIGNING_KEY_FILE = Path(
+    os.environ.get("LEDGER_SIGNING_KEY_FILE", VAR_DIR / "ledger-signing.key")
+)
+# Verifier keys of earlier signing keys (after a rotation), still shown on the ledger page.
+LEDGER_PREVIOUS_VERIFIER_KEYS = env_list("LEDGER_PREVIOUS_VERIFIER_KEYS", [])
 
 LOGGING = {
     "version": 1,

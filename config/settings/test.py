@@ -40,3 +40,11 @@ FLUSH_APPEND_ONLY_TABLES = True
 # Serve static files from the app folders (no collectstatic before tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# A fixed checkpoint key for the tests (never used anywhere else).
+LEDGER_ORIGIN = "testserver/ledger"
+LEDGER_SIGNING_KEY = (
+    "PRIVATE+KEY+testserver/ledger+02e6269c+AXS2mZqT6UH5ObqCtiZW7+D/aljDd4ddGEVv9uKpg+cr"
+)
+LEDGER_VERIFIER_KEY_FOR_TESTS = (
+    "testserver/ledger+02e6269c+AR01ROBUiFQI/F2M9ATupWtzpb2km36a1+Sbx8+gpo8s"
+)

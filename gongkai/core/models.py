@@ -141,3 +141,122 @@ class Job(models.Model):
     @property
     def percent(self) -> int:
         return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+# --- Transparency logs (gongkai.core.tlog) ---------------------------------------------------
+
+
+class TransparencyLog(models.Model):
+    """One Merkle tree log (gongkai.core.tlog.store): its size, root and compact range (the
+    hashes of the full subtrees of the size's binary decomposition, end to end)."""
+
+    name = models.SlugField(_("name"), primary_key=True, max_length=40)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    frontier = models.BinaryField(_("compact range"), default=b"")
+    # SHA-256 of the empty string: the root of the empty tree (RFC 6962).
+    root = models.BinaryField(
+        _("root"),
+        default=bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("transparency log")
+        verbose_name_plural = _("transparency logs")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.size})"
+
+
+class LogTile(models.Model):
+    """The hashes of one tile (C2SP tlog-tiles), end to end: growing while partial, never
+    changed once it holds 256 (a trigger refuses)."""
+
+    log = models.ForeignKey(TransparencyLog, on_delete=models.PROTECT, related_name="tiles")
+    level = models.PositiveSmallIntegerField(_("tile level"))
+    index = models.PositiveBigIntegerField(_("tile index"))
+    data = models.BinaryField(_("hashes"))
+
+    class Meta:
+        verbose_name = _("log tile")
+        verbose_name_plural = _("log tiles")
+        constraints = [
+            models.UniqueConstraint(fields=["log", "level", "index"], name="core_logtile_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.log_id} tile/{self.level}/{self.index}"
+
+
+class LogBundle(models.Model):
+    """The data of up to 256 leaves (a C2SP entry bundle: uint16 length-prefixed), growing
+    while partial, never changed once it holds 256 (a trigger refuses)."""
+
+    log = models.ForeignKey(TransparencyLog, on_delete=models.PROTECT, related_name="bundles")
+    index = models.PositiveBigIntegerField(_("bundle index"))
+    count = models.PositiveSmallIntegerField(_("entries"))
+    data = models.BinaryField(_("entries"))
+
+    class Meta:
+        verbose_name = _("log entry bundle")
+        verbose_name_plural = _("log entry bundles")
+        constraints = [
+            models.UniqueConstraint(fields=["log", "index"], name="core_logbundle_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.log_id} tile/entries/{self.index}"
+
+
+class LogCheckpoint(models.Model):
+    """A signed checkpoint of a log (C2SP tlog-checkpoint in a signed note), one per size;
+    never changed (a trigger refuses)."""
+
+    log = models.ForeignKey(TransparencyLog, on_delete=models.PROTECT, related_name="checkpoints")
+    size = models.PositiveBigIntegerField(_("size"))
+    root = models.BinaryField(_("root"))
+    note = models.TextField(_("signed note"))
+    created_at = models.DateTimeField(_("signed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+        ordering = ["-size"]
+        constraints = [
+            models.UniqueConstraint(fields=["log", "size"], name="core_logcheckpoint_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.log_id} {self.size}"
+
+    @property
+    def root_hex(self) -> str:
+        return bytes(self.root).hex()
+
+    @property
+    def short_root(self) -> str:
+        """The first 16 hexadecimal digits of the root: enough to compare by eye."""
+        return self.root_hex[:16]
+
+
+class LogCosignature(models.Model):
+    """A witness's cosignature of a checkpoint (C2SP tlog-cosignature), as it answered."""
+
+    checkpoint = models.ForeignKey(
+        LogCheckpoint, on_delete=models.PROTECT, related_name="cosignatures"
+    )
+    witness = models.CharField(_("witness"), max_length=200)
+    line = models.TextField(_("signature line"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cosignature")
+        verbose_name_plural = _("cosignatures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkpoint", "witness"], name="core_logcosignature_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness}: {self.checkpoint}"

@@ -47,6 +47,15 @@ class RevisionRecord:
     def files(self) -> list[dict[str, Any]]:
         return canonical.file_manifest(self.attachments)
 
+    @property
+    def placement(self) -> dict[str, Any]:
+        disclosure = self.revision.disclosure
+        return {
+            "unit": disclosure.unit.code,
+            "entry": disclosure.entry.code,
+            "revision": self.revision.number,
+        }
+
     def content(self, version: int, files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         if version == canonical.FIRST_VERSION:
             return canonical.revision_content(self.revision)
@@ -76,6 +85,14 @@ class WithdrawalRecord:
     @property
     def files(self) -> list[dict[str, Any]]:
         return []
+
+    @property
+    def placement(self) -> dict[str, Any]:
+        return {
+            "unit": self.withdrawn.unit.code,
+            "entry": self.withdrawn.entry.code,
+            "revision": None,
+        }
 
     def content(self, version: int, files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         return canonical.withdrawal_content(self.withdrawn)
@@ -126,13 +143,14 @@ class Withdrawals:
     """Record type ``disclosure.withdrawal``."""
 
     def current(self, disclosure_id: int) -> LedgerRecord:
-        withdrawn = Disclosure.objects.get(pk=disclosure_id)
+        withdrawn = Disclosure.objects.select_related("unit", "entry").get(pk=disclosure_id)
         if withdrawn.withdrawn_at is None:
             raise ValueError(f"disclosure {disclosure_id} is not withdrawn")
         return WithdrawalRecord(withdrawn=withdrawn)
 
     def load(self, ids: Sequence[int]) -> list[LedgerRecord]:
-        return [WithdrawalRecord(withdrawn=d) for d in Disclosure.objects.filter(pk__in=ids)]
+        withdrawn = Disclosure.objects.filter(pk__in=ids).select_related("unit", "entry")
+        return [WithdrawalRecord(withdrawn=d) for d in withdrawn]
 
     def unrecorded(self, recorded: QuerySet[Any], *, disclosure_id: int | None) -> list[Unrecorded]:
         withdrawn = Disclosure.objects.filter(

@@ -19,9 +19,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from gongkai.core.queue import after_commit
 from gongkai.ledger import canonical
 from gongkai.ledger.models import HEAD_ID, Event, LedgerEntry, LedgerHead, RecordType
 from gongkai.ledger.sources import source
+from gongkai.ledger.tasks import publish_checkpoint
 
 
 def locked_head() -> LedgerHead:
@@ -87,6 +89,7 @@ def ledger_record_publication(*, disclosure: Model, event: str) -> LedgerEntry:
     kind = Event(event)
     record_type = RecordType.WITHDRAWAL if kind == Event.WITHDRAW else RecordType.REVISION
     record = source(record_type).current(disclosure.pk)
+    after_commit(publish_checkpoint)  # into the transparency log, and a new checkpoint
     return ledger_append(
         record_type=record_type,
         record_id=record.record_id,

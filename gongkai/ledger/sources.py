@@ -61,6 +61,13 @@ class LedgerRecord(Protocol):
         """The file manifest of :attr:`attachments` (gongkai.ledger.canonical.file_manifest)."""
         ...
 
+    @property
+    def placement(self) -> dict[str, Any]:
+        """Where it was published, as the transparency log's leaf says: ``unit`` and
+        ``entry`` (codes of the unit and the catalog entry) and ``revision`` (its number;
+        None for a withdrawal)."""
+        ...
+
     def content(self, version: int, files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """The canonical content of ``version`` (gongkai.ledger.canonical); from version 2 on,
         for a record that lists files, with ``files`` as its list (by default :attr:`files`)."""

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import base64
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
+from gongkai.core.tlog import store
+from gongkai.core.tlog.merkle import EntryBundle, Tile
+from gongkai.ledger import transparency
 from gongkai.ledger.forms import HeadCheckForm
 from gongkai.ledger.models import LedgerEntry
 from gongkai.ledger.sources import readable_disclosure
@@ -53,3 +59,104 @@ def disclosure_entries(request: HttpRequest, pk: int) -> HttpResponse:
             "unrecorded": unrecorded(disclosure_id=disclosure.pk),
         },
     )
+
+
+# --- The transparency log, for anyone (no sign-in): gongkai.ledger.transparency -------------
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=10"
+
+
+def _served_size() -> int:
+    """The size of the newest signed checkpoint: what the log serves (0 before the first)."""
+    latest = transparency.latest()
+    return latest.size if latest is not None else 0
+
+
+@require_safe
+def log_checkpoint(request: HttpRequest) -> HttpResponse:
+    """The newest signed checkpoint of the publication log (C2SP tlog-checkpoint)."""
+    latest = transparency.latest()
+    if latest is None:
+        raise Http404
+    response = HttpResponse(latest.note, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = SHORT
+    return response
+
+
+@require_safe
+def log_tile(request: HttpRequest, path: str) -> HttpResponse:
+    """A hash tile or an entry bundle at its C2SP tlog-tiles path under ``/ledger/log/``."""
+    size = _served_size()
+    try:
+        if path.startswith("tile/entries/"):
+            data = store.bundle_bytes(transparency.LOG, EntryBundle.from_path(path), size)
+        else:
+            data = store.tile_bytes(transparency.LOG, Tile.from_path(path), size)
+    except (ValueError, store.NotInLog):
+        raise Http404 from None
+    response = HttpResponse(data, content_type="application/octet-stream")
+    response["Cache-Control"] = IMMUTABLE
+    return response
+
+
+def _problem(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _number(request: HttpRequest, name: str, default: int | None = None) -> int:
+    raw = request.GET.get(name)
+    if raw is None and default is not None:
+        return default
+    if raw is None or not raw.isdigit() or len(raw) > 20:
+        raise ValueError(name)
+    return int(raw)
+
+
+def _b64(hashes: list[bytes]) -> list[str]:
+    return [base64.b64encode(h).decode("ascii") for h in hashes]
+
+
+@require_safe
+def proof_inclusion(request: HttpRequest) -> JsonResponse:
+    """``?index=I&size=N`` (N: by default the newest checkpoint's size) → the audit path of
+    leaf I in the tree of N leaves, and the leaf's data (public: see transparency)."""
+    served = _served_size()
+    try:
+        index, size = _number(request, "index"), _number(request, "size", served)
+    except ValueError as bad:
+        return _problem(f"{bad} must be a whole number")
+    if size > served:
+        return _problem(f"the newest checkpoint has size {served}", 404)
+    if not index < size:
+        return _problem(f"leaf {index} is not in the tree of size {size}", 404)
+    hashes = store.inclusion_proof(transparency.LOG, index, size)
+    leaf = store.entry(transparency.LOG, index)
+    response = JsonResponse(
+        {
+            "index": index,
+            "size": size,
+            "hashes": _b64(hashes),
+            "leaf": base64.b64encode(leaf).decode("ascii"),
+        }
+    )
+    response["Cache-Control"] = IMMUTABLE if "size" in request.GET else SHORT
+    return response
+
+
+@require_safe
+def proof_consistency(request: HttpRequest) -> JsonResponse:
+    """``?old=M&size=N`` → the proof that the tree of M leaves is a prefix of that of N."""
+    served = _served_size()
+    try:
+        old, size = _number(request, "old"), _number(request, "size", served)
+    except ValueError as bad:
+        return _problem(f"{bad} must be a whole number")
+    if size > served:
+        return _problem(f"the newest checkpoint has size {served}", 404)
+    if old > size:
+        return _problem("old must not be larger than size")
+    hashes = store.consistency_proof(transparency.LOG, old, size)
+    response = JsonResponse({"old": old, "size": size, "hashes": _b64(hashes)})
+    response["Cache-Control"] = IMMUTABLE if "size" in request.GET else SHORT
+    return response

@@ -354,6 +354,17 @@ class TreeBuilder:
         builder._size = size
         return builder
 
+    @classmethod
+    def from_frontier(cls, size: int, frontier: Sequence[bytes]) -> TreeBuilder:
+        """A builder for a tree of ``size`` leaves from its compact range, as
+        :attr:`frontier` gave it (one hash per set bit of ``size``, largest subtree first)."""
+        if size < 0 or len(frontier) != size.bit_count():
+            raise ValueError(f"a tree of {size} leaves has {size.bit_count()} frontier hashes")
+        builder = cls()
+        builder._frontier = [_require_hash(h, "frontier hash") for h in frontier]
+        builder._size = size
+        return builder
+
     @property
     def size(self) -> int:
         return self._size

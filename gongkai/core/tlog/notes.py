@@ -680,3 +680,9 @@ def open_checkpoint(
             _check_not_after(signature, timestamp, not_after)
             cosignatures.append(Cosignature(verifier, timestamp))
     return OpenedCheckpoint(checkpoint, opened.text, tuple(cosignatures), opened.unverified)
+
+
+if __name__ == "__main__":  # a throwaway signer key, for checks: python -m … <name>
+    import sys
+
+    print(generate_signer(sys.argv[1])[0])
