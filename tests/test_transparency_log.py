@@ -12,12 +12,17 @@ import json
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.utils import translation
 
+from gongkai.core.immutable import triggers_suspended
+from gongkai.core.models import LogBundle, LogCheckpoint, TransparencyLog
 from gongkai.core.tlog import merkle, notes, store
 from gongkai.core.tlog.merkle import EntryBundle, Tile
 from gongkai.ledger import canonical, transparency
 from gongkai.ledger.models import LedgerEntry
+from gongkai.ledger.verification import ledger_verify
 from tests.conftest import Org
 from tests.test_ledger import correct, publish, withdraw
 
@@ -176,3 +181,94 @@ def test_the_log_only_answers_reads(org: Org):
     client = Client(enforce_csrf_checks=True)
     for path in ("/ledger/log/checkpoint", "/ledger/proof/inclusion?index=0"):
         assert client.post(path).status_code in (403, 405)
+
+
+# --- verify_ledger checks the log as well -----------------------------------------------------
+
+
+def log_problems() -> list[str]:
+    from gongkai.ledger.verification import log_problems as check
+
+    with translation.override("en"):
+        return [str(p) for p in check()]
+
+
+def as_owner(table: str, sql: str, params: list) -> None:
+    """Change rows as the database's owner could: the append-only triggers off."""
+    with triggers_suspended(connection, table), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@pytest.fixture
+def signed_log(org: Org) -> Org:
+    for n in range(3):
+        publish(org, title=f"第{n}期")
+    transparency.checkpoint()
+    return org
+
+
+def test_an_intact_log_has_no_problem(signed_log: Org):
+    assert log_problems() == []
+    assert ledger_verify() == []
+
+
+def test_an_altered_leaf_is_named_with_its_entry(signed_log: Org):
+    data = bytes(LogBundle.objects.get(log_id=transparency.LOG, index=0).data)
+    forged = data.replace(b'"event":"publish"', b'"event":"publisH"', 1)  # same length
+    as_owner("core_logbundle", "UPDATE core_logbundle SET data = %s", [forged])
+    found = log_problems()
+    assert any("leaf 0 is not what entry #1 makes" in p for p in found), found
+    assert any("checkpoint of size 3 has a root the leaves do not give" in p for p in found)
+
+
+def test_a_bundle_that_cannot_be_read_is_named(signed_log: Org):
+    as_owner("core_logbundle", "UPDATE core_logbundle SET data = %s", [b"\x01\xf3{"])
+    found = log_problems()
+    assert found and "entry bundle 0" in found[0] and "cut short" in found[0], found
+
+
+def test_a_forged_tile_is_named(signed_log: Org):
+    as_owner("core_logtile", "UPDATE core_logtile SET data = %s", [b"\x00" * 32 * 3])
+    found = log_problems()
+    assert any("tile tile/0/000.p/3 does not match the leaves" in p for p in found), found
+
+
+def test_a_log_rolled_back_under_a_signed_checkpoint_is_named(signed_log: Org):
+    # the owner cuts the newest leaf off the log and its tiles (the chain keeps its entry)
+    tree = merkle.MemoryTree(merkle.leaf_hash(e) for e in store.entries(transparency.LOG, 0, 2))
+    bundle = merkle.encode_entry_bundle(store.entries(transparency.LOG, 0, 2))
+    as_owner("core_logbundle", "UPDATE core_logbundle SET data = %s, count = 2", [bundle])
+    as_owner(
+        "core_logtile",
+        "UPDATE core_logtile SET data = %s",
+        [tree.hash_at(0, 0) + tree.hash_at(0, 1)],
+    )
+    TransparencyLog.objects.filter(pk=transparency.LOG).update(
+        size=2,
+        root=tree.root(),
+        frontier=b"".join(merkle.TreeBuilder.resume(2, tree.hash_at).frontier),
+    )
+    found = log_problems()
+    assert any(
+        "checkpoint of size 3 is larger than the log (2 leaves): rolled back" in p for p in found
+    ), found
+
+
+def test_a_checkpoint_not_signed_by_the_published_key_is_named(signed_log: Org):
+    other, _vkey = notes.generate_signer(settings.LEDGER_ORIGIN)
+    tree = store.head(transparency.LOG)
+    note = notes.sign(
+        notes.format_checkpoint(settings.LEDGER_ORIGIN, 2, store.tree_root(transparency.LOG, 2)),
+        [notes.parse_signer(other)],
+    )
+    LogCheckpoint.objects.create(
+        log_id=transparency.LOG,
+        size=2,
+        root=store.tree_root(transparency.LOG, 2),
+        note=note.decode(),
+    )
+    assert tree.size == 3
+    found = log_problems()
+    assert found == [
+        "checkpoint does not verify: checkpoint of size 2 is not signed by a published key"
+    ], found

@@ -43,6 +43,9 @@ class ProblemKind(models.TextChoices):
     FILE_RENAMED = "file_renamed", _("file renamed")
     FILE_MISSING = "file_missing", _("file missing")
     FILE_ADDED = "file_added", _("file added after publication")
+    LOG_LEAF = "log_leaf", _("transparency log leaf does not match its entry")
+    LOG_TREE = "log_tree", _("transparency log tree does not match its leaves")
+    CHECKPOINT = "checkpoint", _("checkpoint does not verify")
 
 
 class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):

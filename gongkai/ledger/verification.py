@@ -7,19 +7,29 @@ entry, and each published record that never reached the ledger. It reads every s
 of a published revision and hashes it again: a file whose bytes changed or that is gone is
 named, and (for entries of canonical version 2, which list the files) each file renamed,
 deleted from the database or added to the revision since.
+
+:func:`log_problems` checks the transparency log built over the chain
+(gongkai.ledger.transparency): each leaf against the entry it must be, the stored tiles and
+root against a tree rebuilt from the leaves, and every signed checkpoint (its signature with
+the published verifier keys, its root against the rebuilt tree at its size). A log rolled back
+or rebuilt under a checkpoint already signed shows here, and to every witness and mirror.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import OuterRef
 from django.utils.translation import gettext as _
 
-from gongkai.ledger import canonical
+from gongkai.core.models import LogCheckpoint
+from gongkai.core.tlog import merkle, notes, signing, store
+from gongkai.ledger import canonical, transparency
 from gongkai.ledger.models import HEAD_ID, LedgerEntry, LedgerHead, ProblemKind, RecordType
 from gongkai.ledger.sources import LedgerRecord, StoredFile, source
 
@@ -329,7 +339,128 @@ def ledger_verify(
     problems += check_head(head, last)
     problems += check_written_heads(expected_heads)
     problems += unrecorded()
+    problems += log_problems(batch_size=batch_size)
     return problems
+
+
+def log_problems(*, batch_size: int = BATCH) -> list[Problem]:
+    """Every problem of the publication log: leaves that are not their entries, a tree
+    that does not match its leaves, checkpoints that do not verify or do not match."""
+    size = store.head(transparency.LOG).size
+    problems: list[Problem] = []
+    tree = merkle.MemoryTree()
+    for start in range(0, size, batch_size):
+        stop = min(start + batch_size, size)
+        try:
+            leaves = store.entries(transparency.LOG, start, stop)
+        except store.NotInLog as missing:
+            problems.append(Problem(kind=ProblemKind.LOG_TREE, detail=str(missing)))
+            return problems
+        entries = {
+            e.sequence: e
+            for e in LedgerEntry.objects.filter(sequence__gt=start, sequence__lte=stop)
+        }
+        where = transparency.placements(list(entries.values()))
+        for index, data in enumerate(leaves, start):
+            tree.append(merkle.leaf_hash(data))
+            entry = entries.get(index + 1)
+            expected = (
+                None
+                if entry is None
+                else transparency.leaf_data(
+                    entry, where.get((entry.record_type, entry.record_id), {})
+                )
+            )
+            if data != expected:
+                problems.append(
+                    Problem(
+                        kind=ProblemKind.LOG_LEAF,
+                        sequence=index + 1,
+                        detail=_("leaf %(index)s is not what entry #%(n)s makes")
+                        % {"index": index, "n": index + 1}
+                        if entry is not None
+                        else _("leaf %(index)s has no entry #%(n)s")
+                        % {"index": index, "n": index + 1},
+                    )
+                )
+    problems += tree_problems(tree)
+    problems += checkpoint_problems(tree)
+    return problems
+
+
+def tree_problems(tree: merkle.MemoryTree) -> list[Problem]:
+    """The stored root and every stored tile against the tree rebuilt from the leaves."""
+    problems = []
+    if store.head(transparency.LOG).root != tree.root():
+        problems.append(
+            Problem(
+                kind=ProblemKind.LOG_TREE,
+                detail=_("the stored root is not the root of the leaves"),
+            )
+        )
+    for tile in merkle.tiles(tree.size):
+        try:
+            stored = store.tile_bytes(transparency.LOG, tile, tree.size)
+        except store.NotInLog:
+            stored = b""
+        if stored != merkle.tile_data(tile, tree.hash_at):
+            problems.append(
+                Problem(
+                    kind=ProblemKind.LOG_TREE,
+                    detail=_("tile %(path)s does not match the leaves") % {"path": tile.path},
+                )
+            )
+    return problems
+
+
+def verifiers() -> list[notes.Verifier]:
+    """The published verifier keys: the signing key's and those of earlier keys."""
+    keys = [notes.parse_verifier(k) for k in settings.LEDGER_PREVIOUS_VERIFIER_KEYS]
+    with contextlib.suppress(signing.NoSigningKey):
+        keys.append(signing.signer().verifier)
+    return keys
+
+
+def checkpoint_problems(tree: merkle.MemoryTree) -> list[Problem]:
+    """Each signed checkpoint: signed by a published key, for this log, with the root the
+    leaves give at its size."""
+    problems = []
+    keys = verifiers()
+    for checkpoint in LogCheckpoint.objects.filter(log_id=transparency.LOG).order_by("size"):
+        label = _("checkpoint of size %(size)s") % {"size": checkpoint.size}
+        try:
+            opened = next((c for k in keys if (c := _opened(checkpoint.note, k)) is not None), None)
+        except notes.NoteError:
+            opened = None
+        if opened is None:
+            detail = _("%(checkpoint)s is not signed by a published key") % {"checkpoint": label}
+        elif (opened.checkpoint.size, opened.checkpoint.root) != (
+            checkpoint.size,
+            bytes(checkpoint.root),
+        ):
+            detail = _("%(checkpoint)s says another size or root than its row") % {
+                "checkpoint": label
+            }
+        elif checkpoint.size > tree.size:
+            detail = _("%(checkpoint)s is larger than the log (%(size)s leaves): rolled back") % {
+                "checkpoint": label,
+                "size": tree.size,
+            }
+        elif tree.root(checkpoint.size) != bytes(checkpoint.root):
+            detail = _("%(checkpoint)s has a root the leaves do not give: rewritten") % {
+                "checkpoint": label
+            }
+        else:
+            continue
+        problems.append(Problem(kind=ProblemKind.CHECKPOINT, detail=detail))
+    return problems
+
+
+def _opened(note: str, key: notes.Verifier) -> notes.OpenedCheckpoint | None:
+    try:
+        return notes.open_checkpoint(note, key)
+    except notes.NoteError:
+        return None
 
 
 def missing_range(first: int, last: int) -> Problem:

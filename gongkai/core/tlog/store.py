@@ -253,8 +253,11 @@ def entries(name: str, start: int, stop: int) -> list[bytes]:
         log_id=name, index__gte=start >> TILE_HEIGHT, index__lte=(stop - 1) >> TILE_HEIGHT
     ).order_by("index")
     found: list[bytes] = []
-    for _index, data in rows.values_list("index", "data").iterator(chunk_size=100):
-        found.extend(merkle.decode_entry_bundle(bytes(data)))
+    for index, data in rows.values_list("index", "data").iterator(chunk_size=100):
+        try:
+            found.extend(merkle.decode_entry_bundle(bytes(data)))
+        except ValueError as broken:
+            raise NotInLog(f"entry bundle {index} of the log {name!r}: {broken}") from None
     first = (start >> TILE_HEIGHT) << TILE_HEIGHT
     if len(found) < stop - first:
         raise NotInLog(f"the log {name!r} is missing entries between {start} and {stop}")
