@@ -64,6 +64,14 @@ def regulation(o: Org):
 # name → list of (url builder, expected status per persona)
 
 
+def record_url(item) -> str:
+    """The downloadable ledger record of a published item's first entry."""
+    from gongkai.ledger.models import LedgerEntry
+
+    entry = LedgerEntry.objects.filter(disclosure=item).order_by("sequence").first()
+    return reverse("ledger:record", args=[item.pk, entry.sequence])
+
+
 def signed_log(o: Org, name: str, **kwargs: str) -> str:
     """The URL ``name`` of the publication log, with one published item in a signed
     checkpoint."""
@@ -199,6 +207,14 @@ MATRIX: dict[str, list[Row]] = {
             only(DRAFTERS, others=404, anon=404),
         ),
         (lambda o: reverse("ledger:disclosure", args=[999_999]), everyone(404, anon=404)),
+    ],
+    "ledger:record": [
+        (lambda o: record_url(team_item(o)), everyone(200, anon=404)),
+        (
+            lambda o: record_url(team_item(o, o.turbine_team)),
+            only(READ_ALL_COMPANY, others=404, anon=404),
+        ),
+        (lambda o: reverse("ledger:record", args=[999_999, 1]), everyone(404, anon=404)),
     ],
     # The transparency log is for anyone, signed in or not (gongkai.ledger.transparency).
     "ledger:checkpoint": [

@@ -272,3 +272,43 @@ def test_a_checkpoint_not_signed_by_the_published_key_is_named(signed_log: Org):
     assert found == [
         "checkpoint does not verify: checkpoint of size 2 is not signed by a published key"
     ], found
+
+
+# --- where people meet it ---------------------------------------------------------------------
+
+
+def test_the_item_page_shows_its_leaf_and_a_verify_link_and_the_record_checks_out(org: Org):
+    item = publish(org)
+    correct(org, item, result="<p>共计 1,300.00 元</p>", reason="金额更正")
+    transparency.checkpoint()
+    reader = Client()
+    reader.force_login(org["employee"])
+    page = reader.get(f"/disclosures/{item.pk}/").content.decode()
+    assert "leaf 0" in page and "leaf 1" in page
+    assert "/ledger/proof/inclusion?index=1&amp;size=2" in page
+    ledger_page = reader.get(f"/ledger/disclosures/{item.pk}/").content.decode()
+    assert "in the signed checkpoint of size 2" in ledger_page
+
+    download = reader.get(f"/ledger/disclosures/{item.pk}/record/2.json")
+    assert download.status_code == 200
+    assert "attachment" in download["Content-Disposition"]
+    record = download.json()
+    leaf = json.loads(store.entry(transparency.LOG, record["leaf_index"]))
+    assert canonical.content_hash(record["content"]) == leaf["content_hash"]
+    assert record["content"]["result"] == "<p>共计 1,300.00 元</p>"
+
+
+def test_the_record_is_only_for_those_who_may_read_the_item(org: Org):
+    from tests.test_access_matrix import team_item
+
+    item = team_item(org)  # internal to the boiler team
+    transparency.checkpoint()
+    sequence = LedgerEntry.objects.get(disclosure=item).sequence
+    url = f"/ledger/disclosures/{item.pk}/record/{sequence}.json"
+    assert Client().get(url).status_code == 404
+    member = Client()
+    member.force_login(org["teamlead"])
+    assert member.get(url).status_code == 200
+    assert (
+        member.get(f"/ledger/disclosures/{item.pk}/record/{sequence + 99}.json").status_code == 404
+    )

@@ -33,6 +33,7 @@ from gongkai.disclosure.services import Transition
 from gongkai.disclosure.step_forms import StepForm
 from gongkai.disclosure.tables import table_to_text, totals_initial
 from gongkai.disclosure.workbench import workbench
+from gongkai.ledger import transparency
 from gongkai.policy.rules import Action, can
 
 PER_PAGE = 20
@@ -163,6 +164,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "transitions": services.available_transitions(user, disclosure) if working else [],
         "may_edit": disclosure_policy.can_edit(user, disclosure),
         "revisions": list(disclosure.revisions.order_by("number")),
+        # Its entries as leaves of the public transparency log, each with its proof.
+        "leaves": transparency.leaves_of(list(disclosure.ledger_entries.order_by("sequence")))
+        if published is not None
+        else [],
         "attachments": [
             a
             for a in disclosure.attachments.select_related("disclosure")

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from gongkai.core.models import LogCheckpoint
 from gongkai.core.tlog import signing, store
@@ -112,3 +115,59 @@ def checkpoint() -> LogCheckpoint:
 
 def latest() -> LogCheckpoint | None:
     return store.latest_checkpoint(LOG)
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A ledger entry as a leaf of the log, for the pages that show it."""
+
+    entry: LedgerEntry
+    signed_size: int  # the newest checkpoint's size (0: none yet)
+
+    @property
+    def index(self) -> int:
+        return self.entry.sequence - 1
+
+    @property
+    def signed(self) -> bool:
+        """Whether the newest checkpoint covers it (its proof can be had)."""
+        return self.index < self.signed_size
+
+    @property
+    def proof_url(self) -> str:
+        query = urlencode({"index": self.index, "size": self.signed_size})
+        return f"{reverse('ledger:proof_inclusion')}?{query}"
+
+    @property
+    def record_url(self) -> str:
+        return reverse("ledger:record", args=[self.entry.disclosure_id, self.entry.sequence])
+
+
+def leaves_of(entries: Sequence[LedgerEntry]) -> list[Leaf]:
+    """The entries as leaves, against the newest checkpoint (one query)."""
+    newest = latest()
+    size = newest.size if newest is not None else 0
+    return [Leaf(entry, size) for entry in entries]
+
+
+def record_for_reader(entry: LedgerEntry) -> dict[str, Any]:
+    """What a reader downloads to check an entry offline (``tools/verify_ledger.py
+    --record``): its sequence and leaf index, and the record's canonical content as it is
+    stored now, whose SHA-256 must be the leaf's content hash."""
+    records = {r.record_id: r for r in source(entry.record_type).load([entry.record_id])}
+    record = records.get(entry.record_id)
+    content = (
+        None
+        if record is None
+        else record.content(
+            entry.canonical_version, files=entry.files if record.lists_files else None
+        )
+    )
+    return {
+        "format": "gongkai-ledger-record/v1",
+        "origin": origin(),
+        "sequence": entry.sequence,
+        "leaf_index": entry.sequence - 1,
+        "content_hash": entry.content_hash,
+        "content": content,
+    }

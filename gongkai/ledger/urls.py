@@ -6,6 +6,7 @@ app_name = "ledger"
 urlpatterns = [
     path("", views.head, name="head"),
     path("disclosures/<int:pk>/", views.disclosure_entries, name="disclosure"),
+    path("disclosures/<int:pk>/record/<int:sequence>.json", views.record, name="record"),
     # The transparency log (C2SP tlog-tiles), for anyone: no sign-in.
     path("log/checkpoint", views.log_checkpoint, name="checkpoint"),
     re_path(r"^log/(?P<path>tile/[0-9a-z/.x]{1,80})$", views.log_tile, name="tile"),

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import base64
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from gongkai.core.tlog import store
+from gongkai.core.tlog import signing, store
 from gongkai.core.tlog.merkle import EntryBundle, Tile
 from gongkai.ledger import transparency
 from gongkai.ledger.forms import HeadCheckForm
@@ -35,7 +36,23 @@ def head(request: HttpRequest) -> HttpResponse:
             check = "missing"
         else:
             check = "match" if stored == form.cleaned_data["entry_hash"] else "differs"
-    return render(request, "ledger/head.html", {"last": last, "form": form, "check": check})
+    try:
+        verifier_key = signing.verifier_key()
+    except signing.NoSigningKey:
+        verifier_key = ""
+    return render(
+        request,
+        "ledger/head.html",
+        {
+            "last": last,
+            "form": form,
+            "check": check,
+            "checkpoint": transparency.latest(),
+            "verifier_key": verifier_key,
+            "previous_keys": settings.LEDGER_PREVIOUS_VERIFIER_KEYS,
+            "site": request.build_absolute_uri("/").rstrip("/"),
+        },
+    )
 
 
 def disclosure_entries(request: HttpRequest, pk: int) -> HttpResponse:
@@ -49,16 +66,36 @@ def disclosure_entries(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(entries.order_by("sequence"), ENTRIES_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    rows = entry_checks(list(page.object_list))
+    leaves = transparency.leaves_of([entry for entry, _problems in rows])
     return render(
         request,
         "ledger/disclosure.html",
         {
             "disclosure": disclosure,
             "page": page,
-            "rows": entry_checks(list(page.object_list)),
+            "rows": [(e, p, leaf) for (e, p), leaf in zip(rows, leaves, strict=True)],
             "unrecorded": unrecorded(disclosure_id=disclosure.pk),
         },
     )
+
+
+@require_safe
+def record(request: HttpRequest, pk: int, sequence: int) -> JsonResponse:
+    """The record of one ledger entry as canonical content, for whoever may read the
+    disclosure (404 otherwise), to check offline against the public log."""
+    disclosure = readable_disclosure(request.user, pk)
+    if disclosure is None:
+        raise Http404
+    entry = LedgerEntry.objects.filter(disclosure_id=disclosure.pk, sequence=sequence).first()
+    if entry is None:
+        raise Http404
+    response = JsonResponse(
+        transparency.record_for_reader(entry), json_dumps_params={"ensure_ascii": False}
+    )
+    response["Content-Disposition"] = f'attachment; filename="ledger-record-{sequence}.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- The transparency log, for anyone (no sign-in): gongkai.ledger.transparency -------------
