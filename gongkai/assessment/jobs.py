@@ -20,6 +20,7 @@ from gongkai.assessment.report_pdf import render_report
 from gongkai.core import jobs
 from gongkai.core.files import PDF
 from gongkai.core.models import Job
+from gongkai.ledger import transparency
 from gongkai.org.models import OrgUnit, UnitKind
 
 REPORT = "assessment.report_pdf"
@@ -54,7 +55,7 @@ def run(job: Job, progress: jobs.Progress) -> jobs.Outcome:
     report = annual_report(company, year)
     progress(1, 2, _("Typesetting the document…"), force=True)
     return jobs.Outcome(
-        file=render_report(report),
+        file=render_report(report, transparency.document_mark()),
         file_name=f"report-{company.code}-{year}.pdf",
         content_type=PDF.content_type,
     )

@@ -27,8 +27,15 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from reportlab.platypus.flowables import Flowable
 
 from gongkai.assessment.report import AnnualReport, sections
-from gongkai.core.documents import Table
-from gongkai.core.documents.pdf import REGULAR, markup, register_fonts, styles, table_flowable
+from gongkai.core.documents import Mark, Table
+from gongkai.core.documents.pdf import (
+    REGULAR,
+    mark_flowable,
+    markup,
+    register_fonts,
+    styles,
+    table_flowable,
+)
 
 MARGIN = 25 * mm
 FOOTER_Y = 12 * mm
@@ -223,7 +230,9 @@ def trend_rows(report: AnnualReport) -> list[Sequence[str]]:
     ]
 
 
-def render_report(report: AnnualReport) -> bytes:
+def render_report(report: AnnualReport, mark: Mark | None = None) -> bytes:
+    """The report as PDF bytes; ``mark`` (the ledger checkpoint it was produced under) is
+    printed at its end."""
     register_fonts()
     title = report_title(report)
     buffer = io.BytesIO()
@@ -252,5 +261,8 @@ def render_report(report: AnnualReport) -> bytes:
         canvas.drawString(MARGIN, FOOTER_Y, fit(f"{report.company.name} {report.year}", room))
         canvas.restoreState()
 
-    doc.build(story(report, doc.width), onFirstPage=decorate, onLaterPages=decorate)
+    flowables = story(report, doc.width)
+    if mark is not None:
+        flowables.append(mark_flowable(mark, doc.width))
+    doc.build(flowables, onFirstPage=decorate, onLaterPages=decorate)
     return buffer.getvalue()

@@ -28,7 +28,9 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
+from gongkai.core.documents import Mark
 from gongkai.core.models import LogCheckpoint
 from gongkai.core.tlog import signing, store
 from gongkai.core.tlog.store import TreeHead
@@ -171,3 +173,17 @@ def record_for_reader(entry: LedgerEntry) -> dict[str, Any]:
         "content_hash": entry.content_hash,
         "content": content,
     }
+
+
+def document_mark() -> Mark | None:
+    """The checkpoint a document is produced under, to print at its end (the circulars,
+    the annual report): size, the root's first 16 hexadecimal digits and a QR code of the
+    checkpoint's address. None before the first checkpoint."""
+    newest = latest()
+    if newest is None:
+        return None
+    text = _(
+        "Produced under the publication ledger's checkpoint of %(size)s entries, root "
+        "%(root)s…; scan to compare it with the log."
+    ) % {"size": newest.size, "root": newest.short_root}
+    return Mark(text=text, url=f"{settings.SITE_URL}{reverse('ledger:checkpoint')}")

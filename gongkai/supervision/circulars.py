@@ -29,6 +29,7 @@ from gongkai.core.richtext import sanitize_html
 from gongkai.core.text import clean_text
 from gongkai.disclosure.models import CatalogEntry, Disclosure, Scope
 from gongkai.disclosure.services import DirectPublication, Source, publish
+from gongkai.ledger import transparency
 from gongkai.notify.services import notify
 from gongkai.org.models import Role
 from gongkai.supervision.models import (
@@ -585,6 +586,7 @@ def circular_document(circular: Circular) -> OfficialDocument:
             author=issuer,
             subject=round.title,
             keywords=[str(_("circular")), round.title],
+            mark=transparency.document_mark(),
         )
 
 

@@ -40,6 +40,16 @@ class Table:
 Block = Heading | Para | Table
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A note printed at the end of a document with a QR code of ``url``: e.g. the ledger
+    checkpoint the document was produced under (its size and root), so that a reader of the
+    paper can check it against the log (the Word file prints the address instead)."""
+
+    text: str
+    url: str
+
+
 @dataclass
 class Document:
     title: str
@@ -50,6 +60,7 @@ class Document:
     keywords: Sequence[str] = field(default_factory=list)
     footer: str = ""  # left of the page number on every page
     letterhead: str = ""  # a red issuing-body line above the title (公文 style)
+    mark: Mark | None = None  # printed at the end
 
 
 # --- Official documents (公文, GB/T 9704-2012) ---------------------------------------------------
@@ -86,3 +97,4 @@ class OfficialDocument:
     author: str = ""
     subject: str = ""
     keywords: Sequence[str] = field(default_factory=list)
+    mark: Mark | None = None  # printed after the colophon

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -49,6 +51,7 @@ from reportlab.platypus.paragraph import ParaLines, cjkU, makeCJKParaLine
 from gongkai.core.documents import (
     Document,
     Heading,
+    Mark,
     OfficialDocument,
     Para,
     Table,
@@ -286,7 +289,31 @@ def flowables(document: Document, width: float) -> list[Flowable]:
             story.append(CJKParagraph(markup(block.text), style.get(name, style["body"])))
         else:
             story.append(table_flowable(block, width))
+    if document.mark is not None:
+        story.append(mark_flowable(document.mark, width))
     return story
+
+
+def mark_flowable(mark: Mark, width: float) -> Flowable:
+    """The mark: its QR code (22 mm, error correction M) beside its text in small type."""
+    side = 22 * mm
+    widget = QrCodeWidget(mark.url, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    text_style = ParagraphStyle("mark", fontName=REGULAR, fontSize=8, leading=11)
+    text = CJKParagraph(markup(mark.text) + "<br/>" + escape(mark.url), text_style)
+    table = RLTable([[drawing, text]], colWidths=[side + 4 * mm, width - side - 4 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
+    return KeepTogether([table])
 
 
 def table_flowable(block: Table, width: float, *, official: bool = False) -> Flowable:
@@ -646,6 +673,8 @@ def official_flowables(document: OfficialDocument) -> list[Flowable]:
         story.append(
             Colophon(cc=document.cc, printer=document.printer, print_date=chinese_date(when))
         )
+    if document.mark is not None:
+        story.append(mark_flowable(document.mark, AREA_W))
     return keep_headings(story)
 
 

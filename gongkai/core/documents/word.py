@@ -113,6 +113,8 @@ def render_docx(document: Document | OfficialDocument) -> bytes:
             _paragraph(word, block.text, align=align, indent=block.indent)
         elif isinstance(block, Table):
             _table(word, block)
+    if document.mark is not None:
+        _paragraph(word, f"{document.mark.text} {document.mark.url}", size=8, indent=False)
     buffer = io.BytesIO()
     word.save(buffer)
     return buffer.getvalue()
@@ -378,6 +380,8 @@ def render_official_docx(document: OfficialDocument) -> bytes:
     signed.paragraph_format.keep_with_next = True
     _official(word, date, align=WD_ALIGN_PARAGRAPH.RIGHT, right=4 * CHAR_PITCH)
     _colophon(word, document)
+    if document.mark is not None:
+        _paragraph(word, f"{document.mark.text} {document.mark.url}", size=8, indent=False)
     buffer = io.BytesIO()
     word.save(buffer)
     return buffer.getvalue()
