@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from gongkai.core.tlog.notes import generate_signer
 from tests.conftest import Org
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +97,8 @@ def deploy_check(**environment: str | None) -> subprocess.CompletedProcess[str]:
         "ALLOWED_HOSTS": "gongkai.example",
         "DATABASE_URL": UNREACHABLE_POSTGRES,
         "REDIS_URL": UNREACHABLE_REDIS,
+        "LEDGER_SIGNING_KEY": generate_signer("gongkai.example/ledger")[0],
+        "LEDGER_SIGNING_KEY_FILE": "/nonexistent/ledger-signing.key",
     }
     for name, value in environment.items():
         if value is None:
@@ -116,6 +119,17 @@ def deploy_check(**environment: str | None) -> subprocess.CompletedProcess[str]:
 def test_production_settings_pass_the_deploy_check():
     result = deploy_check()
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "named"),
+    [(None, "manage.py ledger_key create"), ("PRIVATE+KEY+not+a+key", "gongkai.ledger.E002")],
+    ids=["missing", "not-a-key"],
+)
+def test_the_deploy_check_wants_the_ledger_signing_key(key, named):
+    result = deploy_check(LEDGER_SIGNING_KEY=key)
+    assert result.returncode != 0
+    assert named in result.stderr + result.stdout
 
 
 def test_production_limits_are_kept_in_redis():
