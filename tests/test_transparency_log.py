@@ -312,3 +312,20 @@ def test_the_record_is_only_for_those_who_may_read_the_item(org: Org):
     assert (
         member.get(f"/ledger/disclosures/{item.pk}/record/{sequence + 99}.json").status_code == 404
     )
+
+
+def test_two_leaves_swapped_are_named(signed_log: Org):
+    first, second, third = store.entries(transparency.LOG, 0, 3)
+    swapped = merkle.encode_entry_bundle([second, first, third])
+    tree = merkle.MemoryTree(merkle.leaf_hash(e) for e in (second, first, third))
+    as_owner("core_logbundle", "UPDATE core_logbundle SET data = %s", [swapped])
+    as_owner(
+        "core_logtile",
+        "UPDATE core_logtile SET data = %s",
+        [merkle.tile_data(merkle.Tile(0, 0, 3), tree.hash_at)],
+    )
+    TransparencyLog.objects.filter(pk=transparency.LOG).update(root=tree.root())
+    found = log_problems()
+    assert any("leaf 0 is not what entry #1 makes" in p for p in found), found
+    assert any("leaf 1 is not what entry #2 makes" in p for p in found), found
+    assert any("checkpoint of size 3 has a root the leaves do not give" in p for p in found)
