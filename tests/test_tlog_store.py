@@ -138,3 +138,24 @@ def test_without_a_key_nothing_is_signed_and_the_message_says_how_to_make_one(se
     assert signing.verifier_key() == vkey
     with pytest.raises(FileExistsError):
         signing.create_key_file("example.com/test")
+
+
+def test_the_key_command_creates_once_and_shows_the_verifier_key(settings, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.LEDGER_SIGNING_KEY = ""
+    settings.LEDGER_SIGNING_KEY_FILE = tmp_path / "ledger.key"
+    with pytest.raises(CommandError, match="ledger_key create"):
+        call_command("ledger_key", "show")
+    out = StringIO()
+    call_command("ledger_key", "create", stdout=out)
+    shown = StringIO()
+    call_command("ledger_key", "show", stdout=shown)
+    assert shown.getvalue().strip() in out.getvalue()
+    assert shown.getvalue().startswith(f"{settings.LEDGER_ORIGIN}+")
+    with pytest.raises(CommandError, match="rotation"):
+        call_command("ledger_key", "create")
+    call_command("ledger_key", "create", "--if-missing")  # install scripts: no error
+    assert (tmp_path / "ledger.key").read_text().startswith("PRIVATE+KEY+")
