@@ -30,6 +30,7 @@ messages: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ledger_key create --if-missing
+	$(PY) manage.py witness_key create --if-missing
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""

@@ -17,9 +17,12 @@ from django.utils import timezone
 
 from gongkai.assessment.models import Ranking, Scheme
 from gongkai.assessment.services import scheme_create
-from gongkai.audit.models import AuditEvent
+from gongkai.audit import transparency as audit_log
+from gongkai.audit.models import AuditEvent, AuditLeaf
 from gongkai.audit.services import record_event
 from gongkai.core.immutable import maintenance
+from gongkai.core.models import LogBundle, LogCosignature, LogTile
+from gongkai.core.tlog import signing, store
 from gongkai.disclosure.attachments import attachment_add, attachment_remove
 from gongkai.disclosure.models import Attachment, CatalogRule, Revision
 from gongkai.ledger.models import LedgerEntry
@@ -110,6 +113,37 @@ def issued_circular(org: Org) -> int:
     return circular_issue(actor=org["supervisor"], circular=draft).pk
 
 
+def full_log(org: Org) -> str:
+    """A log of 256 entries: its first tile and bundle are full (only full ones are frozen)."""
+    if not store.head("test").size:
+        store.append("test", lambda size: [b"entry %d" % i for i in range(size, 256)])
+    return "test"
+
+
+def full_tile(org: Org) -> int:
+    return LogTile.objects.get(log_id=full_log(org), level=0, index=0).pk
+
+
+def full_bundle(org: Org) -> int:
+    return LogBundle.objects.get(log_id=full_log(org), index=0).pk
+
+
+def checkpoint(org: Org) -> int:
+    return signing.sign_checkpoint(full_log(org), "example.com/test").pk
+
+
+def cosignature(org: Org) -> int:
+    return LogCosignature.objects.create(
+        checkpoint_id=checkpoint(org), witness="example.com/witness", line="— a line"
+    ).pk
+
+
+def audit_leaf(org: Org) -> int:
+    audit_event(org)
+    audit_log.sequence()
+    return AuditLeaf.objects.latest("index").pk
+
+
 # table: (what its trigger says, a protected row of it)
 APPEND_ONLY: dict[str, tuple[str, Callable[[Org], int]]] = {
     "audit_auditevent": ("audit events are append-only", audit_event),
@@ -125,6 +159,11 @@ APPEND_ONLY: dict[str, tuple[str, Callable[[Org], int]]] = {
     "assessment_scheme": ("assessment schemes are never changed", scheme),
     "assessment_ranking": ("a published ranking is never changed", ranking),
     "supervision_circular": ("issued circulars are never changed", issued_circular),
+    "core_logtile": ("a full log tile never changes", full_tile),
+    "core_logbundle": ("a full entry bundle never changes", full_bundle),
+    "core_logcheckpoint": ("checkpoints are append-only", checkpoint),
+    "core_logcosignature": ("cosignatures are append-only", cosignature),
+    "audit_auditleaf": ("audit log leaves are append-only", audit_leaf),
 }
 TABLES = list(APPEND_ONLY)
 

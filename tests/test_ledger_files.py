@@ -236,7 +236,7 @@ def test_the_disclosures_ledger_page_names_a_renamed_file(
     )
     client.force_login(org["employee"])
     response = client.get(reverse("ledger:disclosure", args=[published.disclosure_id]))
-    [(_entry, problems)] = response.context["rows"]
+    [(_entry, problems, _leaf)] = response.context["rows"]
     assert [p.kind for p in problems] == [ProblemKind.FILE_RENAMED]
 
 

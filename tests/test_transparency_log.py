@@ -282,6 +282,7 @@ def test_the_item_page_shows_its_leaf_and_a_verify_link_and_the_record_checks_ou
     correct(org, item, result="<p>共计 1,300.00 元</p>", reason="金额更正")
     transparency.checkpoint()
     reader = Client()
+    reader.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     reader.force_login(org["employee"])
     page = reader.get(f"/disclosures/{item.pk}/").content.decode()
     assert "leaf 0" in page and "leaf 1" in page

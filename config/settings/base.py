@@ -331,6 +331,14 @@ LEDGER_SIGNING_KEY_FILE = Path(
 )
 # Verifier keys of earlier signing keys (after a rotation), still shown on the ledger page.
 LEDGER_PREVIOUS_VERIFIER_KEYS = env_list("LEDGER_PREVIOUS_VERIFIER_KEYS", [])
+# This installation as a witness of other logs (gongkai.ledger.witness): its cosignature key,
+# kept outside the database, in the environment or a file (`manage.py witness_key create`).
+LEDGER_WITNESS_KEY = os.environ.get("LEDGER_WITNESS_KEY", "")
+LEDGER_WITNESS_KEY_FILE = Path(
+    os.environ.get("LEDGER_WITNESS_KEY_FILE", VAR_DIR / "ledger-witness.key")
+)
+# How long a witness may take to answer, in seconds.
+LEDGER_WITNESS_TIMEOUT = float(os.environ.get("LEDGER_WITNESS_TIMEOUT", "10"))
 
 LOGGING = {
     "version": 1,

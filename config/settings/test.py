@@ -48,3 +48,9 @@ LEDGER_SIGNING_KEY = (
 LEDGER_VERIFIER_KEY_FOR_TESTS = (
     "testserver/ledger+02e6269c+AR01ROBUiFQI/F2M9ATupWtzpb2km36a1+Sbx8+gpo8s"
 )
+LEDGER_WITNESS_KEY = (
+    "PRIVATE+KEY+testserver/witness+7d62ac1b+BObNLsM7S8ra/UiEczSrAOpPvNYOAtcE1fT8mMK7BXQH"
+)
+LEDGER_WITNESS_VERIFIER_KEY_FOR_TESTS = (
+    "testserver/witness+7d62ac1b+BABUBQOO51rv8c6sifShTt3FXXjdQlafYx+o5UZoGlRw"
+)

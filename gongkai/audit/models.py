@@ -63,3 +63,23 @@ class AuditEvent(models.Model):
     @property
     def action_label(self) -> str:
         return action_label(self.action)
+
+
+class AuditLeaf(models.Model):
+    """Which audit event is which leaf of the audit log (gongkai.audit.transparency):
+    written in the transaction that appends the leaf, so an event is sequenced exactly once
+    (``event_id`` is unique). Not a foreign key: the record outlives an event deleted behind
+    the application's back, which verification then names. Never changed (a trigger
+    refuses)."""
+
+    event_id = models.BigIntegerField(_("audit event"), unique=True)
+    index = models.PositiveBigIntegerField(_("leaf index"), unique=True)
+    # When the sequencer took the event: the event had committed by then.
+    sequenced_at = models.DateTimeField(_("sequenced at"))
+
+    class Meta:
+        verbose_name = _("audit log leaf")
+        verbose_name_plural = _("audit log leaves")
+
+    def __str__(self) -> str:
+        return f"#{self.event_id} → {self.index}"

@@ -6,6 +6,7 @@ from typing import Any, NoReturn
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongkai.ledger import canonical
 
@@ -157,3 +158,93 @@ class LedgerHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.entry_hash}"
+
+
+# --- Witnesses (C2SP tlog-witness): gongkai.ledger.witness ------------------------------------
+
+# SHA-256 of the empty string: the root of the empty tree (RFC 6962), the state of a log no
+# checkpoint of which was cosigned yet.
+EMPTY_TREE_ROOT = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+
+
+class WitnessedLog(models.Model):
+    """Another installation's log that this one witnesses: it cosigns the log's checkpoints
+    (``POST /ledger/witness/add-checkpoint``), each only if it is consistent with the last
+    one it cosigned, whose size and root it keeps here. The state only moves forward (a
+    refusal never changes it); a log is deactivated, never deleted, so that its state
+    survives. The last refused request that the log had signed is kept as evidence."""
+
+    origin = models.CharField(_("origin"), max_length=255, unique=True)
+    name = models.CharField(pgettext_lazy("thing", "Name"), max_length=100)
+    verifier_key = models.CharField(_("the log's verifier key"), max_length=300)
+    active = models.BooleanField(_("active"), default=True)
+    size = models.PositiveBigIntegerField(_("size last cosigned"), default=0)
+    root = models.BinaryField(_("root last cosigned"), default=EMPTY_TREE_ROOT)
+    cosigned_at = models.DateTimeField(_("last cosigned at"), null=True, blank=True)
+    refused_at = models.DateTimeField(_("last refused at"), null=True, blank=True)
+    refusal = models.CharField(_("why it was refused"), max_length=300, blank=True)
+    refused_request = models.TextField(_("refused request"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("witnessed log")
+        verbose_name_plural = _("witnessed logs")
+        ordering = ["name", "origin"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.origin})"
+
+    @property
+    def short_root(self) -> str:
+        """The first 16 hexadecimal digits of the root last cosigned."""
+        return bytes(self.root).hex()[:16]
+
+
+class WitnessResult(models.TextChoices):
+    """What the last attempt to have a checkpoint cosigned by a witness came to."""
+
+    COSIGNED = "cosigned", _("cosigned")
+    CONFLICT = "conflict", _("refused: not consistent with what it cosigned before")
+    INCONSISTENT = "inconsistent", _("refused: the consistency proof does not verify")
+    ROLLED_BACK = "rolled_back", _("refused: it cosigned a larger tree of our log")
+    UNKNOWN_LOG = "unknown_log", _("refused: it does not witness our log")
+    WRONG_KEY = "wrong_key", _("refused: it does not know our log's key")
+    BAD_REQUEST = "bad_request", _("refused: bad request")
+    INVALID_ANSWER = "invalid_answer", _("its answer is not a valid cosignature")
+    UNAVAILABLE = "unavailable", _("unavailable")
+
+
+class Witness(models.Model):
+    """A witness this installation sends its publication log's checkpoints to (C2SP
+    tlog-witness): the submission prefix ``url`` (``/add-checkpoint`` is appended), its
+    cosignature verifier key (type 0x04; ``key_name`` is the key's name, which its
+    cosignature lines carry), the size it last cosigned and how the last attempt went. The
+    cosignatures themselves are :class:`gongkai.core.models.LogCosignature` rows."""
+
+    name = models.CharField(pgettext_lazy("thing", "Name"), max_length=100)
+    url = models.CharField(_("address"), max_length=500)
+    verifier_key = models.CharField(_("the witness's verifier key"), max_length=300)
+    key_name = models.CharField(_("key name"), max_length=255, unique=True)
+    active = models.BooleanField(_("active"), default=True)
+    cosigned_size = models.PositiveBigIntegerField(_("size last cosigned"), default=0)
+    cosigned_at = models.DateTimeField(_("last cosigned at"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_result = models.CharField(
+        _("last result"), max_length=20, choices=WitnessResult.choices, blank=True
+    )
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("witness")
+        verbose_name_plural = _("witnesses")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def refused(self) -> bool:
+        return self.last_result not in ("", WitnessResult.COSIGNED, WitnessResult.UNAVAILABLE)

@@ -23,9 +23,10 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from gongkai.audit.verification import AuditProblem, verify_audit_log
 from gongkai.core.queue import crontab, periodic, task
 from gongkai.core.tlog.signing import NoSigningKey
-from gongkai.ledger import transparency
+from gongkai.ledger import transparency, witness
 from gongkai.ledger.verification import Problem, ledger_verify
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class LedgerBroken(Exception):
     """The ledger no longer matches the records (the message names the problems)."""
 
 
-def failure_message(problems: Sequence[Problem]) -> str:
+def failure_message(problems: Sequence[Problem | AuditProblem]) -> str:
     """The message of a failed check: how many problems, the first :data:`SHOWN` of them, and
     where to read the rest."""
     lines = [
@@ -56,9 +57,15 @@ def failure_message(problems: Sequence[Problem]) -> str:
     return "\n".join(lines)
 
 
+def all_problems() -> list[Problem | AuditProblem]:
+    """Every problem of the publication ledger, its log and the audit log."""
+    return [*ledger_verify(), *verify_audit_log()]
+
+
 def verify() -> None:
-    """Verify the whole ledger; raise :class:`LedgerBroken` when anything does not match."""
-    problems = ledger_verify()
+    """Verify the whole ledger and the audit log; raise :class:`LedgerBroken` when anything
+    does not match."""
+    problems = all_problems()
     if problems:
         with translation.override(settings.LANGUAGE_CODE):  # the site's language, as notices
             raise LedgerBroken(failure_message(problems))
@@ -82,8 +89,23 @@ def checkpoint() -> None:
 
 @task()
 def publish_checkpoint() -> None:
-    """After a publication: :func:`checkpoint`."""
+    """After a publication: :func:`checkpoint`, then to the witnesses."""
     checkpoint()
+    send_witnesses()
+
+
+@task()
+def send_witnesses() -> None:
+    """After a new checkpoint: have the witnesses cosign it (gongkai.ledger.witness); a
+    refusal raises, so the union office is told."""
+    witness.send_to_witnesses()
+
+
+@periodic(crontab(minute="*/5"))
+def send_witnesses_every_five_minutes() -> None:
+    """Every five minutes: the newest checkpoint to each active witness that has not
+    cosigned it yet."""
+    witness.send_to_witnesses()
 
 
 @periodic(crontab(minute="*"))

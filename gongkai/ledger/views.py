@@ -9,9 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from gongkai.audit import transparency as audit_log
 from gongkai.core.tlog import signing, store
 from gongkai.core.tlog.merkle import EntryBundle, Tile
-from gongkai.ledger import transparency
+from gongkai.ledger import transparency, witness
 from gongkai.ledger.forms import HeadCheckForm
 from gongkai.ledger.models import LedgerEntry
 from gongkai.ledger.sources import readable_disclosure
@@ -48,10 +49,13 @@ def head(request: HttpRequest) -> HttpResponse:
             "form": form,
             "check": check,
             "checkpoint": transparency.latest(),
+            "audit_checkpoint": audit_log.latest(),
             "verifier_key": verifier_key,
             "previous_keys": settings.LEDGER_PREVIOUS_VERIFIER_KEYS,
             "site": request.build_absolute_uri("/").rstrip("/"),
-        },
+            "may_manage_witnesses": witness.may_manage(request.user),
+        }
+        | witness.cosignatures_context(),
     )
 
 
@@ -116,7 +120,8 @@ def log_checkpoint(request: HttpRequest) -> HttpResponse:
     latest = transparency.latest()
     if latest is None:
         raise Http404
-    response = HttpResponse(latest.note, content_type="text/plain; charset=utf-8")
+    # With the witnesses' cosignatures after the log's own signature (C2SP tlog-witness).
+    response = HttpResponse(witness.cosigned_note(latest), content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = SHORT
     return response
 

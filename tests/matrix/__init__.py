@@ -15,5 +15,6 @@ NAMES = (
     "assessment",
     "jobs",
     "notify",
+    "witness",
 )
 AREAS: tuple[ModuleType, ...] = tuple(import_module(f"tests.matrix.{name}") for name in NAMES)

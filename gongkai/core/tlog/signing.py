@@ -36,18 +36,34 @@ def key_file() -> Path:
     return Path(settings.LEDGER_SIGNING_KEY_FILE)
 
 
+def read_key(inline: str, path: Path, *, setting: str, command: str) -> str:
+    """A key string given in a setting (``inline``) or else in its file: the one way the
+    checkpoint key and the witness key are read. NoSigningKey names the setting and the
+    command that writes the file."""
+    if inline:
+        return inline
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise NoSigningKey(
+            f"no {'ledger signing' if command == 'ledger_key' else 'witness'} key: set "
+            f"{setting} or run `manage.py {command} create` (writes {path})"
+        ) from None
+
+
+def write_key_file(path: Path, skey: str) -> None:
+    """Write a signer key string to ``path``, mode 0600, never over an existing file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(skey + "\n")
+
+
 def signer() -> notes.Signer:
     """The checkpoint signer from the settings or the key file."""
-    text = settings.LEDGER_SIGNING_KEY
-    if not text:
-        path = key_file()
-        try:
-            text = path.read_text(encoding="ascii").strip()
-        except FileNotFoundError:
-            raise NoSigningKey(
-                f"no ledger signing key: set LEDGER_SIGNING_KEY or run "
-                f"`manage.py ledger_key create` (writes {path})"
-            ) from None
+    text = read_key(
+        settings.LEDGER_SIGNING_KEY, key_file(), setting="LEDGER_SIGNING_KEY", command="ledger_key"
+    )
     return notes.parse_signer(text)
 
 
@@ -60,11 +76,8 @@ def create_key_file(name: str, path: Path | None = None) -> tuple[Path, str]:
     """Write a new signer key named ``name`` to the key file (refusing to overwrite one);
     → (the file, the verifier key)."""
     path = path or key_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
     skey, vkey = notes.generate_signer(name)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(skey + "\n")
+    write_key_file(path, skey)
     return path, vkey
 
 

@@ -1,5 +1,6 @@
 """``manage.py verify_ledger [--head SEQUENCE:HASH …]``: recompute the publication ledger
-from the records in the database and name every problem. Exit status 0 and a one-line
+from the records in the database, check its transparency log and the audit log's, and name
+every problem. Exit status 0 and a one-line
 summary when the chain is intact, 1 (CommandError) when anything is wrong. The queue runs the
 same verification every day (``gongkai.ledger.tasks.verify_daily``), which raises when anything
 is wrong so that the union office is told."""
@@ -12,8 +13,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from gongkai.audit.verification import AuditProblem, verify_audit_log
 from gongkai.ledger.models import LedgerEntry
-from gongkai.ledger.verification import ledger_verify
+from gongkai.ledger.verification import Problem, ledger_verify
 
 HEAD = re.compile(r"^#?(?P<sequence>[1-9]\d{0,17}):(?P<hash>[0-9a-fA-F]{64})$")
 
@@ -48,7 +50,10 @@ class Command(BaseCommand):
         heads = [written_head(value) for value in options["head"]]
         # Read before verifying, so the summary names an entry the walk covered.
         last = LedgerEntry.objects.order_by("-sequence").first()
-        problems = ledger_verify(expected_heads=heads)
+        problems: list[Problem | AuditProblem] = [
+            *ledger_verify(expected_heads=heads),
+            *verify_audit_log(),
+        ]
         for problem in problems:
             self.stdout.write(self.style.ERROR(str(problem)))
         if problems:
