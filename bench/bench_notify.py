@@ -66,6 +66,8 @@ from bench.harness import (
     free_port,
     pg_drop,
     pg_fresh,
+    redis_flush,
+    redis_reachable,
 )
 
 EMPLOYEES = 10_000
@@ -86,23 +88,6 @@ BODY = (
 
 
 # --- The parent ----------------------------------------------------------------------------------
-
-
-def redis_reachable(url: str) -> bool:
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-        return True
-    except Exception as exc:  # any failure means: no Redis here
-        print(f"  Redis skipped: {exc}", file=sys.stderr, flush=True)
-        return False
-
-
-def redis_flush(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
 
 
 def child_env(database_url: str, workdir: Path, **extra: str) -> dict[str, str]:

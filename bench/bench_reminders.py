@@ -55,6 +55,8 @@ from bench.harness import (
     environment,
     pg_drop,
     pg_fresh,
+    redis_flush,
+    redis_reachable,
 )
 
 PG_DATABASE = "gk_scanbench"
@@ -67,23 +69,6 @@ TARGET_SECONDS = 10.0
 
 
 # --- The parent ----------------------------------------------------------------------------------
-
-
-def redis_reachable(url: str) -> bool:
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-        return True
-    except Exception as exc:  # any failure means: no Redis here
-        print(f"  Redis skipped: {exc}", file=sys.stderr, flush=True)
-        return False
-
-
-def redis_flush(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
 
 
 def child_env(database_url: str, workdir: Path, **extra: str) -> dict[str, str]:

@@ -78,6 +78,23 @@ def child_json(
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def redis_reachable(url: str) -> bool:
+    import redis  # optional: only benches that use Redis need the client
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+        return True
+    except Exception as exc:  # any failure means: no Redis here
+        print(f"  Redis skipped: {exc}", file=sys.stderr, flush=True)
+        return False
+
+
+def redis_flush(url: str) -> None:
+    import redis  # optional: only benches that use Redis need the client
+
+    redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
+
+
 def pg_fresh(url: str) -> bool:
     """Drop and create the PostgreSQL database ``url`` names, empty; False (saying why) when
     no server is reachable."""
