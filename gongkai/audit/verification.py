@@ -21,14 +21,12 @@ then, so the daily check's notice reads in the site's language.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -332,22 +330,6 @@ def _checkpoint_roots(
     return problems
 
 
-def verifiers() -> list[notes.Verifier]:
-    """The published verifier keys: the signing key's and those of earlier keys."""
-    keys = [notes.parse_verifier(key) for key in settings.LEDGER_PREVIOUS_VERIFIER_KEYS]
-    with contextlib.suppress(signing.NoSigningKey):
-        keys.append(signing.signer().verifier)
-    return keys
-
-
-def _opens(note: str, keys: Iterable[notes.Verifier]) -> bool:
-    for key in keys:
-        with contextlib.suppress(notes.NoteError):
-            notes.open_checkpoint(note, key)
-            return True
-    return False
-
-
 def _newest_checkpoint(head: store.TreeHead) -> list[AuditProblem]:
     """The newest checkpoint is signed by a published key (what it states: above); a log
     with leaves has one."""
@@ -356,7 +338,7 @@ def _newest_checkpoint(head: store.TreeHead) -> list[AuditProblem]:
         if head.size == 0:
             return []
         return [_problem(AuditProblemKind.CHECKPOINT, NO_CHECKPOINT, size=head.size)]
-    if not _opens(newest.note, verifiers()):
+    if signing.open_signed(newest.note) is None:
         return [_problem(AuditProblemKind.CHECKPOINT, UNSIGNED, size=newest.size)]
     return []
 

@@ -17,18 +17,16 @@ or rebuilt under a checkpoint already signed shows here, and to every witness an
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db.models import OuterRef
 from django.utils.translation import gettext as _
 
 from gongkai.core.models import LogCheckpoint
-from gongkai.core.tlog import merkle, notes, signing, store
+from gongkai.core.tlog import merkle, signing, store
 from gongkai.ledger import canonical, transparency
 from gongkai.ledger.models import HEAD_ID, LedgerEntry, LedgerHead, ProblemKind, RecordType
 from gongkai.ledger.sources import LedgerRecord, StoredFile, source
@@ -413,25 +411,14 @@ def tree_problems(tree: merkle.MemoryTree) -> list[Problem]:
     return problems
 
 
-def verifiers() -> list[notes.Verifier]:
-    """The published verifier keys: the signing key's and those of earlier keys."""
-    keys = [notes.parse_verifier(k) for k in settings.LEDGER_PREVIOUS_VERIFIER_KEYS]
-    with contextlib.suppress(signing.NoSigningKey):
-        keys.append(signing.signer().verifier)
-    return keys
-
-
 def checkpoint_problems(tree: merkle.MemoryTree) -> list[Problem]:
     """Each signed checkpoint: signed by a published key, for this log, with the root the
     leaves give at its size."""
     problems = []
-    keys = verifiers()
+    keys = signing.published_verifiers()
     for checkpoint in LogCheckpoint.objects.filter(log_id=transparency.LOG).order_by("size"):
         label = _("checkpoint of size %(size)s") % {"size": checkpoint.size}
-        try:
-            opened = next((c for k in keys if (c := _opened(checkpoint.note, k)) is not None), None)
-        except notes.NoteError:
-            opened = None
+        opened = signing.open_signed(checkpoint.note, keys)
         if opened is None:
             detail = _("%(checkpoint)s is not signed by a published key") % {"checkpoint": label}
         elif (opened.checkpoint.size, opened.checkpoint.root) != (
@@ -454,13 +441,6 @@ def checkpoint_problems(tree: merkle.MemoryTree) -> list[Problem]:
             continue
         problems.append(Problem(kind=ProblemKind.CHECKPOINT, detail=detail))
     return problems
-
-
-def _opened(note: str, key: notes.Verifier) -> notes.OpenedCheckpoint | None:
-    try:
-        return notes.open_checkpoint(note, key)
-    except notes.NoteError:
-        return None
 
 
 def missing_range(first: int, last: int) -> Problem:

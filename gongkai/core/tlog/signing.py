@@ -17,7 +17,9 @@ verifier key, which is therefore never withdrawn from the ledger page
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.conf import settings
@@ -70,6 +72,28 @@ def signer() -> notes.Signer:
 def verifier_key() -> str:
     """The verifier key of the signer (``<name>+<id>+<base64>``): public, for anyone."""
     return signer().verifier.encode()
+
+
+def published_verifiers() -> list[notes.Verifier]:
+    """The verifier keys a checkpoint of this installation may be signed with: those of
+    earlier keys (``LEDGER_PREVIOUS_VERIFIER_KEYS``, after a rotation) and the current key's
+    (when one is configured)."""
+    keys = [notes.parse_verifier(key) for key in settings.LEDGER_PREVIOUS_VERIFIER_KEYS]
+    with contextlib.suppress(NoSigningKey):
+        keys.append(signer().verifier)
+    return keys
+
+
+def open_signed(
+    note: str, keys: Sequence[notes.Verifier] | None = None
+) -> notes.OpenedCheckpoint | None:
+    """The checkpoint ``note`` opened with the first of ``keys`` (by default
+    :func:`published_verifiers`: pass them when opening many) that signed it; None when none
+    did (or it is not a checkpoint)."""
+    for key in published_verifiers() if keys is None else keys:
+        with contextlib.suppress(notes.NoteError):
+            return notes.open_checkpoint(note, key)
+    return None
 
 
 def create_key_file(name: str, path: Path | None = None) -> tuple[Path, str]:
