@@ -57,7 +57,7 @@ from gongkai.accounts.models import User
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
 from gongkai.core.models import LogCheckpoint, LogCosignature
-from gongkai.core.text import normalize_text
+from gongkai.core.text import clean_text, normalize_text
 from gongkai.core.tlog import merkle, notes, signing, store
 from gongkai.ledger import transparency
 from gongkai.ledger.models import Witness, WitnessedLog, WitnessResult
@@ -101,6 +101,7 @@ def witness_signer() -> notes.Signer:
     text = signing.read_key(
         settings.LEDGER_WITNESS_KEY,
         witness_key_file(),
+        what="witness",
         setting="LEDGER_WITNESS_KEY",
         command="witness_key",
     )
@@ -620,16 +621,11 @@ def _check_actor(actor: User | None) -> None:
 
 
 def _one_line(value: str | None, *, field: str, limit: int, empty: str) -> str:
-    value = normalize_text(value)
-    if not value:
-        raise ServiceError(empty, field=field)
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    """:func:`~gongkai.core.text.clean_text`, on one line without control characters."""
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in normalize_text(value)):
         raise ServiceError(_("Enter it on one line, without control characters."), field=field)
-    if len(value) > limit:
-        raise ServiceError(
-            _("This is too long (at most %(limit)s characters).") % {"limit": limit}, field=field
-        )
-    return value
+    too_long = _("This is too long (at most %(limit)s characters).") % {"limit": limit}
+    return clean_text(value, field=field, limit=limit, empty=empty, too_long=too_long)
 
 
 def _check_name(value: str) -> str:

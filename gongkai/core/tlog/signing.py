@@ -38,7 +38,7 @@ def key_file() -> Path:
     return Path(settings.LEDGER_SIGNING_KEY_FILE)
 
 
-def read_key(inline: str, path: Path, *, setting: str, command: str) -> str:
+def read_key(inline: str, path: Path, *, what: str, setting: str, command: str) -> str:
     """A key string given in a setting (``inline``) or else in its file: the one way the
     checkpoint key and the witness key are read. NoSigningKey names the setting and the
     command that writes the file."""
@@ -48,8 +48,7 @@ def read_key(inline: str, path: Path, *, setting: str, command: str) -> str:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
         raise NoSigningKey(
-            f"no {'ledger signing' if command == 'ledger_key' else 'witness'} key: set "
-            f"{setting} or run `manage.py {command} create` (writes {path})"
+            f"no {what} key: set {setting} or run `manage.py {command} create` (writes {path})"
         ) from None
 
 
@@ -64,7 +63,11 @@ def write_key_file(path: Path, skey: str) -> None:
 def signer() -> notes.Signer:
     """The checkpoint signer from the settings or the key file."""
     text = read_key(
-        settings.LEDGER_SIGNING_KEY, key_file(), setting="LEDGER_SIGNING_KEY", command="ledger_key"
+        settings.LEDGER_SIGNING_KEY,
+        key_file(),
+        what="ledger signing",
+        setting="LEDGER_SIGNING_KEY",
+        command="ledger_key",
     )
     return notes.parse_signer(text)
 
