@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from gongkai.api.api import api
 from gongkai.policy.views import home
 
 urlpatterns = [
@@ -25,5 +26,12 @@ urlpatterns = [
     path("congress/", include("gongkai.congress.urls")),
     path("supervision/", include("gongkai.assessment.urls")),
     path("supervision/", include("gongkai.supervision.urls")),
+    path("api/v1/", api.urls),
+    path("api/", include("gongkai.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# Under /api/v1/ the error pages answer in the API's JSON shape (gongkai.api.handlers).
+handler400 = "gongkai.api.handlers.bad_request"
+handler404 = "gongkai.api.handlers.not_found"
+handler500 = "gongkai.api.handlers.server_error"

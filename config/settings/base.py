@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "gongkai.supervision",
     "gongkai.assessment",
     "gongkai.demo",
+    "gongkai.api",
+    "ninja",  # its Swagger UI served from our static files (no CDN)
 ]
 
 MIDDLEWARE = [
@@ -212,6 +214,8 @@ CSRF_COOKIE_HTTPONLY = True
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+# The JSON API's callers are programs: without the switcher's cookie, their Accept-Language.
+ACCEPT_LANGUAGE_PATHS = ("/api/v1/",)
 LOCALE_PATHS = [BASE_DIR / "gongkai" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

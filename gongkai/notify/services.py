@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.utils import timezone
+
 from gongkai.accounts.models import User
 from gongkai.core.queue import after_commit
 from gongkai.notify import outbox, tasks
@@ -58,3 +60,11 @@ def announce(*, unit: OrgUnit, message: str, url: str = "", news: bool = True) -
     if not _OUTBOUND.get():
         return
     after_commit(tasks.fan_out_unit, unit.pk, message, url, outbox.new_batch(), news)
+
+
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark ``user``'s unread notices read (all of them, or those of ``ids``): how many."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())

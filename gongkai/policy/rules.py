@@ -22,6 +22,7 @@ class Action(StrEnum):
     ROSTER_IMPORT = "org.roster_import"
     AUDIT_BROWSE = "audit.browse"
     NOTICE_MANAGE = "notice.manage"  # chat robots, the delivery log, failed background tasks
+    API_SERVICE_MANAGE = "api.service_manage"  # service accounts and their API tokens
     BOARD_VIEW = "board.view"  # open a unit's board (items filtered by DISCLOSURE_READ_ALL)
     DISCLOSURE_READ_ALL = "disclosure.read_all"  # internal items of every unit in the subtree
     DISCLOSURE_DRAFT = "disclosure.draft"  # draft, submit, publish, correct, attest
@@ -80,6 +81,7 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.ROSTER_IMPORT: frozenset({Role.UNION_OFFICE}),
     Action.AUDIT_BROWSE: frozenset({Role.UNION_OFFICE, Role.SUPERVISION}),
     Action.NOTICE_MANAGE: frozenset({Role.UNION_OFFICE}),
+    Action.API_SERVICE_MANAGE: frozenset({Role.UNION_OFFICE}),
     Action.BOARD_VIEW: frozenset(Role),
     Action.DISCLOSURE_READ_ALL: frozenset(
         {
@@ -311,6 +313,20 @@ def grants_for(user: Any) -> Grants:
     grants = Grants(items=tuple(items))
     user._policy_grants = grants
     return grants
+
+
+def narrow_grants(user: Any, roots: list[str]) -> None:
+    """For the rest of this request, ``user``'s grants hold only within the subtrees at
+    ``roots`` (an API token scoped to units): a grant above a root holds from the root
+    down, a grant inside one stays, any other is dropped. Never adds a grant."""
+    kept: dict[Grant, None] = {}
+    for grant in grants_for(user).items:
+        for root in roots:
+            if grant.path.startswith(root):
+                kept[grant] = None
+            elif root.startswith(grant.path):
+                kept[Grant(role=grant.role, path=root)] = None
+    user._policy_grants = Grants(items=tuple(kept))
 
 
 def company_of(unit: OrgUnit) -> OrgUnit | None:

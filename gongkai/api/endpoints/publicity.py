@@ -1,0 +1,5 @@
+"""(stub in the test checkout)"""
+
+from ninja import Router
+
+router = Router(tags=["publicity"])
