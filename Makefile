@@ -28,6 +28,8 @@ messages: $(VENV)/.installed
 	$(PY) -m gongkai.core.catalogues compile
 
 run: install
+	@if [ -n "$$AUTH_LDAP_SERVER_URI" ]; then \
+		$(PY) -m pip install --quiet -c constraints.txt -e '.[directory]'; fi
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ledger_key create --if-missing
 	$(PY) manage.py witness_key create --if-missing

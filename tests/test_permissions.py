@@ -24,6 +24,8 @@ POLICY_MATRIX: list[tuple[Action, str, set[str]]] = [
     (Action.ROLE_MANAGE, "boiler", {"union"}),
     (Action.ROLE_MANAGE, "other_dept", set()),
     (Action.ACCOUNT_MANAGE, "boiler_team", {"union"}),
+    (Action.DIRECTORY_MANAGE, "company", {"union"}),
+    (Action.DIRECTORY_MANAGE, "other_company", set()),
     (Action.ROSTER_IMPORT, "company", {"union"}),
     (Action.ROSTER_IMPORT, "other_company", set()),
     (Action.AUDIT_BROWSE, "company", {"union", "supervisor"}),

@@ -205,6 +205,39 @@ LOGIN_DEVICE_COOKIE_AGE = int(os.environ.get("LOGIN_DEVICE_COOKIE_AGE", str(180 
 # nor one of this many before it (their hashes are kept, never the passwords).
 PASSWORD_HISTORY_COUNT = int(os.environ.get("PASSWORD_HISTORY_COUNT", "5"))
 
+# --- Directory sign-in: LDAP / Active Directory (gongkai.accounts.directory) ---------------
+# Off unless AUTH_LDAP_SERVER_URI is set (ldap://host, ldaps://host:636); it then needs the
+# `directory` extra (django-auth-ldap). README "Directory sign-in" explains each setting.
+# SERVER_URI, BIND_DN, BIND_PASSWORD and START_TLS are django-auth-ldap's own; the backend
+# builds its searches, group type and connection options from the others.
+AUTH_LDAP_SERVER_URI = os.environ.get("AUTH_LDAP_SERVER_URI", "")
+AUTH_LDAP_BIND_DN = os.environ.get("AUTH_LDAP_BIND_DN", "")  # a read-only service account
+AUTH_LDAP_BIND_PASSWORD = os.environ.get("AUTH_LDAP_BIND_PASSWORD", "")
+AUTH_LDAP_START_TLS = env_bool("AUTH_LDAP_START_TLS", False)
+AUTH_LDAP_CA_FILE = os.environ.get("AUTH_LDAP_CA_FILE", "")  # the directory's CA (PEM)
+AUTH_LDAP_TIMEOUT = float(os.environ.get("AUTH_LDAP_TIMEOUT", "5"))  # seconds, connect and ask
+AUTH_LDAP_USER_SEARCH_BASE = os.environ.get("AUTH_LDAP_USER_SEARCH_BASE", "")
+AUTH_LDAP_USER_FILTER = os.environ.get("AUTH_LDAP_USER_FILTER", "(uid=%(user)s)")
+AUTH_LDAP_EMPLOYEE_NO_ATTR = os.environ.get("AUTH_LDAP_EMPLOYEE_NO_ATTR", "employeeNumber")
+AUTH_LDAP_DISABLED_FILTER = os.environ.get("AUTH_LDAP_DISABLED_FILTER", "")
+AUTH_LDAP_NAME_ATTR = os.environ.get("AUTH_LDAP_NAME_ATTR", "")  # empty: the roster's name
+AUTH_LDAP_EMAIL_ATTR = os.environ.get("AUTH_LDAP_EMAIL_ATTR", "")  # empty: never refreshed
+AUTH_LDAP_GROUP_SEARCH_BASE = os.environ.get("AUTH_LDAP_GROUP_SEARCH_BASE", "")
+# groupOfNames, groupOfUniqueNames, nestedGroupOfNames, activeDirectory, nestedActiveDirectory
+# (named apart from django-auth-ldap's AUTH_LDAP_GROUP_TYPE, which holds a class instance).
+AUTH_LDAP_GROUP_TYPE_NAME = os.environ.get("AUTH_LDAP_GROUP_TYPE", "groupOfNames")
+# JSON: [{"group": "cn=…,ou=groups,dc=…", "role": "unit_head", "unit": "<unit code>"}, …]
+AUTH_LDAP_GROUP_ROLES = os.environ.get("AUTH_LDAP_GROUP_ROLES", "")
+AUTHENTICATION_BACKENDS = (
+    [
+        "gongkai.accounts.directory.DirectoryBackend",
+        "gongkai.accounts.backends.LocalPasswordBackend",
+    ]
+    if AUTH_LDAP_SERVER_URI
+    else ["django.contrib.auth.backends.ModelBackend"]
+)
+# --- (end of directory sign-in) --------------------------------------------------------------
+
 SESSION_COOKIE_AGE = 12 * 60 * 60  # one shift plus handover
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -216,6 +249,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 # The JSON API's callers are programs: without the switcher's cookie, their Accept-Language.
 ACCEPT_LANGUAGE_PATHS = ("/api/v1/",)
+API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "365"))  # longest a token lasts
 LOCALE_PATHS = [BASE_DIR / "gongkai" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

@@ -12,5 +12,10 @@ register_labels(
         "accounts.reactivated": _("Account reactivated"),
         "accounts.password_changed": _("Password changed"),
         "accounts.temporary_password_issued": _("Temporary password issued"),
+        "accounts.directory_linked": _("Account linked to its directory entry"),
+        "accounts.directory_unlinked": _("Account unlinked from the directory"),
+        "accounts.updated_from_directory": _("Name or e-mail taken from the directory"),
+        "accounts.directory_required": _("Directory sign-in required for everyone"),
+        "accounts.directory_optional": _("Directory sign-in no longer required"),
     }
 )

@@ -10,6 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+# Employee numbers of service accounts (gongkai.api: another system acting through API
+# tokens). No roster number can hold ":" (org.roster_parse), so the two never meet.
+SERVICE_NUMBER_PREFIX = "svc:"
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -54,6 +58,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     # Set when the union office issues a temporary password: the next login must change it.
     must_change_password = models.BooleanField(_("must change password"), default=False)
+    # Directory sign-in (gongkai.accounts.directory): the entry this account signed in with,
+    # set at its first directory login (then its local password is refused and unusable);
+    # a login never clears it, only the server's `manage.py directory unlink`.
+    directory_dn = models.CharField(_("directory entry"), max_length=512, blank=True)
 
     objects = UserManager()
 
@@ -73,6 +81,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name
+
+    @property
+    def is_service(self) -> bool:
+        """A service account: it holds roles, but is never told, asked or counted as a
+        person (policy.rules.holders leaves it out)."""
+        return self.employee_no.startswith(SERVICE_NUMBER_PREFIX)
 
     def is_locked(self, now: Any = None) -> bool:
         now = now or timezone.now()
@@ -97,3 +111,36 @@ class PasswordHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.replaced_at:%Y-%m-%d}"
+
+
+class DirectoryPolicy(models.Model):
+    """The one row (pk 1) of the site's directory sign-in policy: whether every login must
+    go through the directory (local passwords refused for every account). Changed only by
+    ``accounts.services.directory_require_set``."""
+
+    ONLY = 1
+
+    required = models.BooleanField(_("directory required for everyone"), default=False)
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
+    changed_by = models.ForeignKey(
+        User,
+        verbose_name=_("changed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("directory policy")
+        verbose_name_plural = _("directory policy")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="directory_policy_one_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"directory required: {self.required}"
+
+    @classmethod
+    def is_required(cls) -> bool:
+        return cls.objects.filter(pk=cls.ONLY, required=True).exists()

@@ -38,22 +38,35 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongkai.accounts.models import PasswordHistory, User
+from gongkai.accounts import directory_config
+from gongkai.accounts.models import DirectoryPolicy, PasswordHistory, User
 from gongkai.audit.services import record_event
 from gongkai.core import limits
 from gongkai.core.errors import ServiceError
+from gongkai.core.text import normalize_text
 
 
 class LoginRefused(Exception):
     """Wrong credentials; or no guess is checked for this account until ``locked_until``;
-    or none from this client until ``busy_until``."""
+    or none from this client until ``busy_until``; or the directory refused the account for
+    ``reason`` (shown; only once the password was right); or ``directory_down``: the
+    directory did not answer, so a directory account could not be checked."""
 
     def __init__(
-        self, locked_until: datetime | None = None, *, busy_until: datetime | None = None
+        self,
+        locked_until: datetime | None = None,
+        *,
+        busy_until: datetime | None = None,
+        reason: str = "",
+        code: str = "",
+        directory_down: bool = False,
     ) -> None:
         super().__init__("login refused")
         self.locked_until = locked_until
         self.busy_until = busy_until
+        self.reason = reason
+        self.code = code
+        self.directory_down = directory_down
 
 
 # --- The schedule -----------------------------------------------------------------------------
@@ -207,12 +220,24 @@ def remember_device(*, request: HttpRequest, response: HttpResponse, user: User)
 
 def login_attempt(*, request: HttpRequest | None, employee_no: str, password: str) -> User:
     """Authenticate, counting the guess before the password is checked (see the module's
-    docstring). Refusals say nothing about whether the account exists."""
+    docstring). Refusals say nothing about whether the account exists.
+
+    ``employee_no`` is what was typed: an employee number, or with a directory configured
+    also a directory login name, which the directory maps to its account first (with the
+    service account, no password checked) so that the guess is counted on that account."""
     now = timezone.now()
     account = User.objects.filter(employee_no=employee_no).first()
+    directory_down = False
+    if account is None and directory_config.configured():
+        try:
+            account = _directory_account(employee_no)
+        except directory_config.DirectoryUnreachable:
+            directory_down = True
     token = _device_token(request, account)
     if account is not None and token is not None:
-        return _attempt_from_known_browser(request, account, token, password, now)
+        return _attempt_from_known_browser(
+            request, account, token, employee_no, password, now, directory_down
+        )
 
     client = _client_take(request) if request is not None else None
     if client is not None and not client.granted:
@@ -226,7 +251,7 @@ def login_attempt(*, request: HttpRequest | None, employee_no: str, password: st
         if client is not None:
             limits.give_back(client)  # no password was checked
         raise LoginRefused(locked_until=passed.until)
-    user = authenticate(request, username=employee_no, password=password)
+    user = _check(request, employee_no, password, account, passed.until)
     if user is None:
         if account is not None and passed.failures == settings.LOGIN_FAILURE_LIMIT:
             record_event(
@@ -236,8 +261,9 @@ def login_attempt(*, request: HttpRequest | None, employee_no: str, password: st
                 unit=account.unit,
                 after={"locked_until": passed.until},
             )
-        raise LoginRefused(locked_until=passed.until)
-    assert isinstance(user, User)  # noqa: S101 - our only user model
+        raise LoginRefused(
+            locked_until=passed.until, directory_down=_directory_down(known=directory_down)
+        )
     if client is not None:
         limits.give_back(client)  # a right password is not a guess against anyone
     # A success starts the count again, unless guesses were counted after this one (a burst
@@ -248,17 +274,69 @@ def login_attempt(*, request: HttpRequest | None, employee_no: str, password: st
     return user
 
 
+def _check(
+    request: HttpRequest | None,
+    name: str,
+    password: str,
+    account: User | None,
+    locked_until: datetime | None,
+) -> User | None:
+    """Django's authenticate() (the directory, then local passwords), for a guess already
+    counted on ``account`` (or on the typed name)."""
+    try:
+        user = authenticate(request, username=name, password=password)
+    except directory_config.DirectoryRefused as refused:
+        raise LoginRefused(locked_until, reason=refused.message, code=refused.code) from None
+    except directory_config.DirectoryUnreachable:
+        raise LoginRefused(locked_until, directory_down=True) from None
+    if user is None:
+        return None
+    assert isinstance(user, User)  # noqa: S101 - our only user model
+    if account is not None and user.pk != account.pk:
+        # The name now leads elsewhere than when the guess was counted: not this time.
+        raise LoginRefused(locked_until)
+    return user
+
+
+def _directory_account(name: str) -> User | None:
+    # The optional `directory` extra (the LDAP libraries): imported only once a directory
+    # is configured.
+    from gongkai.accounts.directory import account_for_login
+
+    return account_for_login(name)
+
+
+def _directory_down(*, known: bool) -> bool:
+    """After a refused guess: did the directory fail to answer? Then the login page says
+    so (to every refused guess alike, so it tells nothing about the account)."""
+    if not directory_config.configured():
+        return False
+    if known:
+        return True
+    # The optional `directory` extra: imported only once a directory is configured.
+    from gongkai.accounts.directory import status
+
+    return not status().answers
+
+
 def _attempt_from_known_browser(
-    request: HttpRequest | None, account: User, token: str, password: str, now: datetime
+    request: HttpRequest | None,
+    account: User,
+    token: str,
+    name: str,
+    password: str,
+    now: datetime,
+    directory_down: bool,
 ) -> User:
     key = _device_key(token)
     passed = _store_gate(key, now)
     if not passed.allowed:
         raise LoginRefused(locked_until=passed.until)
-    user = authenticate(request, username=account.employee_no, password=password)
+    user = _check(request, name, password, account, passed.until)
     if user is None:
-        raise LoginRefused(locked_until=passed.until)
-    assert isinstance(user, User)  # noqa: S101 - our only user model
+        raise LoginRefused(
+            locked_until=passed.until, directory_down=_directory_down(known=directory_down)
+        )
     limits.store().delete(key)
     return user
 
@@ -340,12 +418,19 @@ TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - 
 
 
 @transaction.atomic
-def temporary_password_issue(*, actor: User, user: User) -> str:
+def temporary_password_issue(*, actor: User | None, user: User) -> str:
     """Give ``user`` a random one-time password (shown once to the union office, never
     stored in clear); the next login must replace it with one the union office does not
     know (neither this one nor an earlier one). Also lifts the account's pauses."""
     if not user.is_active:
         raise ServiceError(_("This account is inactive."))
+    if user.directory_dn and directory_config.configured():
+        raise ServiceError(
+            _(
+                "This account signs in with the directory, which refuses local passwords for "
+                "it: its password is changed in the directory."
+            )
+        )
     password = "-".join(
         "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(3)
     )
@@ -388,3 +473,149 @@ def account_set_active(*, actor: User, user: User, active: bool) -> None:
         after={"is_active": active},
     )
     user.is_active = active
+
+
+# --- Directory sign-in (gongkai.accounts.directory) ---------------------------------------------
+
+NAME_MAX = User._meta.get_field("name").max_length or 64
+
+
+@transaction.atomic
+def directory_signed_in(
+    *,
+    user: User,
+    dn: str,
+    name: str = "",
+    email: str = "",
+    granted: list[directory_config.GroupRole] | None = None,
+) -> None:
+    """After the directory accepted a person's password: the account is linked to the entry
+    (at the first such login its local password becomes unusable and a pending change of it
+    is dropped; a moved entry's new DN replaces the old), its name and e-mail follow the
+    directory when AUTH_LDAP_NAME_ATTR / AUTH_LDAP_EMAIL_ATTR name them (``name``, ``email``:
+    the entry's values, empty for "leave as is"), and its roles from directory groups become
+    exactly ``granted`` (None: leave them). Every change is audited; the actor is the system
+    acting on the directory's word."""
+    current = User.objects.select_for_update().get(pk=user.pk)
+    fields: list[str] = []
+    if current.directory_dn != dn:
+        record_event(
+            actor=None,
+            action="accounts.directory_linked",
+            target=current,
+            unit=current.unit,
+            before={"directory_dn": current.directory_dn} if current.directory_dn else None,
+            after={"directory_dn": dn},
+        )
+        if not current.directory_dn:
+            user.set_unusable_password()
+            user.must_change_password = False
+            fields += ["password", "must_change_password"]
+        user.directory_dn = dn
+        fields.append("directory_dn")
+    name = normalize_text(name)
+    email = normalize_text(email)
+    before: dict[str, str] = {}
+    after: dict[str, str] = {}
+    if name and len(name) <= NAME_MAX and name != current.name:
+        before["name"], after["name"] = current.name, name
+        user.name = name
+    if email and email != current.email:
+        before["email"], after["email"] = current.email, email
+        user.email = email
+    if after:
+        record_event(
+            actor=None,
+            action="accounts.updated_from_directory",
+            target=current,
+            unit=current.unit,
+            before=before,
+            after=after,
+        )
+        fields += list(after)
+    if fields:
+        user.save(update_fields=fields)
+    if granted is not None:
+        roles = directory_config.roles()
+        if roles is None:  # pragma: no cover - the org app installs it when it is ready
+            raise RuntimeError("no directory roles installed: is gongkai.org an app?")
+        roles.sync(user=user, granted=granted)
+
+
+def directory_require_set(*, actor: User | None, required: bool) -> DirectoryPolicy:
+    """Require the directory for every login (local passwords refused for everyone), or
+    stop requiring it. Switching it on is refused while no directory is configured or its
+    configuration has problems, while it does not answer, and for a person who would lock
+    themselves out (their own account has not signed in through the directory). ``actor``
+    None: the server's shell (``manage.py directory require``), the way back when the
+    directory fails."""
+    if DirectoryPolicy.objects.filter(pk=DirectoryPolicy.ONLY, required=required).exists() or (
+        not required and not DirectoryPolicy.objects.filter(pk=DirectoryPolicy.ONLY).exists()
+    ):
+        return DirectoryPolicy.objects.get_or_create(pk=DirectoryPolicy.ONLY)[0]
+    if required:
+        _may_require(actor)  # before the transaction: it asks the directory
+    with transaction.atomic():
+        policy, _created = DirectoryPolicy.objects.select_for_update().get_or_create(
+            pk=DirectoryPolicy.ONLY
+        )
+        if policy.required == required:
+            return policy
+        policy.required = required
+        policy.changed_at = timezone.now()
+        policy.changed_by = actor
+        policy.save()
+        record_event(
+            actor=actor,
+            action="accounts.directory_required" if required else "accounts.directory_optional",
+            target=policy,
+            before={"required": not required},
+            after={"required": required},
+        )
+    return policy
+
+
+def _may_require(actor: User | None) -> None:
+    if not directory_config.configured():
+        raise ServiceError(_("No directory is configured (AUTH_LDAP_SERVER_URI is not set)."))
+    problems = directory_config.problems()
+    if problems:
+        raise ServiceError(
+            _("The directory configuration has problems: %(problems)s")
+            % {"problems": "; ".join(problems)}
+        )
+    if actor is not None and not actor.directory_dn:
+        raise ServiceError(
+            _(
+                "Your own account has not signed in through the directory yet: you would lock "
+                "yourself out. Sign in with your directory account first."
+            )
+        )
+    # The optional `directory` extra: loaded only once a directory is configured.
+    from gongkai.accounts.directory import status
+
+    answer = status()
+    if not answer.answers:
+        raise ServiceError(
+            _("The directory does not answer (%(detail)s): it cannot be required now.")
+            % {"detail": answer.detail}
+        )
+
+
+@transaction.atomic
+def directory_unlink(*, actor: User | None, user: User) -> str:
+    """The account stops being a directory account (its entry is gone, or the person must
+    sign in locally while the directory is out): the link is removed and a temporary
+    password issued (returned, shown once), which the next login must change."""
+    if not user.directory_dn:
+        raise ServiceError(_("This account is not linked to a directory entry."))
+    record_event(
+        actor=actor,
+        action="accounts.directory_unlinked",
+        target=user,
+        unit=user.unit,
+        before={"directory_dn": user.directory_dn},
+    )
+    User.objects.filter(pk=user.pk).update(directory_dn="")
+    user.directory_dn = ""
+    return temporary_password_issue(actor=actor, user=user)

@@ -8,5 +8,10 @@ class OrgConfig(AppConfig):
 
     def ready(self) -> None:
         # The roster jobs read the models, which can be imported only once the app registry
-        # is ready, i.e. here.
+        # is ready, i.e. here; so do the roles that directory logins (gongkai.accounts,
+        # below) bring in line through the org services (org/directory_roles.py).
+        from gongkai.accounts.directory_config import install_roles
         from gongkai.org import jobs  # noqa: F401
+        from gongkai.org.directory_roles import OrgDirectoryRoles  # (the same reason)
+
+        install_roles(OrgDirectoryRoles())

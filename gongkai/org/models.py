@@ -129,6 +129,15 @@ class Role(models.TextChoices):
     EMPLOYEE_DIRECTOR = "employee_director", _("Employee director / supervisor")
 
 
+class RoleSource(models.TextChoices):
+    """Where a role assignment came from: granted by hand in gongkai, or brought in at a
+    directory login from a group the person belongs to (AUTH_LDAP_GROUP_ROLES). Directory
+    logins add and remove only the second kind."""
+
+    MANUAL = "manual", _("granted in gongkai")
+    DIRECTORY = "directory", _("from a directory group")
+
+
 class RoleAssignment(TimeStampedModel):
     """A role held on a unit; it covers the unit's whole subtree."""
 
@@ -142,6 +151,9 @@ class RoleAssignment(TimeStampedModel):
     unit = models.ForeignKey(
         OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="role_assignments"
     )
+    source = models.CharField(
+        _("source"), max_length=16, choices=RoleSource.choices, default=RoleSource.MANUAL
+    )
 
     class Meta:
         verbose_name = _("role assignment")
@@ -150,6 +162,10 @@ class RoleAssignment(TimeStampedModel):
             models.UniqueConstraint(fields=["user", "role", "unit"], name="role_once_per_unit"),
             models.CheckConstraint(
                 condition=models.Q(role__in=[r.value for r in Role]), name="role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=[s.value for s in RoleSource]),
+                name="role_source_valid",
             ),
         ]
 

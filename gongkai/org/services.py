@@ -17,6 +17,7 @@ from gongkai.org.models import (
     OrgUnit,
     Role,
     RoleAssignment,
+    RoleSource,
 )
 
 
@@ -106,30 +107,101 @@ def unit_update(
 
 
 @transaction.atomic
-def role_grant(*, actor: User | None, user: User, role: str, unit: OrgUnit) -> RoleAssignment:
+def role_grant(
+    *,
+    actor: User | None,
+    user: User,
+    role: str,
+    unit: OrgUnit,
+    source: str = RoleSource.MANUAL,
+    group: str = "",
+) -> RoleAssignment:
+    """Give ``user`` the role on the unit. ``source``: granted by hand (the default), or by
+    a directory login from ``group`` (the directory then also removes it). A grant by hand
+    of a role the directory gave makes it the hand's: later directory logins leave it."""
     if role not in Role.values:
         raise ServiceError(_("Unknown role."), field="role")
+    if source not in RoleSource.values:
+        raise ServiceError(_("Unknown source of a role."), field="role")
     if not user.is_active:
         raise ServiceError(_("Roles cannot be given to an inactive account."), field="user")
-    assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, unit=unit)
+    assignment, created = RoleAssignment.objects.get_or_create(
+        user=user, role=role, unit=unit, defaults={"source": source}
+    )
+    by_hand = source == RoleSource.MANUAL
     if created:
+        after = {"role": role, "unit": unit.code}
+        record_event(
+            actor=actor,
+            action="org.role_granted" if by_hand else "org.role_granted_from_directory",
+            target=user,
+            unit=unit,
+            after={**after, "group": group} if group else after,
+        )
+    elif by_hand and assignment.source != RoleSource.MANUAL:
+        assignment.source = RoleSource.MANUAL
+        assignment.save(update_fields=["source", "updated_at"])
         record_event(
             actor=actor,
             action="org.role_granted",
             target=user,
             unit=unit,
-            after={"role": role, "unit": unit.code},
+            before={"role": role, "unit": unit.code, "source": RoleSource.DIRECTORY},
+            after={"role": role, "unit": unit.code, "source": RoleSource.MANUAL},
         )
     return assignment
 
 
 @transaction.atomic
-def role_revoke(*, actor: User | None, assignment: RoleAssignment) -> None:
+def role_revoke(
+    *, actor: User | None, assignment: RoleAssignment, source: str = RoleSource.MANUAL
+) -> None:
+    """Take the role away: by hand (the default), or because a directory login found the
+    person no longer in the group that gave it (``source`` directory)."""
     record_event(
         actor=actor,
-        action="org.role_revoked",
+        action=(
+            "org.role_revoked_from_directory"
+            if source == RoleSource.DIRECTORY
+            else "org.role_revoked"
+        ),
         target=assignment.user,
         unit=assignment.unit,
         before={"role": assignment.role, "unit": assignment.unit.code},
     )
     assignment.delete()
+
+
+@transaction.atomic
+def directory_roles_sync(*, user: User, granted: list[tuple[str, str, str]]) -> None:
+    """At a directory login: ``user``'s roles that came from the directory become exactly
+    ``granted`` — (group DN, role, unit code) lines of AUTH_LDAP_GROUP_ROLES whose group the
+    person is in. Lines naming an unknown role or no active unit are left out (the
+    directory page names them). Roles granted by hand are never touched; a granted role
+    that the person already holds by hand stays the hand's. The actor is the system."""
+    codes = {code for _group, _role, code in granted}
+    units = {u.code: u for u in OrgUnit.objects.filter(code__in=codes, is_active=True)}
+    wanted: dict[tuple[str, int], tuple[str, OrgUnit]] = {}
+    for group, role, code in granted:
+        unit = units.get(code)
+        if unit is not None and role in Role.values:
+            wanted.setdefault((role, unit.pk), (group, unit))
+    held = {
+        (a.role, a.unit_id): a
+        for a in RoleAssignment.objects.select_for_update()
+        .filter(user=user)
+        .select_related("unit", "user")
+    }
+    for (role, unit_pk), (group, unit) in wanted.items():
+        if (role, unit_pk) not in held:
+            role_grant(
+                actor=None,
+                user=user,
+                role=role,
+                unit=unit,
+                source=RoleSource.DIRECTORY,
+                group=group,
+            )
+    for key, assignment in held.items():
+        if assignment.source == RoleSource.DIRECTORY and key not in wanted:
+            role_revoke(actor=None, assignment=assignment, source=RoleSource.DIRECTORY)

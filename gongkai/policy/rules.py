@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from gongkai.accounts.models import User
+from gongkai.accounts.models import SERVICE_NUMBER_PREFIX, User
 from gongkai.core.paths import subtree_roots
 from gongkai.org.models import PATH_SEPARATOR, OrgUnit, Role, RoleAssignment, UnitKind
 
@@ -19,9 +19,11 @@ class Action(StrEnum):
     MEMBERS_VIEW = "org.members_view"  # a unit's members with employee numbers and roles
     ROLE_MANAGE = "org.role_manage"  # grant and revoke role assignments
     ACCOUNT_MANAGE = "accounts.manage"  # unlock an account, issue a temporary password
+    DIRECTORY_MANAGE = "accounts.directory_manage"  # directory sign-in: status, "required"
     ROSTER_IMPORT = "org.roster_import"
     AUDIT_BROWSE = "audit.browse"
     NOTICE_MANAGE = "notice.manage"  # chat robots, the delivery log, failed background tasks
+    EVENTS_MANAGE = "events.manage"  # outbound event endpoints (webhooks) of units, their log
     API_SERVICE_MANAGE = "api.service_manage"  # service accounts and their API tokens
     BOARD_VIEW = "board.view"  # open a unit's board (items filtered by DISCLOSURE_READ_ALL)
     DISCLOSURE_READ_ALL = "disclosure.read_all"  # internal items of every unit in the subtree
@@ -78,9 +80,11 @@ RULES: dict[Action, frozenset[Role]] = {
     ),
     Action.ROLE_MANAGE: frozenset({Role.UNION_OFFICE}),
     Action.ACCOUNT_MANAGE: frozenset({Role.UNION_OFFICE}),
+    Action.DIRECTORY_MANAGE: frozenset({Role.UNION_OFFICE}),
     Action.ROSTER_IMPORT: frozenset({Role.UNION_OFFICE}),
     Action.AUDIT_BROWSE: frozenset({Role.UNION_OFFICE, Role.SUPERVISION}),
     Action.NOTICE_MANAGE: frozenset({Role.UNION_OFFICE}),
+    Action.EVENTS_MANAGE: frozenset({Role.UNION_OFFICE}),
     Action.API_SERVICE_MANAGE: frozenset({Role.UNION_OFFICE}),
     Action.BOARD_VIEW: frozenset(Role),
     Action.DISCLOSURE_READ_ALL: frozenset(
@@ -219,12 +223,13 @@ def direct_holders(
     """Who holds each of ``actions`` directly on each of the units, in one query."""
     wanted = {role: [a for a in actions if role in RULES[a]] for role in Role}
     found: HolderMap = {}
-    rows = RoleAssignment.objects.filter(
+    assigned = RoleAssignment.objects.filter(
         unit_id__in=unit_ids,
         unit__is_active=True,
         user__is_active=True,
         role__in=[role for role, acts in wanted.items() if acts],
-    ).values_list("unit_id", "role", "user_id")
+    ).exclude(user__employee_no__startswith=SERVICE_NUMBER_PREFIX)  # not people: never asked
+    rows = assigned.values_list("unit_id", "role", "user_id")
     for unit_id, role, user_id in rows:
         for action in wanted[Role(role)]:
             found.setdefault((unit_id, action), set()).add(user_id)
@@ -370,7 +375,10 @@ def holders(action: Action | str, unit: OrgUnit) -> QuerySet[User]:
             for path in others:
                 members &= ~Q(unit__path__startswith=path)
             who |= members
-    return User.objects.filter(who, is_active=True)
+    # Service accounts hold roles but are not people to tell or to ask.
+    return User.objects.filter(who, is_active=True).exclude(
+        employee_no__startswith=SERVICE_NUMBER_PREFIX
+    )
 
 
 def require(user: Any, action: Action | str, unit: OrgUnit | None = None) -> None:
