@@ -1,8 +1,9 @@
 """What happens, inside the publishing transaction, when the published record of a
 disclosure changes (first publication, correction, nothing-to-report attestation,
-withdrawal). Each part has one owner module. Called only by the one publish service
-(gongkai.disclosure.services.publish, which every publication goes through) and by the
-withdrawal step."""
+withdrawal): the ledger, the search index, the boards' cache, the unit's readers and the
+outbound events for other systems. Each part has one owner module. Called only by the one
+publish service (gongkai.disclosure.services.publish, which every publication goes through)
+and by the withdrawal step."""
 
 from __future__ import annotations
 
@@ -11,16 +12,21 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from gongkai.core.scope import Scope
 from gongkai.disclosure.board_cache import board_changed
-from gongkai.disclosure.models import Disclosure
+from gongkai.disclosure.models import Disclosure, Revision
+from gongkai.disclosure.permissions import is_public_record
+from gongkai.ledger.models import LedgerEntry
 from gongkai.ledger.services import ledger_record_publication
+from gongkai.notify.events import Audience, absolute, emit, moment
+from gongkai.notify.models import EventKind
 from gongkai.notify.services import announce
 from gongkai.search.services import search_index_update
 
 
-def record_in_ledger(disclosure: Disclosure, *, event: str) -> None:
+def record_in_ledger(disclosure: Disclosure, *, event: str) -> LedgerEntry:
     """Append the published record to the hash-linked ledger (gongkai.ledger)."""
-    ledger_record_publication(disclosure=disclosure, event=event)
+    return ledger_record_publication(disclosure=disclosure, event=event)
 
 
 def update_search_index(disclosure: Disclosure) -> None:
@@ -54,8 +60,73 @@ def tell_readers(disclosure: Disclosure, *, event: str) -> None:
     )
 
 
+def tell_other_systems(disclosure: Disclosure, *, event: str, entry: LedgerEntry) -> None:
+    """The outbound event of the change (gongkai.notify.events), for the endpoints that
+    asked: ``disclosure.published`` (revision 1, attestations included),
+    ``disclosure.corrected`` (a later revision) or ``disclosure.withdrawn`` (the tombstone:
+    title, date and the public reason). Public or internal exactly as the readers' rule
+    decides (``permissions.is_public_record``: the published revision's scope), so an
+    endpoint that sees public items only never hears of an internal item, except that a
+    correction which made a public item internal tells it, without title or link, that the
+    item is no longer public (so that a copy of the public board can drop it). The data
+    is what the item's readers see on its page: never the working copy, a reason for
+    rejection or who acted."""
+    revision = disclosure.published_revision
+    if revision is None:
+        return
+    public = is_public_record(disclosure)
+    page = "public:detail" if public else "disclosure:detail"
+    catalog = disclosure.entry
+    data: dict[str, object] = {
+        "disclosure": disclosure.pk,
+        "title": revision.title,
+        "category": catalog.category.name,
+        "catalog_entry": {"code": catalog.code, "name": catalog.name},
+        "period": disclosure.period_or_event,
+        "nothing_to_report": disclosure.is_nil,
+        "revision": revision.number,
+        "scope": revision.scope,
+        "url": absolute(reverse(page, args=[disclosure.pk])),
+        "ledger_sequence": entry.sequence,
+    }
+    redacted = None
+    if event == "withdraw":
+        kind = EventKind.DISCLOSURE_WITHDRAWN
+        at = disclosure.withdrawn_at or revision.published_at
+        data |= {"withdrawn_at": moment(at), "reason": disclosure.withdrawal_reason}
+    else:
+        at = revision.published_at
+        data["published_at"] = moment(at)
+        if revision.number == 1:
+            kind = EventKind.DISCLOSURE_PUBLISHED
+        else:
+            kind = EventKind.DISCLOSURE_CORRECTED
+            data["correction_reason"] = revision.reason
+            earlier = (
+                Revision.objects.filter(disclosure=disclosure, number=revision.number - 1)
+                .values_list("scope", flat=True)
+                .first()
+            )
+            if not public and earlier == Scope.PUBLIC:
+                redacted = {
+                    "disclosure": disclosure.pk,
+                    "revision": revision.number,
+                    "scope": revision.scope,
+                    "published_at": moment(at),
+                }
+    emit(
+        kind,
+        unit=disclosure.unit,
+        audience=Audience.PUBLIC if public else Audience.INTERNAL,
+        data=data,
+        redacted=redacted,
+        occurred_at=at,
+    )
+
+
 def publication_changed(disclosure: Disclosure, *, event: str) -> None:
-    record_in_ledger(disclosure, event=event)
+    entry = record_in_ledger(disclosure, event=event)
     update_search_index(disclosure)
     invalidate_boards(disclosure)
     tell_readers(disclosure, event=event)
+    tell_other_systems(disclosure, event=event, entry=entry)

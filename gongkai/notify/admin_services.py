@@ -1,5 +1,5 @@
-"""Changes made on the notice pages: a person's preferences, the union office's chat robots,
-and the record of failed background tasks.
+"""Changes made on the notice pages: a person's preferences, the union office's chat robots
+and outbound event endpoints, and the record of failed background tasks.
 
 Every function is keyword-only, runs in one transaction and writes its audit event in it. A
 robot's address and signing secret are sealed (``outbox.seal_secret``) before they touch the
@@ -40,8 +40,17 @@ from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
 from gongkai.core.queue import after_commit
 from gongkai.core.text import clean_text
-from gongkai.notify import outbox, tasks
-from gongkai.notify.models import Delivery, Notification, Preference, Robot, TaskFailure
+from gongkai.notify import events, outbox, tasks
+from gongkai.notify.models import (
+    INTERNAL_ONLY_EVENTS,
+    Delivery,
+    EventEndpoint,
+    EventKind,
+    Notification,
+    Preference,
+    Robot,
+    TaskFailure,
+)
 from gongkai.notify.selectors import address_hint, scrub
 from gongkai.notify.services import notify
 from gongkai.org.models import OrgUnit
@@ -51,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 Channel = Delivery.Channel
 
-ROBOT_PLATFORMS = tuple(c for c in Channel.values if c != Channel.EMAIL)
+ROBOT_PLATFORMS = tuple(outbox.ROBOT_CHANNELS)
 MAX_ADDRESS = 1000
 MAX_SECRET = 500
 ENV_REFERENCE = re.compile(r"env:[A-Za-z_][A-Za-z0-9_]{0,99}")
@@ -527,6 +536,331 @@ def robot_test(*, actor: User, robot: Robot) -> Delivery:
         after={"delivery": delivery.pk},
     )
     after_commit(tasks.send_robot, delivery.pk)
+    return delivery
+
+
+# --- Outbound event endpoints ---------------------------------------------------------------
+
+MAX_ENDPOINT_UNITS = 50
+MIN_EVENT_SECRET = 16  # characters of a signing secret typed in (an env:NAME may be shorter)
+
+
+def _check_endpoint_name(name: str) -> str:
+    return clean_text(
+        name,
+        field="name",
+        limit=100,
+        empty=_("Give the endpoint a name (for example, the system that receives the events)."),
+        too_long=_("The name is too long (at most 100 characters)."),
+    )
+
+
+def _check_endpoint_units(actor: User, units: list[OrgUnit]) -> list[OrgUnit]:
+    """The chosen units, once each, in tree order: active, within the actor's charge."""
+    chosen = sorted({u.pk: u for u in units}.values(), key=lambda u: u.path)
+    if not chosen:
+        raise ServiceError(_("Choose at least one unit."), field="units")
+    if len(chosen) > MAX_ENDPOINT_UNITS:
+        raise ServiceError(
+            _("Choose at most %(limit)s units (a unit covers the units below it).")
+            % {"limit": MAX_ENDPOINT_UNITS},
+            field="units",
+        )
+    for unit in chosen:
+        if not can(actor, Action.EVENTS_MANAGE, unit):
+            raise ServiceError(
+                _("You may not register events of %(unit)s.") % {"unit": unit.name},
+                field="units",
+            )
+        if not unit.is_active:
+            raise ServiceError(
+                _("%(unit)s is no longer active.") % {"unit": unit.name}, field="units"
+            )
+    return chosen
+
+
+def _check_events(events: list[str], *, sees_internal: bool) -> list[str]:
+    chosen = set(events)
+    if not chosen:
+        raise ServiceError(_("Choose at least one event."), field="events")
+    if chosen - set(EventKind.values):
+        raise ServiceError(_("Choose events from the list."), field="events")
+    if not sees_internal and chosen & INTERNAL_ONLY_EVENTS:
+        raise ServiceError(
+            _(
+                "Suggestions and publicity windows are seen only by signed-in employees: to "
+                "receive their events, let the endpoint also see internal items."
+            ),
+            field="events",
+        )
+    return [kind for kind in EventKind.values if kind in chosen]
+
+
+def _check_sees_internal(actor: User, units: list[OrgUnit], sees_internal: bool) -> None:
+    """Nobody lets a system see what they may not read themselves."""
+    if sees_internal and not all(can(actor, Action.DISCLOSURE_READ_ALL, u) for u in units):
+        raise ServiceError(
+            _("You may not let an endpoint see internal items that you cannot read yourself."),
+            field="sees_internal",
+        )
+
+
+def check_endpoint_address(value: str) -> str:
+    if not (value or "").strip():
+        raise ServiceError(_("Enter the address that receives the events."), field="address")
+    return check_address(Channel.WEBHOOK, value)
+
+
+def check_event_secret(value: str, *, required: bool) -> str:
+    """A signing secret: every event is signed, so one is required when the endpoint is
+    added; at least :data:`MIN_EVENT_SECRET` characters unless it is an ``env:NAME``."""
+    value = check_secret(Channel.WEBHOOK, value)
+    if not value:
+        if required:
+            raise ServiceError(
+                _("Enter a signing secret: every event is signed with it."), field="secret"
+            )
+        return ""
+    if not value.startswith("env:") and len(value) < MIN_EVENT_SECRET:
+        raise ServiceError(
+            _("The signing secret is too short (at least %(limit)s characters).")
+            % {"limit": MIN_EVENT_SECRET},
+            field="secret",
+        )
+    return value
+
+
+def common_unit(units: list[OrgUnit]) -> OrgUnit | None:
+    """The lowest unit above or at every unit of ``units`` (the endpoint's place in the
+    audit log); None when they share no root."""
+    if not units:
+        return None
+    chains = [u.path_ids for u in units]
+    shared: list[int] = []
+    for ids in zip(*chains, strict=False):
+        if len(set(ids)) != 1:
+            break
+        shared.append(ids[0])
+    if not shared:
+        return None
+    return OrgUnit.objects.filter(pk=shared[-1]).first()
+
+
+def endpoint_in_charge(actor: Any, endpoint: EventEndpoint) -> bool:
+    """Whether ``actor`` manages ``endpoint``: every one of its units is in their charge."""
+    units = list(endpoint.units.all())
+    return bool(units) and all(can(actor, Action.EVENTS_MANAGE, u) for u in units)
+
+
+def _endpoint_facts(endpoint: EventEndpoint, units: list[OrgUnit]) -> dict[str, Any]:
+    """What the audit log says of an endpoint (never its address or secret)."""
+    return {
+        "name": endpoint.name,
+        "units": [u.code for u in units],
+        "events": list(endpoint.events),
+        "sees_internal": _yes(endpoint.sees_internal),
+        "address": endpoint.url_hint,
+    }
+
+
+def _locked_endpoint(actor: User, endpoint: EventEndpoint) -> EventEndpoint:
+    current = EventEndpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
+    if current is None:
+        raise ServiceError(_("This endpoint was deleted in the meantime."))
+    if not endpoint_in_charge(actor, current):
+        raise ServiceError(_("You may not manage this endpoint."))
+    return current
+
+
+@transaction.atomic
+def endpoint_create(
+    *,
+    actor: User,
+    name: str,
+    units: list[OrgUnit],
+    events: list[str],
+    sees_internal: bool,
+    address: str,
+    secret: str,
+) -> EventEndpoint:
+    """A new endpoint, enabled: the chosen events of the chosen units (and the units below
+    them) are sent to ``address``, signed with ``secret``."""
+    name = _check_endpoint_name(name)
+    chosen = _check_endpoint_units(actor, units)
+    kinds = _check_events(events, sees_internal=sees_internal)
+    _check_sees_internal(actor, chosen, sees_internal)
+    address = check_endpoint_address(address)
+    secret = check_event_secret(secret, required=True)
+    endpoint = EventEndpoint.objects.create(
+        name=name,
+        events=kinds,
+        sees_internal=sees_internal,
+        sealed_url=b"",
+        sealed_secret=b"",
+        url_hint=address_hint(address),
+        enabled=True,
+        created_by=actor,
+    )
+    # Sealed under the endpoint's own id: a box cannot be moved to another endpoint.
+    endpoint.sealed_url = outbox.seal_value(outbox.endpoint_key(endpoint.pk, "sealed_url"), address)
+    endpoint.sealed_secret = outbox.seal_value(
+        outbox.endpoint_key(endpoint.pk, "sealed_secret"), secret
+    )
+    endpoint.save(update_fields=["sealed_url", "sealed_secret"])
+    endpoint.units.set(chosen)
+    record_event(
+        actor=actor,
+        action="notify.endpoint_added",
+        target=endpoint,
+        unit=common_unit(chosen),
+        after={**_endpoint_facts(endpoint, chosen), "secret": SIGNING_SET},
+    )
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_update(
+    *,
+    actor: User,
+    endpoint: EventEndpoint,
+    name: str,
+    units: list[OrgUnit],
+    events: list[str],
+    sees_internal: bool,
+    address: str = "",
+    secret: str = "",
+) -> EventEndpoint:
+    """Change an endpoint. An empty ``address`` or ``secret`` keeps the stored one (never
+    shown). The new units must be in the actor's charge, as the old ones were."""
+    endpoint = _locked_endpoint(actor, endpoint)
+    old_units = list(endpoint.units.order_by("path"))
+    old = _endpoint_facts(endpoint, old_units) | {"secret": SIGNING_SET}
+    name = _check_endpoint_name(name)
+    chosen = _check_endpoint_units(actor, units)
+    kinds = _check_events(events, sees_internal=sees_internal)
+    _check_sees_internal(actor, chosen, sees_internal)
+    fields = ["name", "events", "sees_internal"]
+    new_address = (address or "").strip()
+    if new_address:
+        new_address = check_endpoint_address(new_address)
+        endpoint.sealed_url = outbox.seal_value(
+            outbox.endpoint_key(endpoint.pk, "sealed_url"), new_address
+        )
+        endpoint.url_hint = address_hint(new_address)
+        fields += ["sealed_url", "url_hint"]
+    new_secret = check_event_secret(secret, required=False)
+    if new_secret:
+        endpoint.sealed_secret = outbox.seal_value(
+            outbox.endpoint_key(endpoint.pk, "sealed_secret"), new_secret
+        )
+        fields.append("sealed_secret")
+    endpoint.name, endpoint.events, endpoint.sees_internal = name, kinds, sees_internal
+    endpoint.save(update_fields=fields)
+    if [u.pk for u in chosen] != [u.pk for u in old_units]:
+        endpoint.units.set(chosen)
+    new = _endpoint_facts(endpoint, chosen) | {
+        "secret": SIGNING_CHANGED if new_secret else SIGNING_SET
+    }
+    before = {k: v for k, v in old.items() if v != new[k]}
+    after = {k: new[k] for k in before}
+    if new_address and "address" not in before:
+        before["address"], after["address"] = old["address"], SIGNING_CHANGED
+    if before:
+        record_event(
+            actor=actor,
+            action="notify.endpoint_changed",
+            target=endpoint,
+            unit=common_unit(chosen),
+            before=before,
+            after=after,
+        )
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_set_enabled(*, actor: User, endpoint: EventEndpoint, enabled: bool) -> EventEndpoint:
+    """Turn an endpoint on or off: a disabled endpoint is sent no events, not even those
+    waiting for a retry (a test event still goes, to check it before turning it on)."""
+    endpoint = _locked_endpoint(actor, endpoint)
+    if endpoint.enabled == enabled:
+        return endpoint
+    endpoint.enabled = enabled
+    endpoint.save(update_fields=["enabled"])
+    record_event(
+        actor=actor,
+        action="notify.endpoint_enabled" if enabled else "notify.endpoint_disabled",
+        target=endpoint,
+        unit=common_unit(list(endpoint.units.all())),
+    )
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_delete(*, actor: User, endpoint: EventEndpoint) -> int:
+    """Delete an endpoint and, with it, its lines of the delivery log (as for a robot: the
+    log is read through the endpoint's units, and its bodies hold items' data that should
+    not outlive the integration). The audit event keeps its name, units, events, host and
+    how many deliveries went. Returns that number."""
+    endpoint = _locked_endpoint(actor, endpoint)
+    units = list(endpoint.units.order_by("path"))
+    sent = endpoint.deliveries.count()
+    record_event(
+        actor=actor,
+        action="notify.endpoint_deleted",
+        target=endpoint,
+        unit=common_unit(units),
+        before={**_endpoint_facts(endpoint, units), "deliveries": sent},
+    )
+    endpoint.delete()
+    return sent
+
+
+@transaction.atomic
+def endpoint_test(*, actor: User, endpoint: EventEndpoint) -> Delivery:
+    """Send a test event (type ``test``, no item's data) to this endpoint only, also when
+    it is disabled; at most :data:`TEST_LIMIT` in :data:`TEST_WINDOW` per endpoint."""
+    endpoint = _locked_endpoint(actor, endpoint)
+    now = timezone.now()
+    recent = Delivery.objects.filter(
+        endpoint=endpoint, batch__startswith=TEST_BATCH, created_at__gte=now - TEST_WINDOW
+    ).count()
+    if recent >= TEST_LIMIT:
+        raise ServiceError(
+            _(
+                "%(count)s test events were sent to this endpoint in the last %(minutes)s "
+                "minutes. Look at the delivery log, then try again later."
+            )
+            % {"count": recent, "minutes": int(TEST_WINDOW.total_seconds() // 60)}
+        )
+    ident = f"{TEST_BATCH}{uuid.uuid4().hex[: 32 - len(TEST_BATCH)]}"
+    with override(settings.LANGUAGE_CODE):
+        message = _(
+            "This is a test event from gongkai to the endpoint “%(endpoint)s”, sent by %(person)s."
+        ) % {"endpoint": endpoint.name, "person": actor.name}
+    body = events.body_of(
+        ident=ident,
+        kind=outbox.TEST_EVENT,
+        occurred_at=now,
+        unit=None,
+        audience=events.Audience.PUBLIC,
+        data={"message": message, "site": outbox.site_link("")},
+    )
+    delivery = Delivery.objects.create(
+        channel=Channel.EVENT,
+        endpoint=endpoint,
+        batch=ident,
+        subject=outbox.TEST_EVENT,
+        body=body,
+        url="",
+    )
+    record_event(
+        actor=actor,
+        action="notify.endpoint_tested",
+        target=endpoint,
+        unit=common_unit(list(endpoint.units.all())),
+        after={"delivery": delivery.pk},
+    )
+    after_commit(tasks.send_event, delivery.pk)
     return delivery
 
 

@@ -7,8 +7,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from gongkai.core.form_fields import IdMultipleChoiceField
 from gongkai.notify.admin_services import MAX_ADDRESS, MAX_SECRET, ROBOT_PLATFORMS
-from gongkai.notify.models import Delivery, Preference, Robot
+from gongkai.notify.models import Delivery, EventEndpoint, EventKind, Preference, Robot
 from gongkai.org.models import OrgUnit
 
 PLATFORM_CHOICES = [(c, label) for c, label in Delivery.Channel.choices if c in ROBOT_PLATFORMS]
@@ -126,6 +127,84 @@ class RobotEditForm(forms.Form):
         return cls(data, initial={"name": robot.name, "platform": robot.platform})
 
 
+class UnitsField(IdMultipleChoiceField):
+    """Units in tree order, indented by depth, as checkboxes."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{'　' * max(obj.depth - 1, 0)}{obj.name}"
+
+
+class EndpointForm(forms.Form):
+    """Add (``adding``: address and secret required) or change an event endpoint."""
+
+    name = forms.CharField(
+        label=pgettext_lazy("thing", "Name"),
+        max_length=100,
+        help_text=_("For example, the system that receives the events."),
+    )
+    units = UnitsField(
+        label=_("Units"),
+        queryset=OrgUnit.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Events of these units and of every unit below them."),
+    )
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=EventKind.choices, widget=forms.CheckboxSelectMultiple
+    )
+    sees_internal = forms.BooleanField(
+        label=_("Also internal items of these units"),
+        required=False,
+        help_text=_(
+            "Without it the endpoint receives only what anyone may read on the public pages. "
+            "With it, also internal disclosures, answered suggestions and publicity windows "
+            "of these units; choose it only for a system of your own organisation."
+        ),
+    )
+    address = AddressField(
+        label=_("Address"),
+        help_text=_(
+            "The https:// address that receives the events (POST, JSON), or env:NAME to read "
+            "it from the server's environment. It is stored sealed and never shown again."
+        ),
+    )
+    secret = SecretField(
+        label=_("Signing secret"),
+        help_text=_(
+            "At least 16 characters, shared with the receiver, which checks the signature of "
+            "every event with it; env:NAME reads it from the environment."
+        ),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        units: QuerySet[OrgUnit],
+        endpoint: EventEndpoint | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if endpoint is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "name": endpoint.name,
+                "units": list(endpoint.units.values_list("pk", flat=True)),
+                "events": list(endpoint.events),
+                "sees_internal": endpoint.sees_internal,
+            }
+        super().__init__(*args, **kwargs)
+        field = self.fields["units"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)  # noqa: S101
+        field.queryset = units
+        if endpoint is not None:
+            self.fields["address"].required = False
+            self.fields["address"].label = _("New address")
+            self.fields["address"].help_text = _(
+                "Leave empty to keep the current address, which is never shown."
+            )
+            self.fields["secret"].label = _("New signing secret")
+            self.fields["secret"].help_text = _(
+                "Leave empty to keep the current secret, which is never shown."
+            )
+
+
 class DeliveryFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
@@ -140,12 +219,27 @@ class DeliveryFilterForm(forms.Form):
     robot = forms.TypedChoiceField(
         label=_("Robot"), required=False, coerce=int, empty_value=None, choices=[]
     )
+    endpoint = forms.TypedChoiceField(
+        label=_("Event endpoint"), required=False, coerce=int, empty_value=None, choices=[]
+    )
 
-    def __init__(self, *args: Any, robots: list[Robot], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        robots: list[Robot],
+        endpoints: list[EventEndpoint] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["robot"]
         assert isinstance(field, forms.TypedChoiceField)  # noqa: S101
         field.choices = [
             ("", _("Any robot")),
             *((str(r.pk), f"{r.name} · {r.unit.name}") for r in robots),
+        ]
+        field = self.fields["endpoint"]
+        assert isinstance(field, forms.TypedChoiceField)  # noqa: S101
+        field.choices = [
+            ("", _("Any endpoint")),
+            *((str(e.pk), e.name) for e in endpoints or []),
         ]

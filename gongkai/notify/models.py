@@ -26,9 +26,11 @@ class Notification(models.Model):
 
 
 class Delivery(models.Model):
-    """One message on its way out of the site: an e-mail to a person, or a post to a unit's
-    chat robot. Written by the fan-out task, sent by the delivery tasks, kept as the
-    delivery log (attempts, last error, result)."""
+    """One message on its way out of the site: an e-mail to a person, a post to a unit's
+    chat robot, or an outbound event to a registered endpoint (``body`` is then the event's
+    JSON, exactly as it is signed and sent). Written by the fan-out (for events: in the
+    transaction of the change, see ``notify.events``), sent by the delivery tasks, kept as
+    the delivery log (attempts, last error, result)."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
@@ -36,6 +38,7 @@ class Delivery(models.Model):
         DINGTALK = "dingtalk", _("DingTalk robot")
         FEISHU = "feishu", _("Feishu / Lark bot")
         WEBHOOK = "webhook", _("signed webhook")
+        EVENT = "event", _("outbound event")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -63,7 +66,15 @@ class Delivery(models.Model):
         related_name="deliveries",
         verbose_name=_("robot"),
     )
-    batch = models.CharField(max_length=32, db_index=True)
+    endpoint = models.ForeignKey(
+        "notify.EventEndpoint",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("event endpoint"),
+    )
+    batch = models.CharField(max_length=32, db_index=True)  # for an event: the event's id
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("text"))
     url = models.CharField(_("link"), max_length=300, blank=True)
@@ -90,8 +101,16 @@ class Delivery(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(user__isnull=False) | models.Q(robot__isnull=False),
+                condition=models.Q(user__isnull=False)
+                | models.Q(robot__isnull=False)
+                | models.Q(endpoint__isnull=False),
                 name="delivery_has_recipient",
+            ),
+            # An event goes to an endpoint, and only an event does.
+            models.CheckConstraint(
+                condition=(models.Q(channel="event") & models.Q(endpoint__isnull=False))
+                | (~models.Q(channel="event") & models.Q(endpoint__isnull=True)),
+                name="delivery_event_to_endpoint",
             ),
             # One delivery per notice (batch) and recipient: two fan-outs of the same notice
             # running at once cannot both write theirs.
@@ -104,6 +123,13 @@ class Delivery(models.Model):
                 fields=["batch", "robot"],
                 condition=models.Q(robot__isnull=False),
                 name="delivery_once_per_robot",
+            ),
+            # One delivery per event and endpoint: an event emitted twice (the periodic scan
+            # of publicity windows, run again) reaches each endpoint once.
+            models.UniqueConstraint(
+                fields=["batch", "endpoint"],
+                condition=models.Q(endpoint__isnull=False),
+                name="delivery_once_per_endpoint",
             ),
         ]
 
@@ -137,8 +163,63 @@ class Robot(models.Model):
         verbose_name_plural = _("chat robots")
         ordering = ["unit__path", "name"]
         constraints = [
-            models.CheckConstraint(condition=~models.Q(platform="email"), name="robot_not_email")
+            models.CheckConstraint(condition=~models.Q(platform="email"), name="robot_not_email"),
+            models.CheckConstraint(condition=~models.Q(platform="event"), name="robot_not_event"),
         ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventKind(models.TextChoices):
+    """The outbound events (``notify.events``): what happened, named ``thing.happened``."""
+
+    DISCLOSURE_PUBLISHED = "disclosure.published", _("A disclosure is published")
+    DISCLOSURE_CORRECTED = "disclosure.corrected", _("A disclosure is corrected")
+    DISCLOSURE_WITHDRAWN = "disclosure.withdrawn", _("A disclosure is withdrawn")
+    SUGGESTION_ANSWERED = "suggestion.answered", _("A suggestion is answered")
+    PUBLICITY_OPENED = "publicity.opened", _("A publicity window opens")
+    PUBLICITY_CLOSED = "publicity.closed", _("A publicity window closes")
+
+
+# Events about what only signed-in employees see (suggestions, publicity windows): only an
+# endpoint that also sees internal items may ask for them.
+INTERNAL_ONLY_EVENTS = frozenset(
+    {
+        EventKind.SUGGESTION_ANSWERED,
+        EventKind.PUBLICITY_OPENED,
+        EventKind.PUBLICITY_CLOSED,
+    }
+)
+
+
+class EventEndpoint(models.Model):
+    """A system outside the site that receives outbound events (``notify.events``): the
+    events it asked for, of the units it covers (each with its subtree), signed with its
+    secret. What it may see: public items only (the default, what an anonymous reader sees),
+    or also the internal items of its units.
+
+    Address and secret are sealed like a robot's (``env:NAME`` allowed) and never shown
+    back. Registered by the union office (``EVENTS_MANAGE``) for units within its subtree;
+    an endpoint is in someone's charge only when every one of its units is."""
+
+    name = models.CharField(_("name"), max_length=100)
+    units = models.ManyToManyField("org.OrgUnit", related_name="+", verbose_name=_("units"))
+    events = models.JSONField(_("events"), default=list)
+    sees_internal = models.BooleanField(_("also internal items"), default=False)
+    sealed_url = models.BinaryField(_("address"))
+    sealed_secret = models.BinaryField(_("signing secret"))
+    url_hint = models.CharField(_("address"), max_length=100, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("event endpoint")
+        verbose_name_plural = _("event endpoints")
+        ordering = ["name", "pk"]
 
     def __str__(self) -> str:
         return self.name

@@ -18,6 +18,12 @@ decided and sent by the queue (``notify.tasks``), never in the request:
    is dropped (failed, with the reason) when its person has since left, lost their address
    or turned e-mail off, and a robot post when its robot was disabled.
 
+Outbound events (``notify.events``) are deliveries too (channel ``event``, one per endpoint,
+written in the transaction of the change rather than by a fan-out task) and are sent by
+:func:`send_event` with the same claiming, attempts, waits, log and stale-claim handling; a
+receiver's 4xx other than 408 and 429 fails one at once, and the endpoint is checked again
+before each attempt (:func:`event_unwanted`).
+
 Nothing personal leaves through a channel: a notice marked ``private`` (anonymous reports,
 objections filed anonymously, ballots, survey answers) goes out as "you have a new item"
 with a link to the notifications page, and a robot only ever receives notices addressed to
@@ -28,6 +34,7 @@ preferences (a group cannot choose them).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import smtplib
 import uuid
@@ -48,12 +55,12 @@ from django.utils.translation import override
 from gongkai.accounts.models import User
 from gongkai.core import secretbox
 from gongkai.notify import robots
-from gongkai.notify.models import Delivery, Preference, Robot
+from gongkai.notify.models import Delivery, EventEndpoint, Preference, Robot
 from gongkai.org.models import OrgUnit
 
 Status = Delivery.Status
 Channel = Delivery.Channel
-ROBOT_CHANNELS = [c.value for c in Channel if c != Channel.EMAIL]
+ROBOT_CHANNELS = [c.value for c in Channel if c not in (Channel.EMAIL, Channel.EVENT)]
 
 EMAIL_BATCH = 200  # e-mails sent over one SMTP connection by one task
 STALE_AFTER = timedelta(minutes=15)
@@ -230,7 +237,7 @@ def claim(
     ready.update(status=Status.SENDING, claim=token, claimed_at=now)
     return list(
         Delivery.objects.filter(status=Status.SENDING, claim=token)
-        .select_related("user", "robot")
+        .select_related("user", "robot", "endpoint")
         .order_by("pk")
     )
 
@@ -359,19 +366,40 @@ def close_quietly(connection: BaseEmailBackend) -> None:
         connection.close()
 
 
-def robot_secret(robot: Robot, field: str) -> str:
-    """The robot's address or secret: an ``env:NAME`` reference, or the sealed value."""
-    box = bytes(getattr(robot, field) or b"")
+def open_sealed(key_id: str, box: bytes) -> str:
+    """A sealed address or secret (:func:`seal_value`): the value, or, for an ``env:NAME``
+    reference, the environment variable's value."""
+    box = bytes(box or b"")
     if not box:
         return ""
-    value = secretbox.open_box(SEALED_PURPOSE, f"{robot.unit_id}:{field}", box).decode()
+    value = secretbox.open_box(SEALED_PURPOSE, key_id, box).decode()
     if value.startswith("env:"):
         return os.environ.get(value[4:], "")
     return value
 
 
+def seal_value(key_id: str, value: str) -> bytes:
+    """``value`` sealed for the row and field ``key_id`` names (empty stays empty)."""
+    return secretbox.seal(SEALED_PURPOSE, key_id, value.encode()) if value else b""
+
+
+def robot_secret(robot: Robot, field: str) -> str:
+    """The robot's address or secret: an ``env:NAME`` reference, or the sealed value."""
+    return open_sealed(f"{robot.unit_id}:{field}", bytes(getattr(robot, field) or b""))
+
+
 def seal_secret(unit_id: int, field: str, value: str) -> bytes:
-    return secretbox.seal(SEALED_PURPOSE, f"{unit_id}:{field}", value.encode()) if value else b""
+    return seal_value(f"{unit_id}:{field}", value)
+
+
+def endpoint_key(endpoint_id: int, field: str) -> str:
+    """The sealing key id of an event endpoint's field (a robot's start with a digit)."""
+    return f"endpoint:{endpoint_id}:{field}"
+
+
+def endpoint_secret(endpoint: EventEndpoint, field: str) -> str:
+    """The endpoint's address or secret (``sealed_url``, ``sealed_secret``)."""
+    return open_sealed(endpoint_key(endpoint.pk, field), bytes(getattr(endpoint, field) or b""))
 
 
 def send_robot(delivery_id: int) -> int | None:
@@ -403,6 +431,79 @@ def send_robot(delivery_id: int) -> int | None:
             )
         except robots.DeliveryError as exc:
             return record_attempt(delivery, now=now, error=str(exc))
+        except Exception as exc:  # a fault of ours: recorded (its kind only, never the URL)
+            return record_attempt(delivery, now=now, error=type(exc).__name__)
+    return record_attempt(delivery, now=timezone.now())
+
+
+TEST_EVENT = "test"  # the type of the test event the union office sends from the page
+
+
+def event_unwanted(delivery: Delivery, endpoint: EventEndpoint | None) -> str:
+    """Why an event delivery must no longer go, checked again just before each attempt
+    (the endpoint may have changed since the event was written): the endpoint was disabled
+    (a test event still goes, to check an endpoint before enabling it), no longer asks for
+    this type, no longer covers the event's unit, or no longer sees internal items and this
+    one is. Empty when it may go."""
+    if endpoint is None:
+        return _("not sent: the endpoint was deleted")
+    try:
+        body = json.loads(delivery.body)
+    except ValueError:
+        return _("not sent: the event cannot be read")
+    kind = body.get("type") if isinstance(body, dict) else None
+    if kind == TEST_EVENT:
+        return ""
+    if not endpoint.enabled:
+        return _("not sent: the endpoint was disabled")
+    if kind not in (endpoint.events or []):
+        return _("not sent: the endpoint no longer asks for this event")
+    if body.get("audience") != "public" and not endpoint.sees_internal:
+        return _("not sent: the endpoint no longer receives internal items")
+    code = (body.get("unit") or {}).get("code", "")
+    unit = OrgUnit.objects.filter(code=code).only("path").first() if code else None
+    if unit is None or not endpoint.units.filter(pk__in=unit.path_ids).exists():
+        return _("not sent: the endpoint no longer covers this unit")
+    return ""
+
+
+def send_event(delivery_id: int) -> int | None:
+    """Post one event delivery (its stored JSON body, signed now); the seconds to wait
+    before the next attempt, or None. A receiver that refuses the request itself (a 4xx
+    other than 408 and 429) is not asked again: the delivery fails at once."""
+    now = timezone.now()
+    taken = claim([delivery_id], now=now, channels=[Channel.EVENT])
+    if not taken:
+        return None
+    delivery = taken[0]
+    endpoint = delivery.endpoint
+    with override(settings.LANGUAGE_CODE):
+        reason = event_unwanted(delivery, endpoint)
+        if reason:
+            return record_attempt(delivery, now=now, error=reason, final=True)
+        assert endpoint is not None  # noqa: S101 - checked by event_unwanted()
+        try:
+            url = endpoint_secret(endpoint, "sealed_url")
+            secret = endpoint_secret(endpoint, "sealed_secret")
+        except secretbox.BoxError:
+            error = _("the endpoint's address cannot be read (was SECRET_KEY changed?)")
+            return record_attempt(delivery, now=now, error=error)
+        if not secret:
+            # An env:NAME secret whose variable is not set: never send an unsigned event.
+            error = _("the endpoint's signing secret is empty (is its variable set?)")
+            return record_attempt(delivery, now=now, error=error)
+        body = json.loads(delivery.body)
+        try:
+            robots.post_event(
+                url,
+                secret,
+                body=delivery.body.encode(),
+                event=str(body.get("type", "")),
+                delivery=str(delivery.pk),
+                timeout=settings.ROBOT_TIMEOUT,
+            )
+        except robots.DeliveryError as exc:
+            return record_attempt(delivery, now=now, error=str(exc), final=exc.permanent)
         except Exception as exc:  # a fault of ours: recorded (its kind only, never the URL)
             return record_attempt(delivery, now=now, error=type(exc).__name__)
     return record_attempt(delivery, now=timezone.now())

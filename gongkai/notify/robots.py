@@ -25,6 +25,11 @@ One function, :func:`post`, for four platforms, each as its own documentation ha
   forged or replayed message (it should refuse timestamps more than a few minutes away).
   Accepted: any 2xx.
 
+Outbound events (``notify.events``) use the same signing (:func:`signed_headers`, one
+signature function for both) with the event's JSON as the body: :func:`post_event`, which
+also says the event's type and the delivery in ``X-Gongkai-Event`` and
+``X-Gongkai-Delivery``.
+
 Only ``http`` and ``https`` addresses are used; a redirect is followed only when it keeps the
 method and body (307, 308) and the scheme, at most three times. Any failure raises
 :class:`DeliveryError` with a short reason for the delivery log (the HTTP status, the
@@ -63,11 +68,24 @@ REASON_LENGTH = 200  # of a platform's error message kept in the log
 ELLIPSIS = "…"
 USER_AGENT = "gongkai-notify/1"
 URL_LINE = re.compile(r"^https?://\S+$")
+RETRIED_4XX = frozenset({408, 429})  # Request Timeout, Too Many Requests: worth another try
 
 
 class DeliveryError(Exception):
     """The platform did not accept the message (unreachable, an HTTP error, or an error code
-    in its answer); the message says which, for the delivery log."""
+    in its answer); the message says which, for the delivery log. ``status``: the HTTP
+    status when the receiver answered with an error status."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def permanent(self) -> bool:
+        """Whether trying again cannot help: the receiver refused the request itself (a 4xx
+        status other than 408 Request Timeout and 429 Too Many Requests)."""
+        status = self.status
+        return status is not None and 400 <= status < 500 and status not in RETRIED_4XX
 
 
 def post(platform: str, url: str, secret: str, *, title: str, text: str, timeout: float) -> None:
@@ -77,14 +95,37 @@ def post(platform: str, url: str, secret: str, *, title: str, text: str, timeout
     builder = BUILDERS.get(platform)
     if builder is None:
         raise DeliveryError(_("unknown platform %(platform)s") % {"platform": platform[:20]})
-    parts = urllib.parse.urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not is_web_address(url):
         raise DeliveryError(_("the robot's address is not an http or https address"))
     # Every platform shows a title (DingTalk requires one): the first line when none is given.
     title = one_line(title) or one_line(text.strip().partition("\n")[0])[:100] or "gongkai"
     target, body, headers = builder(url.strip(), secret, title, text)
     status, answer = _send(target, body, headers, timeout=timeout, secrets=(url, secret))
     CHECKS[platform](status, answer, (url, secret))
+
+
+def is_web_address(url: str) -> bool:
+    """Only ``http`` and ``https`` addresses with a host are ever requested."""
+    parts = urllib.parse.urlsplit(url.strip())
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def post_event(
+    url: str, secret: str, *, body: bytes, event: str, delivery: str, timeout: float
+) -> None:
+    """POST an outbound event's JSON ``body`` to ``url``, signed with ``secret`` as the
+    signed webhook is (:func:`signed_headers`); raise :class:`DeliveryError` unless the
+    receiver answered 2xx (its ``status`` set when it answered with an error status)."""
+    if not is_web_address(url):
+        raise DeliveryError(_("the endpoint's address is not an http or https address"))
+    headers = {
+        **json_headers(),
+        "X-Gongkai-Event": one_line(event)[:100],
+        "X-Gongkai-Delivery": one_line(delivery)[:100],
+        **signed_headers(secret, body),
+    }
+    status, answer = _send(url.strip(), body, headers, timeout=timeout, secrets=(url, secret))
+    _check_webhook(status, answer, (url, secret))
 
 
 # --- Building each platform's request -------------------------------------------------------
@@ -208,26 +249,34 @@ def build_feishu(url: str, secret: str, title: str, text: str) -> Request:
 
 
 def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
-    """The ``X-Gongkai-Signature`` of ``body`` sent at ``timestamp``."""
+    """The ``X-Gongkai-Signature`` of ``body`` sent at ``timestamp``: ``sha256=`` and the hex
+    HMAC-SHA256, keyed with ``secret``, of ``"{timestamp}."`` followed by the body's bytes.
+    The one signature of the signed webhook and of outbound events."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"sha256={digest.hexdigest()}"
 
 
+def signed_headers(secret: str, body: bytes, *, now: float | None = None) -> dict[str, str]:
+    """``X-Gongkai-Timestamp`` (Unix seconds, now) and, with a secret, the
+    ``X-Gongkai-Signature`` of ``body`` at that timestamp."""
+    timestamp = str(int(time.time() if now is None else now))
+    headers = {"X-Gongkai-Timestamp": timestamp}
+    if secret:
+        headers["X-Gongkai-Signature"] = webhook_signature(secret, timestamp, body)
+    return headers
+
+
 def build_webhook(url: str, secret: str, title: str, text: str) -> Request:
-    now = time.time()
-    timestamp = str(int(now))
+    now = int(time.time())
     body = encode(
         {
             "event": "notice",
             "title": title,
             "text": cut_bytes(text, WEBHOOK_TEXT_BYTES),
-            "sent_at": datetime.fromtimestamp(int(now), UTC).isoformat(),
+            "sent_at": datetime.fromtimestamp(now, UTC).isoformat(),
         }
     )
-    headers = {**json_headers(), "X-Gongkai-Timestamp": timestamp}
-    if secret:
-        headers["X-Gongkai-Signature"] = webhook_signature(secret, timestamp, body)
-    return url, body, headers
+    return url, body, {**json_headers(), **signed_headers(secret, body, now=now)}
 
 
 BUILDERS: dict[str, Callable[[str, str, str, str], Request]] = {
@@ -348,7 +397,7 @@ def _http_error(status: int, answer: dict[str, Any] | None, secrets: tuple[str, 
             detail = f" ({code} {scrub(str(message or ''), secrets)}".rstrip() + ")"
     if 300 <= status < 400:
         raise DeliveryError(_("redirected (HTTP %(status)s), not followed") % {"status": status})
-    raise DeliveryError(f"HTTP {status}{detail}")
+    raise DeliveryError(f"HTTP {status}{detail}", status=status)
 
 
 def _check_errcode(status: int, raw: bytes, secrets: tuple[str, str]) -> None:

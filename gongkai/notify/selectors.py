@@ -1,10 +1,12 @@
-"""What the notice pages read: robots, deliveries and failed tasks, each within the reader's
-scope (``NOTICE_MANAGE``: the union office, on its units' subtrees).
+"""What the notice pages read: robots, event endpoints, deliveries and failed tasks, each
+within the reader's scope (``NOTICE_MANAGE`` for robots and notices, ``EVENTS_MANAGE`` for
+event endpoints: the union office, on its units' subtrees).
 
-A robot is in scope when its unit is; a delivery when its robot's unit is, or its person's
-unit is (a person without a unit only for a holder on a top-level unit, as
-``policy.rules.can_on_person`` decides). Failed background tasks belong to no unit: only a
-holder on a top-level unit reads them.
+A robot is in scope when its unit is; an event endpoint when every one of its units is (an
+endpoint of two companies is managed only by whoever holds both); a delivery when its
+robot's unit is, or its person's unit is (a person without a unit only for a holder on a
+top-level unit, as ``policy.rules.can_on_person`` decides), or its endpoint is. Failed
+background tasks belong to no unit: only a holder on a top-level unit reads them.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from operator import or_
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from gongkai.accounts.models import User
-from gongkai.notify.models import Delivery, Robot, TaskFailure
+from gongkai.notify.models import Delivery, EventEndpoint, EventKind, Robot, TaskFailure
 from gongkai.org.models import OrgUnit
-from gongkai.policy.rules import Action, require, visible_scope_paths
+from gongkai.policy.rules import Action, can, require, visible_scope_paths
 
 OWN_DELIVERIES = 20
 
@@ -69,18 +72,60 @@ def robot_for(user: Any, pk: int) -> Robot:
     return robot
 
 
+def event_roots(user: Any) -> list[str]:
+    return visible_scope_paths(user, Action.EVENTS_MANAGE)
+
+
+def event_units(user: Any) -> QuerySet[OrgUnit]:
+    """The active units whose events ``user`` may register, in tree order."""
+    return OrgUnit.objects.filter(_under("path", event_roots(user)), is_active=True).order_by(
+        "path"
+    )
+
+
+def endpoints_for(user: Any) -> QuerySet[EventEndpoint]:
+    """The endpoints in ``user``'s charge: those with units, all of them within the user's
+    subtrees (``EVENTS_MANAGE``)."""
+    links = EventEndpoint.units.through.objects.filter(eventendpoint_id=OuterRef("pk"))
+    stray = links.exclude(_under("orgunit__path", event_roots(user)))
+    return (
+        EventEndpoint.objects.filter(Exists(links), ~Exists(stray))
+        .prefetch_related("units")
+        .order_by("name", "pk")
+    )
+
+
+def endpoint_for(user: Any, pk: int) -> EventEndpoint:
+    """Like :func:`robot_for`: 403 for someone who manages no endpoints, 404 for one
+    outside their charge, as for a missing one."""
+    require(user, Action.EVENTS_MANAGE)
+    found = endpoints_for(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def may_see_deliveries(user: Any) -> bool:
+    """The delivery log is the union office's: of notices, or of events, or both."""
+    return can(user, Action.NOTICE_MANAGE) or can(user, Action.EVENTS_MANAGE)
+
+
 def deliveries_for(
     user: Any,
     *,
     status: str = "",
     channel: str = "",
     robot: int | None = None,
+    endpoint: int | None = None,
 ) -> QuerySet[Delivery]:
-    """The delivery log in ``user``'s scope, newest first, filtered."""
+    """The delivery log in ``user``'s scope, newest first, filtered: notices within their
+    ``NOTICE_MANAGE`` subtrees, events of the endpoints in their charge."""
     roots = scope_roots(user)
     scope = _under("robot__unit__path", roots) | _under("user__unit__path", roots)
     if any(is_top_level(root) for root in roots):
         scope |= Q(user__isnull=False, user__unit__isnull=True)
+    if can(user, Action.EVENTS_MANAGE):
+        scope |= Q(endpoint__in=endpoints_for(user).values("pk"))
     rows = Delivery.objects.filter(scope)
     if status:
         rows = rows.filter(status=status)
@@ -88,8 +133,10 @@ def deliveries_for(
         rows = rows.filter(channel=channel)
     if robot is not None:
         rows = rows.filter(robot_id=robot)
+    if endpoint is not None:
+        rows = rows.filter(endpoint_id=endpoint)
     return (
-        rows.select_related("user", "robot", "robot__unit")
+        rows.select_related("user", "robot", "robot__unit", "endpoint")
         .defer("body", "log")
         .order_by("-created_at", "-pk")
     )
@@ -97,7 +144,8 @@ def deliveries_for(
 
 def delivery_for(user: Any, pk: int) -> Delivery:
     """Like :func:`robot_for`: 403 without the right, 404 outside the reader's units."""
-    require(user, Action.NOTICE_MANAGE)
+    if not may_see_deliveries(user):
+        raise PermissionDenied
     found = deliveries_for(user).defer(None).filter(pk=pk).first()
     if found is None:
         raise Http404
@@ -131,6 +179,21 @@ def task_failures(task: str, *, since: datetime) -> QuerySet[TaskFailure]:
 
 
 # --- What is shown of a robot and of an error ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndpointRow:
+    """An endpoint as the pages show it: its units and events, a hint of its address."""
+
+    endpoint: EventEndpoint
+    units: list[OrgUnit]
+    events: list[str]
+
+
+def endpoint_row(endpoint: EventEndpoint) -> EndpointRow:
+    labels = dict(EventKind.choices)
+    units = sorted(endpoint.units.all(), key=lambda u: u.path)
+    return EndpointRow(endpoint, units, [str(labels.get(k, k)) for k in endpoint.events])
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,11 @@ def in_app_only() -> Iterator[None]:
         _OUTBOUND.reset(token)
 
 
+def sending_out() -> bool:
+    """False inside :func:`in_app_only`: nothing is to leave the site."""
+    return _OUTBOUND.get()
+
+
 def notify(
     *, users: Iterable[User], message: str, url: str = "", private: bool = False
 ) -> list[Notification]:

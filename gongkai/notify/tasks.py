@@ -27,7 +27,7 @@ def chunks(ids: list[int], size: int) -> list[list[int]]:
 def dispatch(deliveries: list[Delivery]) -> None:
     """Enqueue the sending of ``deliveries`` that may go now or later (held ones wait for
     the digest): e-mails in batches (those due at the same later moment together), each
-    robot post alone, delayed ones at their time."""
+    robot post and each event alone, delayed ones at their time."""
     now = timezone.now()
     emails_now: list[int] = []
     emails_later: dict[datetime, list[int]] = {}
@@ -40,10 +40,12 @@ def dispatch(deliveries: list[Delivery]) -> None:
                 emails_now.append(d.pk)
             else:
                 emails_later.setdefault(later, []).append(d.pk)
-        elif later is not None:
-            send_robot.schedule((d.pk,), eta=later)
         else:
-            send_robot(d.pk)
+            sender = send_event if d.channel == Delivery.Channel.EVENT else send_robot
+            if later is not None:
+                sender.schedule((d.pk,), eta=later)
+            else:
+                sender(d.pk)
     for ids in chunks(emails_now, outbox.EMAIL_BATCH):
         send_emails(ids)
     for eta, waiting in emails_later.items():
@@ -93,6 +95,26 @@ def send_robot(delivery_id: int) -> None:
     wait = outbox.send_robot(delivery_id)
     if wait is not None:
         send_robot.schedule((delivery_id,), delay=wait)
+
+
+@task()
+def send_event(delivery_id: int) -> None:
+    """Post one outbound event; tried again later when it failed."""
+    wait = outbox.send_event(delivery_id)
+    if wait is not None:
+        send_event.schedule((delivery_id,), delay=wait)
+
+
+@task()
+def send_event_batch(batch: str) -> None:
+    """Send the deliveries of one event (written with the change that caused it)."""
+    dispatch(
+        list(
+            Delivery.objects.filter(batch=batch, channel=Delivery.Channel.EVENT).only(
+                "pk", "channel", "status", "not_before"
+            )
+        )
+    )
 
 
 @periodic(crontab(minute="*/5"))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +20,13 @@ from gongkai.core.errors import ServiceError
 from gongkai.notify import admin_services, outbox, selectors
 from gongkai.notify.forms import (
     DeliveryFilterForm,
+    EndpointForm,
     PreferenceForm,
     RobotAddForm,
     RobotEditForm,
 )
+from gongkai.notify.models import Delivery
+from gongkai.notify.services import notifications_mark_read
 from gongkai.policy.rules import Action, require
 
 ROBOTS_PER_PAGE = 50
@@ -40,9 +44,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read_all(request: HttpRequest) -> HttpResponse:
-    signed_in_user(request).notifications.filter(read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    notifications_mark_read(user=signed_in_user(request))
     return redirect("notifications:list")
 
 
@@ -208,6 +210,138 @@ def robot_test(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("notifications:delivery", pk=delivery.pk)
 
 
+# --- The union office: outbound event endpoints ---------------------------------------------
+
+
+@login_required
+@require_safe
+def endpoint_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.EVENTS_MANAGE)
+    page = Paginator(selectors.endpoints_for(request.user), ROBOTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "rows": [selectors.endpoint_row(e) for e in page.object_list],
+        "may_see_failures": selectors.may_see_failures(request.user),
+    }
+    return render(request, "notify/endpoints.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def endpoint_add(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.EVENTS_MANAGE)
+    user = signed_in_user(request)
+    form = EndpointForm(request.POST or None, units=selectors.event_units(user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            endpoint = admin_services.endpoint_create(
+                actor=user,
+                name=data["name"],
+                units=list(data["units"]),
+                events=list(data["events"]),
+                sees_internal=data["sees_internal"],
+                address=data["address"],
+                secret=data["secret"],
+            )
+        except ServiceError as error:
+            error.add_to_form(form)
+        else:
+            messages.success(
+                request,
+                _("The endpoint “%(name)s” is added and enabled. Send it a test event to check it.")
+                % {"name": endpoint.name},
+            )
+            return redirect("notifications:endpoints")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "endpoint": None}
+    return render(request, "notify/endpoint_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = selectors.endpoint_for(request.user, pk)
+    user = signed_in_user(request)
+    form = EndpointForm(request.POST or None, units=selectors.event_units(user), endpoint=endpoint)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            admin_services.endpoint_update(
+                actor=user,
+                endpoint=endpoint,
+                name=data["name"],
+                units=list(data["units"]),
+                events=list(data["events"]),
+                sees_internal=data["sees_internal"],
+                address=data["address"],
+                secret=data["secret"],
+            )
+        except ServiceError as error:
+            error.add_to_form(form)
+        else:
+            messages.success(request, _("The endpoint is changed."))
+            return redirect("notifications:endpoints")
+    context = {"form": form, "endpoint": endpoint, "row": selectors.endpoint_row(endpoint)}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "notify/endpoint_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def endpoint_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = selectors.endpoint_for(request.user, pk)
+    enable = request.POST.get("enabled") == "1"
+    try:
+        admin_services.endpoint_set_enabled(
+            actor=signed_in_user(request), endpoint=endpoint, enabled=enable
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            (_("“%(name)s” is enabled.") if enable else _("“%(name)s” is disabled."))
+            % {"name": endpoint.name},
+        )
+    return redirect("notifications:endpoints")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = selectors.endpoint_for(request.user, pk)
+    if request.method == "POST":
+        try:
+            admin_services.endpoint_delete(actor=signed_in_user(request), endpoint=endpoint)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("“%(name)s” is deleted.") % {"name": endpoint.name})
+        return redirect("notifications:endpoints")
+    context = {"endpoint": endpoint, "deliveries": endpoint.deliveries.count()}
+    return render(request, "notify/endpoint_delete.html", context)
+
+
+@login_required
+@require_POST
+def endpoint_test(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = selectors.endpoint_for(request.user, pk)
+    try:
+        delivery = admin_services.endpoint_test(actor=signed_in_user(request), endpoint=endpoint)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("notifications:endpoints")
+    messages.success(
+        request,
+        _("A test event to “%(name)s” is on its way. Its result is shown here.")
+        % {"name": endpoint.name},
+    )
+    return redirect("notifications:delivery", pk=delivery.pk)
+
+
 # --- The union office: the delivery log and failed tasks ------------------------------------
 
 
@@ -219,18 +353,32 @@ def moment(value: Any) -> datetime | str:
         return str(value or "")
 
 
+def event_body(delivery: Delivery) -> str:
+    """An event delivery's JSON, indented for reading (what was signed is the compact one);
+    empty for other deliveries."""
+    if delivery.channel != Delivery.Channel.EVENT:
+        return ""
+    try:
+        return json.dumps(json.loads(delivery.body), ensure_ascii=False, indent=2)
+    except ValueError:
+        return delivery.body
+
+
 @login_required
 @require_safe
 def delivery_list(request: HttpRequest) -> HttpResponse:
-    require(request.user, Action.NOTICE_MANAGE)
+    if not selectors.may_see_deliveries(request.user):
+        raise PermissionDenied
     robots = list(selectors.robots_for(request.user))
-    form = DeliveryFilterForm(request.GET or None, robots=robots)
+    endpoints = list(selectors.endpoints_for(request.user))
+    form = DeliveryFilterForm(request.GET or None, robots=robots, endpoints=endpoints)
     filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
     rows = selectors.deliveries_for(
         request.user,
         status=filters.get("status") or "",
         channel=filters.get("channel") or "",
         robot=filters.get("robot"),
+        endpoint=filters.get("endpoint"),
     )
     page = Paginator(rows, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
     context = {
@@ -246,7 +394,6 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require(request.user, Action.NOTICE_MANAGE)
     delivery = selectors.delivery_for(request.user, pk)
     attempts = [
         (moment(entry.get("at")), selectors.scrub(str(entry.get("result", ""))))
@@ -255,6 +402,7 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     context = {
         "delivery": delivery,
+        "event_body": event_body(delivery),
         "attempts": attempts,
         "last_error": selectors.scrub(delivery.last_error),
         "may_see_failures": selectors.may_see_failures(request.user),

@@ -29,6 +29,7 @@ from gongkai.disclosure.models import Disclosure
 from gongkai.notify.workflow import Notice, tell
 from gongkai.policy.rules import Action, can
 from gongkai.publicity import permissions as policy
+from gongkai.publicity.events import emit_opened
 from gongkai.publicity.models import (
     Finding,
     Objection,
@@ -226,6 +227,9 @@ def publicity_open(
             "ends_on": ends_on.isoformat(),
         },
     )
+    if starts_on <= today:
+        # Open from today: told now. A later start is told by the hourly window_events.
+        emit_opened(publicity)
     return publicity
 
 

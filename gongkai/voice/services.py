@@ -27,6 +27,8 @@ from gongkai.core.files import PreparedFile, prepare_upload, store_records
 from gongkai.core.satisfaction import Satisfaction
 from gongkai.core.text import clean_text
 from gongkai.core.workflow import Workflow, rows
+from gongkai.notify.events import Audience, absolute, emit, moment
+from gongkai.notify.models import EventKind
 from gongkai.notify.workflow import Notice, take_step, tell
 from gongkai.org.models import OrgUnit
 from gongkai.policy.rules import Action
@@ -433,7 +435,7 @@ def suggestion_answer(
     )
     now = at or timezone.now()
     current = Suggestion.objects.select_related("responsible_unit").get(pk=suggestion.pk)
-    return _apply(
+    answered = _apply(
         actor=actor,
         suggestion=current,
         kind=StepKind.ANSWER,
@@ -450,6 +452,37 @@ def suggestion_answer(
             "due_on": current.due_on,
         },
         now=now,
+    )
+    _emit_answered(answered, answer=answer, action_taken=action_taken, at=now)
+    return answered
+
+
+def _emit_answered(suggestion: Suggestion, *, answer: str, action_taken: str, at: datetime) -> None:
+    """The outbound ``suggestion.answered`` event (gongkai.notify.events): internal (only
+    signed-in readers of the unit's board see suggestions), with what they see of the
+    answer. Never the author (named or hidden) nor the suggestion's own text: the
+    receiver follows the link for what its reader may see there."""
+    responsible = suggestion.responsible_unit
+    emit(
+        EventKind.SUGGESTION_ANSWERED,
+        unit=suggestion.unit,
+        audience=Audience.INTERNAL,
+        data={
+            "suggestion": suggestion.pk,
+            "title": suggestion.title,
+            "category": suggestion.category,
+            "responsible_unit": (
+                {"code": responsible.code, "name": responsible.name}
+                if responsible is not None
+                else None
+            ),
+            "due_on": suggestion.due_on.isoformat() if suggestion.due_on else None,
+            "answered_at": moment(at),
+            "answer": answer,
+            "action_taken": action_taken,
+            "url": absolute(_url(suggestion)),
+        },
+        occurred_at=at,
     )
 
 
