@@ -448,3 +448,27 @@ def test_the_documents_are_served_offline(org, login):
     docs = client.get(API + "/docs").content.decode()
     assert "swagger-ui-bundle.js" in docs
     assert not re.search(r"""(src|href)=["']https?://""", docs)
+
+
+def test_the_openapi_document_is_valid_openapi(org, login):
+    from openapi_spec_validator import validate
+
+    document = login(org["employee"]).get(API + "/openapi.json").json()
+    validate(document)  # raises on any violation of the OpenAPI 3.1 specification
+    operations = [op for path in document["paths"].values() for op in path.values()]
+    assert len(operations) >= 20
+    for operation in operations:  # every error an operation may answer is documented
+        assert {"401", "403", "404", "422"} <= set(operation["responses"]), operation
+
+
+def test_a_service_account_is_never_told_or_asked_as_a_person(org):
+    from gongkai.policy.rules import Action, direct_holders, holders
+
+    account = service_account_create(
+        actor=org["union"], name="OA", description="", role=Role.UNION_OFFICE, unit=org.company
+    )
+    assert account.user.is_service
+    assert account.user not in holders(Action.SUGGESTION_REVIEW, org.company)
+    assert org["union"] in holders(Action.SUGGESTION_REVIEW, org.company)
+    found = direct_holders({org.company.pk}, {Action.SUGGESTION_REVIEW})
+    assert found[(org.company.pk, Action.SUGGESTION_REVIEW)] == {org["union"].pk}

@@ -85,6 +85,7 @@ def test_the_whole_api_survives_schemathesis(org, live_server, tmp_path):
             "--report-dir",
             str(tmp_path),
         ],
+        cwd=tmp_path,  # its caches stay out of the checkout
         capture_output=True,
         text=True,
         timeout=900,

@@ -10,12 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from gongkai.api.models import AccessToken
 from gongkai.api.services import NAME_MAX, SERVICE_ROLES
+from gongkai.core.form_fields import IdMultipleChoiceField
 from gongkai.org.models import OrgUnit
 
 DEFAULT_DAYS = 90
 
 
-class UnitsField(forms.ModelMultipleChoiceField):
+class UnitsField(IdMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{'　' * max(obj.depth - 1, 0)}{obj.name}"
 

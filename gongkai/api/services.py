@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongkai.accounts.models import User
+from gongkai.accounts.models import SERVICE_NUMBER_PREFIX, User
 from gongkai.api.models import AccessToken, ServiceAccount
 from gongkai.audit.services import record_event
 from gongkai.core.errors import ServiceError
@@ -28,7 +28,6 @@ from gongkai.policy.rules import Action, can, company_of
 TOKEN_PREFIX = "gk_"  # noqa: S105 - how our tokens begin, not a secret
 PREFIX_SHOWN = 10  # characters of the token kept to recognise it in a list
 NAME_MAX = 100
-SERVICE_NUMBER_PREFIX = "svc:"  # employee numbers of service accounts (never on a roster)
 
 
 def digest(raw: str) -> str:
@@ -36,7 +35,7 @@ def digest(raw: str) -> str:
 
 
 def max_days() -> int:
-    return int(getattr(settings, "API_TOKEN_MAX_DAYS", 365))
+    return int(settings.API_TOKEN_MAX_DAYS)
 
 
 def _expiry(expires_on: date, today: date) -> datetime:

@@ -12,7 +12,7 @@ import io
 import itertools
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from gongkai.accounts.models import User
 from gongkai.core.spreadsheets import ZIP_MAGIC, CellError, SpreadsheetError, read_spreadsheet
+from gongkai.core.text import normalize_text
 from gongkai.core.uploads import MAX_UNPACKED_RATIO, too_large_message
 from gongkai.org.models import OrgUnit
 
@@ -156,7 +157,8 @@ def _cell_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # 10023.0 from a numeric cell is employee number "10023"
-    return str(value).strip()
+    # NUL characters removed as from any text (the databases refuse them), ends stripped
+    return normalize_text(str(value))
 
 
 def _normalise_header(text: str) -> str:
@@ -211,6 +213,62 @@ def _parse_table(
     if count == 0:
         raise RosterFileError(_("The file has column headers but no employee rows."))
     return parsed
+
+
+def roster_from_records(
+    records: Sequence[Mapping[str, str | bool | None]], *, first_row: int = 1
+) -> ParsedRoster:
+    """The rows of a roster given as records (a column's field name → its cell) rather than
+    as a file, as the JSON API receives them: the same rows, the same row checks and the
+    same messages as :func:`roster_parse` gives for a spreadsheet with these field names as
+    its headers. The required columns are always there (a record without one has an empty
+    cell); an optional column is there when any record carries it, so that, as in a file
+    without the column, leaving ``position`` or ``representative`` out of every record
+    leaves them as they are. ``representative`` may be given as true / false. Records are
+    numbered from ``first_row``; blank ones are skipped, as blank rows are."""
+    present = [
+        column
+        for column in COLUMNS
+        if column.required or any(column.field in record for record in records)
+    ]
+    positions = {column.field: (index, column.field) for index, column in enumerate(present)}
+    parsed = ParsedRoster()
+    seen: dict[str, int] = {}
+    count = 0
+    for number, record in enumerate(records, start=first_row):
+        cells = [_record_cell(record.get(column.field)) for column in present]
+        if not any(cells):
+            continue
+        count += 1
+        if count > MAX_ROWS:
+            return _refused(
+                _("There are more than %(max)s employee rows; split them by company.")
+                % {"max": f"{MAX_ROWS:,}"}
+            )
+        row, row_errors = _parse_row(number, cells, positions, seen)
+        parsed.errors.extend(row_errors)
+        if row is not None:
+            parsed.rows.append(row)
+    if count == 0:
+        return _refused(_("There are no employee rows."))
+    return parsed
+
+
+def _refused(message: str) -> ParsedRoster:
+    return ParsedRoster(errors=[RosterError(None, "", message)], readable=False)
+
+
+def _record_cell(value: str | bool | None) -> str:
+    if isinstance(value, bool):
+        return YES if value else NO
+    return _cell_text(value)
+
+
+def field_of(column: str) -> str | None:
+    """The field (``employee_no``, ``name``…) of a column as an error names it (its header
+    in the file, or its usual header), or None when it names no column."""
+    found = HEADER_ALIASES.get(_normalise_header(column))
+    return found.field if found is not None else None
 
 
 def _map_columns(

@@ -16,5 +16,7 @@ NAMES = (
     "jobs",
     "notify",
     "witness",
+    "directory",
+    "api",
 )
 AREAS: tuple[ModuleType, ...] = tuple(import_module(f"tests.matrix.{name}") for name in NAMES)
