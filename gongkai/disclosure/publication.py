@@ -60,7 +60,7 @@ def tell_readers(disclosure: Disclosure, *, event: str) -> None:
     )
 
 
-def tell_other_systems(disclosure: Disclosure, *, event: str, entry: LedgerEntry) -> None:
+def tell_other_systems(disclosure: Disclosure, *, event: str, entry: LedgerEntry | None) -> None:
     """The outbound event of the change (gongkai.notify.events), for the endpoints that
     asked: ``disclosure.published`` (revision 1, attestations included),
     ``disclosure.corrected`` (a later revision) or ``disclosure.withdrawn`` (the tombstone:
@@ -87,7 +87,8 @@ def tell_other_systems(disclosure: Disclosure, *, event: str, entry: LedgerEntry
         "revision": revision.number,
         "scope": revision.scope,
         "url": absolute(reverse(page, args=[disclosure.pk])),
-        "ledger_sequence": entry.sequence,
+        # None only for a record the ledger does not hold (written before it existed).
+        "ledger_sequence": entry.sequence if entry is not None else None,
     }
     redacted = None
     if event == "withdraw":
