@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -495,6 +496,18 @@ def robot_delete(*, actor: User, robot: Robot) -> int:
     return sent
 
 
+def _test_quota(deliveries: QuerySet[Delivery], refusal: str) -> None:
+    """At most :data:`TEST_LIMIT` test deliveries in :data:`TEST_WINDOW` to one robot or
+    endpoint (``deliveries``: all of its), so that a group chat or a receiver is not
+    flooded; ``refusal`` names the count and the minutes."""
+    recent = deliveries.filter(
+        batch__startswith=TEST_BATCH, created_at__gte=timezone.now() - TEST_WINDOW
+    ).count()
+    if recent >= TEST_LIMIT:
+        minutes = int(TEST_WINDOW.total_seconds() // 60)
+        raise ServiceError(refusal % {"count": recent, "minutes": minutes})
+
+
 @transaction.atomic
 def robot_test(*, actor: User, robot: Robot) -> Delivery:
     """Send a test message to this robot only: one delivery, sent by the queue once the
@@ -502,18 +515,13 @@ def robot_test(*, actor: User, robot: Robot) -> Delivery:
     that a group chat is not flooded."""
     robot = _locked(robot)
     _require_manage(actor, robot.unit)
-    now = timezone.now()
-    recent = Delivery.objects.filter(
-        robot=robot, batch__startswith=TEST_BATCH, created_at__gte=now - TEST_WINDOW
-    ).count()
-    if recent >= TEST_LIMIT:
-        raise ServiceError(
-            _(
-                "%(count)s test messages were sent to this robot in the last %(minutes)s "
-                "minutes. Look at the delivery log, then try again later."
-            )
-            % {"count": recent, "minutes": int(TEST_WINDOW.total_seconds() // 60)}
-        )
+    _test_quota(
+        Delivery.objects.filter(robot=robot),
+        _(
+            "%(count)s test messages were sent to this robot in the last %(minutes)s "
+            "minutes. Look at the delivery log, then try again later."
+        ),
+    )
     with override(settings.LANGUAGE_CODE):
         subject = _("gongkai: test message")
         body = _(
@@ -821,17 +829,13 @@ def endpoint_test(*, actor: User, endpoint: EventEndpoint) -> Delivery:
     it is disabled; at most :data:`TEST_LIMIT` in :data:`TEST_WINDOW` per endpoint."""
     endpoint = _locked_endpoint(actor, endpoint)
     now = timezone.now()
-    recent = Delivery.objects.filter(
-        endpoint=endpoint, batch__startswith=TEST_BATCH, created_at__gte=now - TEST_WINDOW
-    ).count()
-    if recent >= TEST_LIMIT:
-        raise ServiceError(
-            _(
-                "%(count)s test events were sent to this endpoint in the last %(minutes)s "
-                "minutes. Look at the delivery log, then try again later."
-            )
-            % {"count": recent, "minutes": int(TEST_WINDOW.total_seconds() // 60)}
-        )
+    _test_quota(
+        Delivery.objects.filter(endpoint=endpoint),
+        _(
+            "%(count)s test events were sent to this endpoint in the last %(minutes)s "
+            "minutes. Look at the delivery log, then try again later."
+        ),
+    )
     ident = f"{TEST_BATCH}{uuid.uuid4().hex[: 32 - len(TEST_BATCH)]}"
     with override(settings.LANGUAGE_CODE):
         message = _(
