@@ -16,8 +16,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e .
 	touch $@
 
+# The directory extra (python-ldap) builds against Debian's libldap2-dev and libsasl2-dev:
+# installed with the dev tools where they are, else its tests are skipped with the reason.
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@if [ -e /usr/include/ldap.h ] && [ -e /usr/include/sasl/sasl.h ]; then \
+		$(PY) -m pip install --quiet -c constraints.txt -e '.[directory]'; \
+	else echo "directory extra not installed (apt-get install libldap2-dev libsasl2-dev)"; fi
 	touch $@
 
 install: $(VENV)/.installed messages

@@ -538,6 +538,7 @@ def test_a_directory_that_never_answers_does_not_hang_the_login(
 
 
 def test_the_system_check_names_configuration_problems(settings):
+    pytest.importorskip("django_auth_ldap", reason="the 'directory' extra is not installed")
     from gongkai.accounts.checks import directory_configuration, directory_in_clear
 
     settings.AUTH_LDAP_SERVER_URI = "ldap://directory.example"
