@@ -911,6 +911,7 @@ def test_schemathesis_reaches_windows_and_surveys(org, live_server, tmp_path):
             "30",
             "--no-color",
         ],
+        cwd=tmp_path,  # its caches stay out of the checkout
         capture_output=True,
         text=True,
         timeout=900,
