@@ -4,9 +4,12 @@ in the response to the form that created it, and never again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +21,33 @@ from gongkai.api import selectors, services
 from gongkai.api.forms import ServiceAccountForm, TokenForm
 from gongkai.api.models import AccessToken
 from gongkai.core.errors import ServiceError
+from gongkai.org.models import OrgUnit
 from gongkai.policy.rules import Action, can, require
+
+
+def issue(
+    request: HttpRequest,
+    units: QuerySet[OrgUnit],
+    create: Callable[..., tuple[AccessToken, str]],
+) -> tuple[TokenForm, str | None]:
+    """The token form of a page, and on a valid POST the token ``create`` makes from it: its
+    value, to be shown this once (the form comes back empty), or None and the form with the
+    service's refusal beside the field."""
+    form = TokenForm(request.POST or None, units=units)
+    if request.method != "POST" or not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    try:
+        _token, created = create(
+            name=data["name"],
+            scope=data["scope"],
+            units=list(data["units"]),
+            expires_on=data["expires_on"],
+        )
+    except ServiceError as error:
+        error.add_to_form(form)
+        return form, None
+    return TokenForm(units=units), created
 
 
 @login_required
@@ -27,22 +56,11 @@ def token_list(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if hasattr(user, "service_account"):
         raise PermissionDenied
-    form = TokenForm(request.POST or None, units=selectors.token_units(user))
-    created = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            _token, created = services.personal_token_create(
-                actor=user,
-                name=data["name"],
-                scope=data["scope"],
-                units=list(data["units"]),
-                expires_on=data["expires_on"],
-            )
-        except ServiceError as error:
-            error.add_to_form(form)
-        else:
-            form = TokenForm(units=selectors.token_units(user))
+    form, created = issue(
+        request,
+        selectors.token_units(user),
+        lambda **fields: services.personal_token_create(actor=user, **fields),
+    )
     context = {
         "form": form,
         "created": created,
@@ -109,24 +127,11 @@ def service_list(request: HttpRequest) -> HttpResponse:
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     account = selectors.service_account_for(user, pk)
-    units = selectors.managed_units(user)
-    form = TokenForm(request.POST or None, units=units)
-    created = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            _token, created = services.service_token_create(
-                actor=user,
-                account=account,
-                name=data["name"],
-                scope=data["scope"],
-                units=list(data["units"]),
-                expires_on=data["expires_on"],
-            )
-        except ServiceError as error:
-            error.add_to_form(form)
-        else:
-            form = TokenForm(units=units)
+    form, created = issue(
+        request,
+        selectors.managed_units(user),
+        lambda **fields: services.service_token_create(actor=user, account=account, **fields),
+    )
     context = {
         "account": account,
         "roles": account.user.role_assignments.select_related("unit"),
