@@ -232,11 +232,14 @@ USE_STAMP_SECONDS = 60  # last_used_at is written at most once a minute per toke
 
 
 def token_for(raw: str) -> AccessToken | None:
-    """The active token with this value (user loaded), or None."""
+    """The active token with this value (user and units loaded), or None."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
     token = (
-        AccessToken.objects.select_related("user", "user__unit").filter(digest=digest(raw)).first()
+        AccessToken.objects.select_related("user", "user__unit")
+        .prefetch_related("units")  # read again by every scope check of the request
+        .filter(digest=digest(raw))
+        .first()
     )
     if token is None or not token.active() or not token.user.is_active:
         return None
