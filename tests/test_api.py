@@ -472,3 +472,27 @@ def test_a_service_account_is_never_told_or_asked_as_a_person(org):
     assert org["union"] in holders(Action.SUGGESTION_REVIEW, org.company)
     found = direct_holders({org.company.pk}, {Action.SUGGESTION_REVIEW})
     assert found[(org.company.pk, Action.SUGGESTION_REVIEW)] == {org["union"].pk}
+
+
+def test_a_board_filters_as_the_page_does(org):
+    from gongkai.disclosure.services import Transition, disclosure_transition
+
+    kept = published_disclosure(unit=org.company, scope=Scope.PUBLIC, title="留下的")
+    gone = published_disclosure(
+        unit=org.company, scope=Scope.PUBLIC, title="撤回的", entry_code="vehicles"
+    )
+    disclosure_transition(
+        actor=org["union"], disclosure=gone, transition=Transition.WITHDRAW, reason="有误"
+    )
+    raw = token(org["employee"])
+
+    def ids(query: str) -> set[int]:
+        return {i["id"] for i in get(f"/boards/rd/items?{query}", raw).json()["items"]}
+
+    assert ids("status=withdrawn") == {gone.pk}
+    assert ids("status=published") == {kept.pk}
+    assert ids("status=corrected") == set()
+    assert ids(f"category={kept.entry.category.code}") == {kept.pk} | (
+        {gone.pk} if gone.entry.category_id == kept.entry.category_id else set()
+    )
+    assert_error(get("/boards/rd/items?status=nonsense", raw), 422)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.urls import reverse
@@ -16,7 +16,7 @@ from gongkai.api.endpoints.me import unit_ref
 from gongkai.api.paging import Page, PageQuery, page_of
 from gongkai.api.schemas import UnitRef, responses
 from gongkai.core.tlog import store
-from gongkai.disclosure.boards import board_chain, visibility, visible_q
+from gongkai.disclosure.boards import ItemStatus, board_chain, filters_q, visibility, visible_q
 from gongkai.disclosure.models import Disclosure, DisclosureStatus
 from gongkai.disclosure.permissions import (
     attachment_in_published_record,
@@ -53,7 +53,7 @@ class ItemOut(Schema):
 
 class BoardFilter(Schema):
     category: str | None = None
-    status: Literal["published", "corrected", "withdrawn"] | None = None
+    status: ItemStatus | None = None
 
 
 class RevisionOut(Schema):
@@ -127,16 +127,9 @@ def board_items(
     require_in_scope(request, unit)
     require(user, Action.BOARD_VIEW, unit)
     qs = published_items().filter(visible_q([unit], visibility(user, [unit])))
-    if where.category:
-        qs = qs.filter(entry__category__code=where.category) | qs.filter(
-            entry__category__parent__code=where.category
-        )
-    if where.status == "withdrawn":
-        qs = qs.filter(status=DisclosureStatus.WITHDRAWN)
-    elif where.status == "published":
-        qs = qs.exclude(status=DisclosureStatus.WITHDRAWN)
-    elif where.status == "corrected":
-        qs = qs.exclude(status=DisclosureStatus.WITHDRAWN).filter(published_revision__number__gt=1)
+    # The board page's own filter (category with its subcategories, published/corrected/
+    # withdrawn).
+    qs = qs.filter(filters_q({"category": where.category, "status": where.status}))
     return page_of(qs.order_by("-first_published_at", "-pk"), paging, item_row)
 
 
