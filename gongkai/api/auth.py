@@ -16,6 +16,7 @@ from gongkai.accounts.models import User
 from gongkai.api.errors import ApiError
 from gongkai.api.models import AccessToken
 from gongkai.api.services import token_for, token_used
+from gongkai.disclosure.selectors import subtree_q
 from gongkai.org.models import OrgUnit
 from gongkai.policy.rules import narrow_grants
 
@@ -90,12 +91,7 @@ def require_in_scope(request: HttpRequest, unit: OrgUnit) -> None:
 def scope_q(request: HttpRequest, field: str = "unit__path") -> Q:
     """A filter keeping only rows whose unit lies within the token's units."""
     roots = token_roots(request)
-    if not roots:
-        return Q()
-    q = Q(pk__in=[])
-    for root in roots:
-        q |= Q(**{f"{field}__startswith": root})
-    return q
+    return subtree_q(roots, field) if roots else Q()
 
 
 def auth_methods(*, record_use: bool = True) -> list[Any]:

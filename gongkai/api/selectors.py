@@ -9,22 +9,16 @@ from django.http import Http404
 
 from gongkai.accounts.models import User
 from gongkai.api.models import AccessToken, ServiceAccount
+from gongkai.disclosure.selectors import subtree_q
 from gongkai.org.models import OrgUnit
 from gongkai.policy.rules import Action, visible_scope_paths
-
-
-def _under(field: str, roots: list[str]) -> Q:
-    q = Q(pk__in=[])
-    for root in roots:
-        q |= Q(**{f"{field}__startswith": root})
-    return q
 
 
 def token_units(user: User) -> QuerySet[OrgUnit]:
     """Units a person may limit a token to: their own unit's chain and every subtree where
     they hold a role."""
     roots = sorted({a.unit.path for a in user.role_assignments.select_related("unit")})
-    q = _under("path", roots)
+    q = subtree_q(roots, "path")
     if user.unit is not None:
         q |= Q(pk__in=user.unit.path_ids)
     return OrgUnit.objects.active().filter(q).order_by("path")
@@ -33,14 +27,14 @@ def token_units(user: User) -> QuerySet[OrgUnit]:
 def managed_units(user: Any) -> QuerySet[OrgUnit]:
     return (
         OrgUnit.objects.active()
-        .filter(_under("path", visible_scope_paths(user, Action.API_SERVICE_MANAGE)))
+        .filter(subtree_q(visible_scope_paths(user, Action.API_SERVICE_MANAGE), "path"))
         .order_by("path")
     )
 
 
 def service_accounts_for(user: Any) -> QuerySet[ServiceAccount]:
     roots = visible_scope_paths(user, Action.API_SERVICE_MANAGE)
-    return ServiceAccount.objects.filter(_under("company__path", roots)).select_related(
+    return ServiceAccount.objects.filter(subtree_q(roots, "company__path")).select_related(
         "user", "company"
     )
 
