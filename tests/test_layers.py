@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ballots",),
     ("supervision",),
     ("assessment",),
-    ("demo", "api"),
+    ("demo", "api", "ops"),
 )
 STEP = {package: step for step, packages in enumerate(LAYERS) for package in packages}
 # Folders under gongkai/ that hold no Python package of their own.

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "gongkai.assessment",
     "gongkai.demo",
     "gongkai.api",
+    "gongkai.ops",
     "ninja",  # its Swagger UI served from our static files (no CDN)
 ]
 
