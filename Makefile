@@ -55,9 +55,15 @@ lint: install-dev
 	$(VENV)/bin/mypy
 
 # Every check runs even when an earlier one fails (make -k), so one red run shows every
-# failure; `make test` fails at the end if any did.
+# failure; `make test` fails at the end if any did. The two databases' suites run side by
+# side (one per core; each prints its report when it ends): nothing in a test run is shared
+# between them (in-memory SQLite, a PostgreSQL test database, temporary files of their own).
 test: install-dev
-	@$(MAKE) --no-print-directory -k lint checks pytest-sqlite pytest-postgres
+	@status=0; \
+	$(MAKE) --no-print-directory -k lint checks || status=1; \
+	$(MAKE) --no-print-directory -k -j2 --output-sync=target pytest-sqlite pytest-postgres \
+		|| status=1; \
+	exit $$status
 
 checks: install-dev
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check
@@ -69,13 +75,13 @@ checks: install-dev
 
 pytest-sqlite: install-dev
 	@echo "== pytest on SQLite =="
-	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest --durations=10
+	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest --durations=10 $(PYTEST_ARGS)
 
 pytest-postgres: install-dev
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== pytest on PostgreSQL =="; \
 		DATABASE_URL="$$TEST_DATABASE_URL" DJANGO_SETTINGS_MODULE=config.settings.test \
-			$(VENV)/bin/pytest --durations=10; \
+			$(VENV)/bin/pytest --durations=10 $(PYTEST_ARGS); \
 	else \
 		echo "== pytest on PostgreSQL: skipped (TEST_DATABASE_URL is not set) =="; \
 	fi
