@@ -13,6 +13,8 @@ disclosure service in the same transaction, and the ledger is itself append-only
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -46,7 +48,53 @@ def locked_head() -> LedgerHead:
     return LedgerHead.objects.select_for_update().get(pk=HEAD_ID)
 
 
+@dataclass(frozen=True)
+class Appending:
+    """One record to append: its canonical ``content`` of ``version``; ``files``, for a
+    revision, the manifest it contains."""
+
+    record_type: RecordType
+    record_id: int
+    event: Event
+    disclosure_id: int
+    content: dict[str, Any]
+    files: list[dict[str, Any]] | None = None
+    version: int = canonical.CURRENT_VERSION
+
+
 @transaction.atomic
+def ledger_append_many(records: Sequence[Appending]) -> list[LedgerEntry]:
+    """Append ``records`` to the chain, in order, and move the head once: each entry's
+    previous hash is the one before it. One insert for all (a bulk load: seed_scale)."""
+    head = locked_head()
+    sequence, previous = head.sequence, head.entry_hash
+    now = timezone.now()
+    entries: list[LedgerEntry] = []
+    for record in records:
+        sequence += 1
+        entry = LedgerEntry(
+            sequence=sequence,
+            record_type=record.record_type,
+            record_id=record.record_id,
+            event=record.event,
+            disclosure_id=record.disclosure_id,
+            content_hash=canonical.content_hash(record.content),
+            prev_hash=previous,
+            recorded_at=now,
+            canonical_version=record.version,
+            files=record.files,
+        )
+        entry.entry_hash = previous = entry.computed_hash()
+        entries.append(entry)
+    if not entries:
+        return entries
+    LedgerEntry.objects.bulk_create(entries)
+    LedgerHead.objects.filter(pk=HEAD_ID).update(
+        sequence=sequence, entry_hash=previous, updated_at=now
+    )
+    return entries
+
+
 def ledger_append(
     *,
     record_type: RecordType,
@@ -57,27 +105,10 @@ def ledger_append(
     files: list[dict[str, Any]] | None = None,
     version: int = canonical.CURRENT_VERSION,
 ) -> LedgerEntry:
-    """Append one record to the chain and move the head. ``content`` is the record's
-    canonical content of ``version``; ``files``, for a revision, the manifest it contains."""
-    head = locked_head()
-    entry = LedgerEntry(
-        sequence=head.sequence + 1,
-        record_type=record_type,
-        record_id=record_id,
-        event=event,
-        disclosure_id=disclosure_id,
-        content_hash=canonical.content_hash(content),
-        prev_hash=head.entry_hash,
-        recorded_at=timezone.now(),
-        canonical_version=version,
-        files=files,
-    )
-    entry.entry_hash = entry.computed_hash()
-    entry.save(force_insert=True)
-    LedgerHead.objects.filter(pk=HEAD_ID).update(
-        sequence=entry.sequence, entry_hash=entry.entry_hash, updated_at=entry.recorded_at
-    )
-    return entry
+    """Append one record to the chain and move the head."""
+    return ledger_append_many(
+        [Appending(record_type, record_id, event, disclosure_id, content, files, version)]
+    )[0]
 
 
 def ledger_record_publication(*, disclosure: Model, event: str) -> LedgerEntry:
