@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/", include("gongkai.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("gongkai.ops.urls")),  # /metrics
 ]
 
 # Under /api/v1/ the error pages answer in the API's JSON shape (gongkai.api.handlers).

@@ -295,7 +295,12 @@ def test_web_and_workers_restart_on_failure_and_write_only_the_state_directory()
         assert service["Restart"] == ["on-failure"]
         assert service["ReadWritePaths"] == ["/var/lib/gongkai"]
     assert "--config /opt/gongkai/deploy/gunicorn.conf.py" in web["ExecStart"][0]
-    assert web["Environment"] == ["GUNICORN_PORT=%i"]
+    assert web["Environment"] == [
+        "GUNICORN_PORT=%i",
+        "PROMETHEUS_MULTIPROC_DIR=/run/gongkai-metrics/%i",
+    ]
+    # Each app server's request metrics in a directory of its own, empty at each start.
+    assert web["RuntimeDirectory"] == ["gongkai-metrics/%i"]
     assert web["ExecStart"][0].split()[0].endswith("/gunicorn")
     assert worker["ExecStart"][0].endswith("manage.py run_huey")
     assert worker["KillSignal"] == ["SIGINT"]  # Huey's graceful stop

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -69,6 +70,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id and the access line (gongkai.core.requestid), then the request
+    # metrics (gongkai.ops.metrics), so that both cover the whole answer.
+    "gongkai.core.requestid.RequestContextMiddleware",
+    "gongkai.ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "gongkai.core.security.ContentSecurityPolicyMiddleware",
@@ -383,19 +388,54 @@ LEDGER_WITNESS_KEY_FILE = Path(
 # How long a witness may take to answer, in seconds.
 LEDGER_WITNESS_TIMEOUT = float(os.environ.get("LEDGER_WITNESS_TIMEOUT", "10"))
 
-LOGGING = {
+# --- Logs and metrics (gongkai.core.logs, gongkai.core.requestid, gongkai.ops.metrics) -------
+# json: one JSON object per line, for a log collector (production's default); plain: for a
+# terminal (elsewhere). Every line written during a request carries its request id (the
+# proxy's X-Request-ID when well formed, else a new one; sent back in X-Request-ID) and the
+# signed-in user's id; each request writes one "request finished" line (logger
+# gongkai.request, INFO) with method, path (no query string), status and duration.
+LOG_FORMATS = ("json", "plain")
+
+
+def log_format(default: str) -> str:
+    value = os.environ.get("LOG_FORMAT", default).strip().lower()
+    if value not in LOG_FORMATS:
+        raise ImproperlyConfigured(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}.")
+    return value
+
+
+LOG_FORMAT = log_format("plain")
+# The anonymous reporter's pages (gongkai.reporting; path prefixes): no access line, no
+# request id or user id on any line, no X-Request-ID header, not in the request metrics
+# (docs/SECURITY.md). The inspectors' pages below them are ordinary pages.
+ANONYMOUS_PAGES = ["/report/"]
+ANONYMOUS_PAGES_EXCEPT = ["/report/inbox/"]
+# /metrics (gongkai.ops) answers only "Authorization: Bearer <METRICS_TOKEN>"; unset: 404.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Optionally only from these networks too (CIDR, comma-separated), the client address read
+# as CLIENT_ADDRESS_META says; others get 404.
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", [])
+
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Refused requests (403, 400) are logged as one line, never with a traceback
-    # (gongkai.core.logs): on the loggers that write them, and on the handler for the
-    # django.security.* loggers below them.
-    "filters": {"refusals": {"()": "gongkai.core.logs.RefusalsWithoutTraceback"}},
+    "formatters": {
+        "plain": {"()": "gongkai.core.logs.PlainFormatter"},
+        "json": {"()": "gongkai.core.logs.JsonFormatter"},
+    },
+    "filters": {
+        # The request id and the signed-in user's id on every line written during a request.
+        "context": {"()": "gongkai.core.logs.RequestContext"},
+        # Refused requests (403, 400) are logged as one line, never with a traceback
+        # (gongkai.core.logs): on the loggers that write them, and on the handler for the
+        # django.security.* loggers below them.
+        "refusals": {"()": "gongkai.core.logs.RefusalsWithoutTraceback"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["refusals"],
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "refusals"],
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
