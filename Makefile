@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test checks pytest-sqlite pytest-postgres install install-dev messages lint bench clean
+.PHONY: run test checks pytest-sqlite pytest-postgres install install-dev messages lint bench scale-test clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	mkdir -p var
@@ -88,6 +88,13 @@ pytest-postgres: install-dev
 
 bench: install-dev
 	$(PY) -m bench.run
+
+# The scale-out test on loopback: nginx, two gunicorn app servers, a PostgreSQL and a Redis of
+# its own, two task workers; four faults under load (not part of `make test`). About ten
+# minutes; needs Debian's nginx, redis-server and PostgreSQL 15. Figures in
+# bench/results/scale-test.md and docs/RELIABILITY.md.
+scale-test: install-dev
+	$(PY) -m tools.scaletest
 
 clean:
 	rm -rf $(VENV) staticfiles var/*.sqlite3* .mypy_cache .ruff_cache

@@ -251,9 +251,9 @@ def test_a_live_workers_job_is_left_alone_and_a_dead_workers_job_is_taken_up(org
     assert jobs.claim(job.pk) is not None  # a worker runs it…
     run_job(str(job.pk))
     assert CALLS == [] and Job.objects.get(pk=job.pk).status == JobStatus.RUNNING
-    # …and dies: no sign of life for longer than STALE_AFTER.
+    # …and dies: no sign of life for longer than stale_after().
     Job.objects.filter(pk=job.pk).update(
-        heartbeat_at=timezone.now() - jobs.STALE_AFTER - timedelta(seconds=1)
+        heartbeat_at=timezone.now() - jobs.stale_after() - timedelta(seconds=1)
     )
     run_job(str(job.pk))
     job.refresh_from_db()

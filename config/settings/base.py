@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "gongkai.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A rate limit that cannot be checked (Redis down) refuses its page with 503.
+    "gongkai.core.limits.UnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -156,7 +158,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down is an empty cache, not a 500 (gongkai.core.cache).
+            "BACKEND": "gongkai.core.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "gongkai",
         }
@@ -295,6 +298,9 @@ CONTENT_SECURITY_POLICY = (
 )
 
 # --- Background work (Huey) ------------------------------------------------------------------
+# A background job whose worker sent no heartbeat for this long is taken for dead (killed,
+# restarted, out of memory) and run again by the next sweep (gongkai.core.jobs).
+JOBS_STALE_AFTER_SECONDS = int(os.environ.get("JOBS_STALE_AFTER_SECONDS", "600"))
 # One queue for everything slow or scheduled (gongkai.core.queue). With REDIS_URL: Huey's Redis
 # storage, shared by every worker of every server; otherwise a SQLite file in var/ that the one
 # worker `make run` starts beside the web server reads. Tests run tasks at once (immediate).

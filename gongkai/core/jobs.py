@@ -26,7 +26,7 @@ commits (``gongkai.core.tasks.run_job``).
 
 **Running, and running again.** ``run_job(id)`` first *claims* the job with one conditional
 ``UPDATE``: a queued job, or a running one whose heartbeat (written with every progress
-report) is older than ``STALE_AFTER`` (its worker died: killed, restarted, out of memory),
+report) is older than ``stale_after()`` (its worker died: killed, restarted, out of memory),
 becomes ``running`` with its attempt number raised. A done or failed job, or one another
 worker is running, is left alone: running the task twice changes nothing the second time.
 Every later write of an attempt (progress, finish, failure) is conditional on that attempt
@@ -89,8 +89,14 @@ STORAGE_DIR = "jobs"
 # A progress report is written at most this often (seconds); the first report, and
 # one given with ``force=True``, always.
 PROGRESS_INTERVAL = 1.0
-# A running job without a heartbeat for this long was left by a worker that died.
-STALE_AFTER = timedelta(minutes=10)
+
+
+def stale_after() -> timedelta:
+    """A running job without a heartbeat for this long was left by a worker that died
+    (``JOBS_STALE_AFTER_SECONDS``, 10 minutes)."""
+    return timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS)
+
+
 # A queued job that no worker has taken for this long is enqueued again (a lost enqueue).
 LOST_AFTER = timedelta(minutes=10)
 MAX_ATTEMPTS = 3
@@ -315,7 +321,7 @@ def claim(job_id: uuid.UUID | str) -> Job | None:
         Job.objects.filter(pk=job_id)
         .filter(
             Q(status=JobStatus.QUEUED)
-            | Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+            | Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - stale_after())
             | Q(status=JobStatus.RUNNING, heartbeat_at=None)
         )
         .update(
@@ -338,7 +344,7 @@ def _mine(job: Job) -> Any:
 class Progress:
     """``progress(done, total, message)``: written at most every ``PROGRESS_INTERVAL``
     seconds (the first report, and one given with ``force=True``, e.g. at the start of a
-    stage, always), each write a heartbeat. A run reports at least every ``STALE_AFTER``
+    stage, always), each write a heartbeat. A run reports at least every ``stale_after()``
     outside its transactions, or it is taken for dead. Raises :class:`Superseded` when the
     attempt lost the job."""
 
@@ -501,7 +507,7 @@ def lost_ids(*, now: datetime) -> list[uuid.UUID]:
     """Jobs to enqueue again: running ones whose worker died, queued ones nobody took."""
     return list(
         Job.objects.filter(
-            Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+            Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - stale_after())
             | (
                 Q(status=JobStatus.QUEUED, created_at__lt=now - LOST_AFTER)
                 & (Q(heartbeat_at=None) | Q(heartbeat_at__lt=now - LOST_AFTER))

@@ -20,17 +20,28 @@ client addresses go through HMAC-SHA256 under a random key made for each window 
 the store only until the window after it ends (after that nobody — not even someone holding
 SECRET_KEY and a copy of the store — can tell which address a counter belonged to); other
 values through HMAC-SHA256 under SECRET_KEY. Nothing of this is in the main database or a log.
+
+**When the store cannot be reached** (Redis restarted, down, out of connections), limits fail
+*closed*: taking a unit raises :class:`Unavailable`, and :class:`UnavailableMiddleware`
+answers the page with 503 ("try again in a moment") instead of a 500 — a login or an
+anonymous report is refused rather than let through unlimited, and nothing is written.
+Giving a unit back is the one step that fails *open*: a unit not given back only makes the
+limit stricter for the rest of its window, so the page that already did its work answers
+normally. Signed-in pages never take a unit and keep answering.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
 import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,12 +49,19 @@ from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 State = dict[str, Any]
 Updater = Callable[[State | None], tuple[State | None, T]]
+
+
+class Unavailable(Exception):
+    """The limits store cannot be reached: the limited action is refused (fail closed)."""
 
 
 @dataclass(frozen=True)
@@ -257,34 +275,65 @@ return 0
 """
 
 
+# Set when a store call of the current request could not reach the store (see the middleware).
+_unreachable: ContextVar[bool] = ContextVar("gongkai_limits_unreachable", default=False)
+
+
+def _reachable(method: Callable[..., T]) -> Callable[..., T]:
+    """A store call whose connection failure becomes :class:`Unavailable`."""
+
+    @functools.wraps(method)
+    def call(self: RedisStore, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except (self._redis_module.ConnectionError, self._redis_module.TimeoutError) as error:
+            _unreachable.set(True)
+            raise Unavailable(f"The limits store cannot be reached: {error}") from error
+
+    return call
+
+
 class RedisStore(Store):
-    """Redis (production): every worker and every server share it."""
+    """Redis (production): every worker and every server share it. A call that cannot reach
+    it raises :class:`Unavailable` (at most ``TIMEOUT`` seconds later, one attempt)."""
 
     PREFIX = "gongkai:limits:"
+    TIMEOUT = 2
 
     def __init__(self, url: str) -> None:
         import redis  # only production talks to Redis; the embedded default never loads it
 
         self._redis_module = redis
-        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        # No retries inside the client: a refused login or report is better than a login
+        # page that hangs for the backoff of several attempts.
+        self.client = redis.Redis.from_url(
+            url,
+            socket_timeout=self.TIMEOUT,
+            socket_connect_timeout=self.TIMEOUT,
+            retry=redis.retry.Retry(redis.backoff.NoBackoff(), 0),
+        )
         self._add = self.client.register_script(REDIS_ADD)
         self._take_back = self.client.register_script(REDIS_TAKE_BACK)
 
     def _key(self, key: str) -> str:
         return self.PREFIX + key
 
+    @_reachable
     def add(self, key: str, ttl: int) -> Count:
         before = time.time()
         value, pttl = self._add(keys=[self._key(key)], args=[ttl * 1000])
         return Count(int(value), before + int(pttl) / 1000)
 
+    @_reachable
     def take_back(self, key: str) -> None:
         self._take_back(keys=[self._key(key)])
 
+    @_reachable
     def get(self, key: str) -> int:
         value = self.client.get(self._key(key))
         return int(value) if value else 0
 
+    @_reachable
     def update(self, key: str, change: Updater[T], ttl: int) -> T:
         name = self._key(key)
         with self.client.pipeline() as pipe:
@@ -303,6 +352,7 @@ class RedisStore(Store):
                 except self._redis_module.WatchError:
                     continue  # someone changed it meanwhile: read again
 
+    @_reachable
     def secret(self, key: str, ttl: int) -> str:
         name = self._key(key)
         while True:
@@ -311,15 +361,18 @@ class RedisStore(Store):
             if value is not None:
                 return value.decode() if isinstance(value, bytes) else str(value)
 
+    @_reachable
     def delete(self, key: str) -> None:
         self.client.delete(self._key(key))
 
+    @_reachable
     def keys(self) -> list[str]:
         names = self.client.scan_iter(match=self.PREFIX + "*", count=1000)
         return sorted(
             (n.decode() if isinstance(n, bytes) else str(n))[len(self.PREFIX) :] for n in names
         )
 
+    @_reachable
     def clear(self) -> None:
         for name in list(self.client.scan_iter(match=self.PREFIX + "*", count=1000)):
             self.client.delete(name)
@@ -418,5 +471,77 @@ def take(key: str, limit: int, ttl: int) -> Taken:
 
 
 def give_back(taken: Taken) -> None:
-    if taken.granted:
+    """Give the unit back; when the store cannot be reached it stays counted (the limit is
+    only stricter until its window ends) and the page goes on."""
+    if not taken.granted:
+        return
+    try:
         store().take_back(taken.key)
+    except Unavailable as error:
+        logger.warning("A rate-limit unit could not be given back: %s", error)
+
+
+# --- Refusing when the store is down ------------------------------------------------------------
+
+RETRY_AFTER = 30  # seconds, in the 503 answer
+
+
+UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="zh-hans"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>请稍后再试 · Try again in a moment</title></head>
+<body><main><h1>请稍后再试 · Try again in a moment</h1>
+<p>此页面暂时无法使用（它所依赖的服务正在重启），您提交的内容没有保存。请一分钟后再试。</p>
+<p>This page cannot be used for a moment (a service it needs is restarting); nothing was
+saved. Please try again in a minute.</p>
+<p><a href="/">首页 · Home</a></p></main></body></html>
+"""
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503: the page cannot check its limit now; nothing was done. Bilingual and without a
+    template, like the 500 page (it must not need anything that may be failing)."""
+    if request.path.startswith("/api/"):
+        message = _(
+            "This cannot be done for a moment (a service it needs is restarting); nothing was "
+            "saved. Please try again in a minute."
+        )
+        response: HttpResponse = JsonResponse(
+            {"code": "unavailable", "message": message, "fields": {}}, status=503
+        )
+    else:
+        response = HttpResponse(UNAVAILABLE_PAGE, status=503, content_type="text/html")
+    response["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+class UnavailableMiddleware:
+    """Answers :class:`Unavailable` with a 503 page (``settings.MIDDLEWARE``), so that a limit
+    that cannot be checked refuses its page instead of crashing it. A view that turns every
+    exception into its own error answer (the anonymous reporting pages do, to set their
+    headers on error pages too) answers 500 instead: a 500 of a request whose limit could
+    not reach the store becomes the same 503."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _unreachable.set(False)
+        try:
+            response = self.get_response(request)
+            if response.status_code == 500 and _unreachable.get():
+                logger.warning("Refused %s (fail closed): the limits store is down", request.path)
+                refused = unavailable_response(request)
+                for header in ("Cache-Control", "Referrer-Policy"):
+                    if header in response:
+                        refused[header] = response[header]
+                response = refused
+            return response
+        finally:
+            _unreachable.reset(token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, Unavailable):
+            return None
+        logger.warning("Refused %s (fail closed): %s", request.path, exception)
+        return unavailable_response(request)

@@ -64,7 +64,7 @@ from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from gongkai.core.jobs import STALE_AFTER
+from gongkai.core.jobs import stale_after
 from gongkai.core.models import Job, JobStatus, LogCheckpoint, TransparencyLog
 from gongkai.core.queue import HUEY
 from gongkai.core.requestid import is_anonymous_page
@@ -218,7 +218,7 @@ class SiteCollector(Collector):
             jobs.add_metric([kind, status], n)
         yield jobs
         stalled = Job.objects.filter(
-            status=JobStatus.RUNNING, heartbeat_at__lt=timezone.now() - STALE_AFTER
+            status=JobStatus.RUNNING, heartbeat_at__lt=timezone.now() - stale_after()
         ).count()
         yield GaugeMetricFamily(
             "gongkai_jobs_stalled",
