@@ -61,13 +61,18 @@ class Org:
 
 
 def ensure_catalog() -> None:
-    """The catalog comes from a data migration; transactional tests flush it, so load it
-    again (idempotently) when it is missing."""
+    """The catalog and the 2026 working-day calendar come from data migrations; transactional
+    tests and the demo fixtures flush them, so load them again (idempotently) when missing:
+    a test must not see another module's flush (a deadline moved off the May holiday)."""
+    from gongkai.core.holidays import load_year
+    from gongkai.core.models import CalendarDay
     from gongkai.disclosure.catalog_seed import load_catalog
     from gongkai.disclosure.models import CatalogEntry, CatalogRule, Category
 
     if not CatalogEntry.objects.exists():
         load_catalog(Category, CatalogEntry, CatalogRule)
+    if not CalendarDay.objects.filter(day__year=2026).exists():
+        load_year(CalendarDay, 2026)
 
 
 @pytest.fixture

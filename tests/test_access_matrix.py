@@ -85,6 +85,9 @@ def signed_log(o: Org, name: str, **kwargs: str) -> str:
 MATRIX: dict[str, list[Row]] = {
     "home": [(lambda o: reverse("home"), everyone(200))],
     "core:healthz": [(lambda o: reverse("core:healthz"), everyone(200, anon=200))],
+    # Off without METRICS_TOKEN, for everyone; with it, only the bearer token opens it
+    # (tests/test_observability.py).
+    "ops:metrics": [(lambda o: reverse("ops:metrics"), everyone(404, anon=404))],
     "accounts:login": [(lambda o: reverse("accounts:login"), everyone(302, anon=200))],
     "accounts:logout": [(lambda o: reverse("accounts:logout"), everyone(405, anon=405))],
     "accounts:index": [(lambda o: reverse("accounts:index"), everyone(302))],
