@@ -27,6 +27,20 @@ PERSONAS = (
 )
 
 
+def walked_here(moments: dict[str, object], on_postgresql: tuple[str, ...]) -> list[str]:
+    """The demo moments a module loads on this run's database. Every moment on SQLite; on
+    PostgreSQL only ``on_postgresql`` (the ones whose queries differ by engine: the UTC date
+    on the other side of Shanghai's midnight; a rest day), unless ``GONGKAI_TEST_ALL_MOMENTS``
+    is set. Loading the demo is most of the suite's time (about two minutes a load on
+    PostgreSQL): the calendar's other edges are the same Python on both engines."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine or os.environ.get("GONGKAI_TEST_ALL_MOMENTS"):
+        return list(moments)
+    return [name for name in moments if name in on_postgresql]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """``GONGKAI_TEST_NOW=2027-01-01T00:30`` (Shanghai time) runs the whole suite with the
     clock started at that moment, so a date-dependent test shows itself on any day."""

@@ -6,6 +6,8 @@ and every promise the README makes about a demo login is checked on it. The date
 ones where a calendar goes wrong: New Year's Day before 08:00 (the server's UTC date is still
 31 December), the last day of a half-year late at night, the first day of the next one just
 after midnight (UTC date: the day before), New Year's Eve, 29 February, and the real today.
+On PostgreSQL the two moments whose UTC date is the day before, and today
+(``tests.conftest.walked_here``).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from gongkai.surveys.models import Survey, SurveyStatus
 from gongkai.voice.models import Suggestion, SuggestionStatus
 from gongkai.voice.selectors import work_queue
 from gongkai.voice.services import available_steps
-from tests.conftest import ensure_catalog
+from tests.conftest import ensure_catalog, walked_here
 
 SH = ZoneInfo("Asia/Shanghai")
 LOGINS = ["union", "leader", "supervisor", "discipline", "depthead", "teamlead", "rep", "employee"]
@@ -75,7 +77,15 @@ MOMENTS = {
 }
 
 
-@pytest.fixture(scope="module", params=list(MOMENTS), ids=list(MOMENTS))
+# PostgreSQL walks the moments where the UTC date differs from Shanghai's, and today.
+PG_MOMENTS = ("new-year-before-8am", "july-1-after-midnight", "today")
+
+
+@pytest.fixture(
+    scope="module",
+    params=walked_here(MOMENTS, PG_MOMENTS),
+    ids=walked_here(MOMENTS, PG_MOMENTS),
+)
 def demo(request, django_db_setup, django_db_blocker):
     """Seeded once per moment, outside the per-test transactions, with the clock running from
     that moment; flushed afterwards so the other tests start from the migrated state."""

@@ -39,7 +39,7 @@ from gongkai.notify import reminders
 from gongkai.notify.models import Delivery, Notification, Reminder
 from gongkai.org.models import OrgUnit
 from gongkai.surveys.models import Survey, SurveyStatus
-from tests.conftest import ensure_catalog
+from tests.conftest import ensure_catalog, walked_here
 from tests.queue import clear
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -100,7 +100,11 @@ class Loaded:
         return self.day.scan_on != self.day.moment.date()
 
 
-@pytest.fixture(scope="module", params=list(DAYS), ids=list(DAYS))
+# PostgreSQL walks a working day and a rest day (tests.conftest.walked_here).
+PG_DAYS = ("monday", "inside-national-day")
+
+
+@pytest.fixture(scope="module", params=walked_here(DAYS, PG_DAYS), ids=walked_here(DAYS, PG_DAYS))
 def loaded(request, django_db_setup, django_db_blocker):
     """The demo seeded once per day, outside the per-test transactions, the clock pinned to
     that day; flushed afterwards so the other tests start from the migrated state."""
