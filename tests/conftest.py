@@ -74,6 +74,20 @@ class Org:
         return self.users[login]
 
 
+def as_user(login: str) -> Client:
+    """A client signed in as the account with employee number ``login`` (a demo login)."""
+    client = Client()
+    client.force_login(User.objects.get(employee_no=login))
+    return client
+
+
+def page(login: str, url: str) -> str:
+    """The page at ``url`` as ``login`` sees it; it must answer 200."""
+    response = as_user(login).get(url)
+    assert response.status_code == 200, (login, url, response.status_code)
+    return response.content.decode()
+
+
 def ensure_catalog() -> None:
     """The catalog and the 2026 working-day calendar come from data migrations; transactional
     tests and the demo fixtures flush them, so load them again (idempotently) when missing:

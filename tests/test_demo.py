@@ -57,7 +57,7 @@ from gongkai.surveys.models import Survey, SurveyStatus
 from gongkai.voice.models import Suggestion, SuggestionStatus
 from gongkai.voice.selectors import work_queue
 from gongkai.voice.services import available_steps
-from tests.conftest import ensure_catalog, walked_here
+from tests.conftest import as_user, ensure_catalog, page, walked_here
 
 SH = ZoneInfo("Asia/Shanghai")
 LOGINS = ["union", "leader", "supervisor", "discipline", "depthead", "teamlead", "rep", "employee"]
@@ -103,18 +103,6 @@ def demo(request, django_db_setup, django_db_blocker):
     finally:
         if clock:
             clock.stop()
-
-
-def as_user(login: str) -> Client:
-    client = Client()
-    client.force_login(User.objects.get(employee_no=login))
-    return client
-
-
-def page(login: str, url: str) -> str:
-    response = as_user(login).get(url)
-    assert response.status_code == 200, (login, url, response.status_code)
-    return response.content.decode()
 
 
 @pytest.mark.django_db

@@ -11,7 +11,6 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client
 from django.utils import timezone
 
 from gongkai.accounts.models import User
@@ -23,7 +22,7 @@ from gongkai.disclosure.models import Disclosure, DisclosureStatus
 from gongkai.org.models import OrgUnit, Role, RoleAssignment, UnitKind
 from gongkai.search.models import SearchDocument
 from gongkai.voice.models import Suggestion
-from tests.conftest import ensure_catalog
+from tests.conftest import ensure_catalog, page
 
 COMPANIES, EMPLOYEES = 2, 400
 
@@ -41,18 +40,6 @@ def group(django_db_setup, django_db_blocker):
         yield out.getvalue()
         call_command("flush", "--noinput")
         ensure_catalog()
-
-
-def as_user(login: str) -> Client:
-    client = Client()
-    client.force_login(User.objects.get(employee_no=login))
-    return client
-
-
-def page(login: str, url: str) -> str:
-    response = as_user(login).get(url)
-    assert response.status_code == 200, (login, url, response.status_code)
-    return response.content.decode()
 
 
 def companies() -> list[OrgUnit]:
